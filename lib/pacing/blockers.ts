@@ -1,0 +1,80 @@
+import { backoffEndsAt, failureOn, type ImageDemand } from './demand.ts';
+import type { PacingLimits } from './limits.ts';
+import type { Occupancy } from './occupancy.ts';
+
+/** One reason an (image, node) cannot start now; `until` marks the reasons that pass with time alone. */
+export type Blocker =
+  | { readonly limit: 'failureBackoff'; readonly until: number; readonly failures: number }
+  | { readonly limit: 'alreadyPulling' }
+  | { readonly limit: 'maxConcurrentPullsPerNode'; readonly inFlight: number; readonly max: number }
+  | { readonly limit: 'maxConcurrentNodes'; readonly inFlight: number; readonly max: number }
+  | { readonly limit: 'minDelayBetweenPulls'; readonly until: number }
+  | { readonly limit: 'maxConcurrentPulls'; readonly inFlight: number; readonly max: number };
+
+/** The name of the limit (or the backoff, or the pull already there) behind a blocker. */
+export type BlockingLimit = Blocker['limit'];
+
+export type TimedBlocker = Extract<Blocker, { readonly until: number }>;
+
+/** What one call of nextPulls decides against: the limits, the clock and the pulls counted so far. */
+export interface PacingState {
+  readonly policy: string;
+  readonly limits: PacingLimits;
+  readonly occupancy: Occupancy;
+  readonly now: number;
+}
+
+/** The limits that keep this image from starting on any node now: per image and per policy. */
+export function imageBlockers(image: ImageDemand, state: PacingState): readonly Blocker[] {
+  const { limits, occupancy, now } = state;
+  const blockers: Blocker[] = [];
+  const pulling = occupancy.pullsOfImage(image.name);
+  if (pulling >= limits.maxConcurrentNodes) {
+    blockers.push({ limit: 'maxConcurrentNodes', inFlight: pulling, max: limits.maxConcurrentNodes });
+  }
+  const lastStart = lastStartOf(image, state);
+  if (lastStart !== undefined && now < lastStart + limits.minDelayBetweenPullsMs) {
+    blockers.push({ limit: 'minDelayBetweenPulls', until: lastStart + limits.minDelayBetweenPullsMs });
+  }
+  const policyCap = limits.maxConcurrentPulls;
+  if (policyCap !== undefined && occupancy.pullsOfPolicy() >= policyCap) {
+    blockers.push({ limit: 'maxConcurrentPulls', inFlight: occupancy.pullsOfPolicy(), max: policyCap });
+  }
+  return blockers;
+}
+
+/** The limits that keep this image off this node now: its failure backoff, a pull already there, the node's cap. */
+export function nodeBlockers(image: ImageDemand, node: string, state: PacingState): readonly Blocker[] {
+  const { limits, occupancy, now } = state;
+  const blockers: Blocker[] = [];
+  const failure = failureOn(image, node);
+  const backoffEnd = backoffEndsAt(failure, limits.failureBackoff);
+  if (failure !== undefined && backoffEnd !== undefined && now < backoffEnd) {
+    blockers.push({ limit: 'failureBackoff', until: backoffEnd, failures: failure.failures });
+  }
+  if (occupancy.isPulling(image.name, node)) blockers.push({ limit: 'alreadyPulling' });
+  const onNode = occupancy.pullsOnNode(node);
+  if (onNode >= limits.maxConcurrentPullsPerNode) {
+    blockers.push({
+      limit: 'maxConcurrentPullsPerNode',
+      inFlight: onNode,
+      max: limits.maxConcurrentPullsPerNode,
+    });
+  }
+  return blockers;
+}
+
+export function isTimed(blocker: Blocker): blocker is TimedBlocker {
+  return 'until' in blocker;
+}
+
+/**
+ * The latest known start of the image: the caller's record or the newest pull in flight, whichever
+ * is later — so minDelay holds even when the caller lost track of `lastStartAt`.
+ */
+function lastStartOf(image: ImageDemand, state: PacingState): number | undefined {
+  const inFlight = state.occupancy.lastStartOf(image.name);
+  if (image.lastStartAt === undefined) return inFlight;
+  if (inFlight === undefined) return image.lastStartAt;
+  return Math.max(image.lastStartAt, inFlight);
+}

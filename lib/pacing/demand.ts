@@ -1,0 +1,57 @@
+import { backoffDelayMs, type FailureBackoff } from './limits.ts';
+
+/** The failure record of one (image, node): consecutive failures and when the last one was seen. */
+export interface NodeFailure {
+  readonly failures: number;
+  /** Epoch ms. */
+  readonly lastFailedAt: number;
+}
+
+/** Failure records by node name, as a Map or as a plain object (e.g. built from status). */
+export type NodeFailures = ReadonlyMap<string, NodeFailure> | Readonly<Record<string, NodeFailure>>;
+
+/** One CachedImage governed by the policy, and the nodes that still need it. */
+export interface ImageDemand {
+  /** The CachedImage name; unique among the images of one call. */
+  readonly name: string;
+  /** Higher is served first. */
+  readonly priority: number;
+  /** Targeted nodes without the image and without a pull in flight; may include nodes in backoff. */
+  readonly pendingNodes: readonly string[];
+  readonly failures?: NodeFailures | undefined;
+  /** When the latest pull of this image started (epoch ms), if the caller knows. */
+  readonly lastStartAt?: number | undefined;
+}
+
+/** A Drop pull Pod that has not finished yet, of any policy. */
+export interface InFlightPull {
+  readonly image: string;
+  readonly node: string;
+  readonly policy: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+}
+
+/** A pull the caller should start now: one pull Pod for this image bound to this node. */
+export interface PullStart {
+  readonly image: string;
+  readonly node: string;
+}
+
+export function failureOn(image: ImageDemand, node: string): NodeFailure | undefined {
+  const failures = image.failures;
+  if (failures === undefined) return undefined;
+  if (isFailureMap(failures)) return failures.get(node);
+  // Own properties only, so a node can never resolve to something inherited from Object.prototype.
+  return Object.hasOwn(failures, node) ? failures[node] : undefined;
+}
+
+function isFailureMap(failures: NodeFailures): failures is ReadonlyMap<string, NodeFailure> {
+  return failures instanceof Map;
+}
+
+/** When the backoff of this (image, node) ends, or undefined when it has no failures. */
+export function backoffEndsAt(failure: NodeFailure | undefined, backoff: FailureBackoff): number | undefined {
+  if (failure === undefined || !(failure.failures > 0)) return undefined;
+  return failure.lastFailedAt + backoffDelayMs(failure.failures, backoff);
+}

@@ -1,0 +1,138 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ImageDemand } from './demand.ts';
+import { type NextPullsInput, nextPulls, type PacingDecision } from './next-pulls.ts';
+import { pacingInputArb, runs } from './testing/arbitraries.ts';
+import { at, backoffEnd, eligiblePairs, limitViolations, rotation, withStarts } from './testing/oracle.ts';
+
+const RUNS = 2_000;
+
+function property(check: (input: NextPullsInput, decision: PacingDecision) => void) {
+  fc.assert(
+    fc.property(pacingInputArb, (input) => {
+      check(input, nextPulls(input));
+    }),
+    runs(RUNS),
+  );
+}
+
+const priorities = (input: NextPullsInput) =>
+  [...new Set(input.images.map((i) => i.priority))].sort((a, b) => b - a);
+const priorityOf = (input: NextPullsInput, image: string) =>
+  input.images.find((i) => i.name === image)?.priority;
+
+describe('nextPulls, for random fleets, images, limits, in-flight sets and clocks', () => {
+  it('never breaks a limit: each start is allowed by what is in flight plus the starts before it', () => {
+    property((input, decision) => {
+      expect(limitViolations(input, decision.starts)).toEqual([]);
+    });
+  });
+
+  it('leaves no eligible slot idle', () => {
+    property((input, decision) => {
+      expect(eligiblePairs(withStarts(input, decision.starts))).toEqual([]);
+    });
+  });
+
+  it('starts a lower priority only when no higher priority image could start', () => {
+    property((input, decision) => {
+      for (const priority of priorities(input)) {
+        const higherOrEqual = decision.starts.filter((s) => (priorityOf(input, s.image) ?? 0) >= priority);
+        const world = withStarts(input, higherOrEqual);
+        expect(eligiblePairs(world, (i) => i.priority === priority)).toEqual([]);
+      }
+    });
+  });
+
+  it('serves each priority in turns: the first image after its cursor that can start, starts first', () => {
+    property((input, decision) => {
+      for (const priority of priorities(input)) {
+        const higher = decision.starts.filter((s) => (priorityOf(input, s.image) ?? 0) > priority);
+        const world = withStarts(input, higher);
+        const group = input.images.filter((i) => i.priority === priority);
+        const last =
+          input.cursor && Object.hasOwn(input.cursor, String(priority))
+            ? input.cursor[String(priority)]
+            : undefined;
+        const canStart = new Set(eligiblePairs(world, (i) => i.priority === priority).map((p) => p.image));
+        const expectedFirst = rotation(
+          group.map((i) => i.name),
+          last,
+        ).find((name) => canStart.has(name));
+        const served = decision.starts.filter((s) => priorityOf(input, s.image) === priority);
+        expect(served[0]?.image).toBe(expectedFirst);
+        expect(decision.cursor[String(priority)]).toBe(served.at(-1)?.image ?? last);
+      }
+      expect(Object.keys(decision.cursor).sort()).toEqual(
+        Object.keys(decision.cursor)
+          .filter((key) => input.images.some((i) => String(i.priority) === key))
+          .sort(),
+      );
+    });
+  });
+
+  it('explains every pending pull it does not start, once, and backoff with its retry time', () => {
+    property((input, decision) => {
+      const started = new Set(decision.starts.map((s) => `${s.image}/${s.node}`));
+      const notStarted = input.images.flatMap((i) =>
+        [...new Set(i.pendingNodes)]
+          .filter((n) => !started.has(`${i.name}/${n}`))
+          .map((n) => `${i.name}/${n}`),
+      );
+      expect(decision.waiting.map((w) => `${w.image}/${w.node}`).sort()).toEqual(notStarted.sort());
+      for (const wait of decision.waiting) {
+        const image = input.images.find((i) => i.name === wait.image) as ImageDemand;
+        const end = backoffEnd(input, image, wait.node);
+        const inBackoff = end !== undefined && input.now < end;
+        expect(wait.reason === 'BackOff').toBe(inBackoff);
+        if (inBackoff) expect(wait.retryAt).toBe(end);
+        expect(wait.message).not.toBe('');
+      }
+    });
+  });
+
+  it('wakes exactly when time alone next lets a pull start', () => {
+    property((input, decision) => {
+      const after = withStarts(input, decision.starts);
+      const wake = decision.nextWakeAt;
+      if (wake === undefined) {
+        expect(eligiblePairs(at(after, input.now + 10 ** 12))).toEqual([]);
+        return;
+      }
+      expect(wake).toBeGreaterThan(input.now);
+      expect(eligiblePairs(at(after, wake))).not.toEqual([]);
+      if (wake - 1 > input.now) expect(eligiblePairs(at(after, wake - 1))).toEqual([]);
+    });
+  });
+
+  it('decides the same for the same input, whatever order its lists come in', () => {
+    fc.assert(
+      fc.property(pacingInputArb, fc.integer(), (input, seed) => {
+        const shuffled: NextPullsInput = {
+          ...input,
+          images: shuffle(
+            input.images.map((i) => ({ ...i, pendingNodes: shuffle(i.pendingNodes, seed + 1) })),
+            seed,
+          ),
+          inFlight: shuffle(input.inFlight, seed + 2),
+        };
+        const decision = nextPulls(input);
+        expect(nextPulls(input)).toEqual(decision);
+        expect(nextPulls(shuffled)).toEqual(decision);
+      }),
+      runs(RUNS),
+    );
+  });
+});
+
+/** A seeded Fisher–Yates shuffle (a small LCG), so a failing case replays. */
+function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed >>> 0;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}

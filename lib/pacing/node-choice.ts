@@ -1,0 +1,92 @@
+import { type Blocker, imageBlockers, nodeBlockers } from './blockers.ts';
+import type { ImageDemand } from './demand.ts';
+import type { DecidedStart, Round } from './round.ts';
+
+/** The node this image should start on now without moving other starts, if any may. */
+export function pickNode(image: ImageDemand, round: Round): string | undefined {
+  if (imageBlockers(image, round).length > 0) return undefined;
+  return preferredOf(freeNodesOf(image, round), round);
+}
+
+interface Seeker {
+  readonly image: ImageDemand;
+  /** The start this image would give up its node from, when it is not the image asking. */
+  readonly moving?: DecidedStart;
+  readonly parent?: Seeker;
+}
+
+/**
+ * A node for an image whose nodes are all full only because of starts decided earlier in this
+ * call: moves some of those starts to nodes that are still free, along the shortest chain (an
+ * augmenting path in the matching of images to nodes). Greedy choice alone strands images while
+ * nodes idle: 100 nodes × 10 images at 10 nodes per image took 11 waves of pulls where 10 suffice.
+ */
+export function makeRoom(image: ImageDemand, round: Round): string | undefined {
+  if (imageBlockers(image, round).length > 0) return undefined;
+  const visited = new Set<string>();
+  // Which of an image's starts would move does not change where it could go, so each image is
+  // searched from once; this keeps the search to one pass over each image's pending nodes.
+  const searched = new Set<ImageDemand>();
+  const queue: Seeker[] = [{ image }];
+  for (let i = 0; i < queue.length; i++) {
+    const seeker = queue[i]!;
+    if (searched.has(seeker.image)) continue;
+    searched.add(seeker.image);
+    const free: string[] = [];
+    for (const node of round.pending.nodesOf(seeker.image)) {
+      const blockers = nodeBlockers(seeker.image, node, round);
+      if (blockers.length === 0) free.push(node);
+      else if (isOnlyFull(blockers) && !visited.has(node)) {
+        visited.add(node);
+        for (const moving of round.startsOn(node))
+          queue.push({ image: moving.image, moving, parent: seeker });
+      }
+    }
+    const best = preferredOf(free, round);
+    if (best !== undefined) return shiftAlong(seeker, best, round);
+  }
+  return undefined;
+}
+
+/** Moves each start on the chain into the node the next one frees; returns the node left for the asker. */
+function shiftAlong(seeker: Seeker, free: string, round: Round): string {
+  let to = free;
+  for (
+    let step: Seeker = seeker;
+    step.moving !== undefined && step.parent !== undefined;
+    step = step.parent
+  ) {
+    const from = step.moving.node;
+    round.move(step.moving, to);
+    to = from;
+  }
+  return to;
+}
+
+// Only a node full of pulls can be freed by moving one; backoff or a pull of this image there cannot.
+function isOnlyFull(blockers: readonly Blocker[]): boolean {
+  return blockers.length === 1 && blockers[0]?.limit === 'maxConcurrentPullsPerNode';
+}
+
+function freeNodesOf(image: ImageDemand, round: Round): string[] {
+  return [...round.pending.nodesOf(image)].filter((node) => nodeBlockers(image, node, round).length === 0);
+}
+
+function preferredOf(nodes: readonly string[], round: Round): string | undefined {
+  let best: string | undefined;
+  for (const node of nodes) if (best === undefined || isPreferred(node, best, round)) best = node;
+  return best;
+}
+
+/**
+ * Node order: fewest Drop pulls in flight first, to spread bandwidth; then most pending pulls of
+ * this policy, because the busiest node bounds convergence when nodes are the bottleneck; then
+ * name, so the choice is deterministic.
+ */
+function isPreferred(node: string, best: string, round: Round): boolean {
+  const load = round.occupancy.pullsOnNode(node) - round.occupancy.pullsOnNode(best);
+  if (load !== 0) return load < 0;
+  const work = round.pending.remainingOn(node) - round.pending.remainingOn(best);
+  if (work !== 0) return work > 0;
+  return node < best;
+}
