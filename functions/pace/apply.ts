@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
+import type { Outcome } from '../../lib/events/index.ts';
+import { type Kube, type Pod, paths } from '../../lib/kube/index.ts';
+import { acquireLease, type Lease, leaseState, pokeLease, writeLease } from '../../lib/kube/lease.ts';
+import { PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+import { EMPTY_STATE, type PacerState, paceRound } from './plan.ts';
+import { limitsOf } from './policy.ts';
+
+export interface PaceDeps {
+  readonly kube: Kube;
+  readonly namespace: string;
+  /** Who holds the Lease: one per process, so a crashed replica's Lease simply expires. */
+  readonly identity: string;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** How long one holder keeps serving a policy, waiting for delays to pass (below the ping period). */
+  readonly windowMs: number;
+  /** Called after each round, so an HTTP answer need not wait for the whole window. */
+  readonly afterRound?: (started: number) => void;
+  /** True once the process is shutting down: the holder releases its Lease and stops serving. */
+  readonly stopped?: () => boolean;
+}
+
+export const LEASE_SECONDS = 15;
+// Between waits the holder re-reads its Lease: a poke (new work) shows up as a new resourceVersion.
+const POLL_MS = 1_000;
+const MAX_ROUNDS = 1_000;
+
+export function replicaIdentity(): string {
+  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+export function leaseName(policy: string): string {
+  return `drop-pace-${policy}`.slice(0, 253);
+}
+
+/**
+ * Serves one policy under its Lease: start what every limit allows, wait for the next start that
+ * time alone unlocks if it falls inside the window, repeat; release when nothing is due soon.
+ * Another holder means busy (429) after poking it, so it runs one more round for our work.
+ */
+export async function pacePolicy(deps: PaceDeps, policy: string): Promise<Outcome> {
+  const name = leaseName(policy);
+  const attempt = await acquireLease(
+    deps.kube,
+    deps.namespace,
+    name,
+    deps.identity,
+    LEASE_SECONDS,
+    deps.now(),
+  );
+  if (!attempt.held) {
+    await pokeLease(deps.kube, deps.namespace, name, deps.now());
+    const wait = Math.max(1, Math.ceil((attempt.expiresAt.getTime() - deps.now().getTime()) / 1000));
+    return {
+      result: 'retry',
+      status: 429,
+      retryAfterSeconds: Math.min(wait, LEASE_SECONDS),
+      detail: `Lease ${name} is held by ${attempt.holder}`,
+    };
+  }
+  let lease: Lease = attempt.lease;
+  const deadline = deps.now().getTime() + deps.windowMs;
+  let started = 0;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const result = await runRound(deps, policy, lease);
+    if (result.kind === 'invalid') {
+      await writeLease(deps.kube, lease, leaseState(lease) ?? EMPTY_STATE, {
+        release: true,
+        now: deps.now(),
+      });
+      return { result: 'done', detail: result.detail };
+    }
+    started += result.started;
+    deps.afterRound?.(result.started);
+    const wake = result.nextWakeAt;
+    const keepServing = wake !== undefined && wake <= deadline && !deps.stopped?.();
+    const written = await writeLease(deps.kube, lease, result.state, {
+      release: !keepServing,
+      now: deps.now(),
+    });
+    if (written === 'conflict') {
+      // Poked or taken over: take it again (or learn we lost it) and run another round.
+      const again = await acquireLease(
+        deps.kube,
+        deps.namespace,
+        name,
+        deps.identity,
+        LEASE_SECONDS,
+        deps.now(),
+      );
+      if (!again.held)
+        return { result: 'done', detail: `started ${started} pulls; Lease passed to ${again.holder}` };
+      lease = again.lease;
+      continue;
+    }
+    if (!keepServing) return { result: 'done', detail: `started ${started} pulls for policy ${policy}` };
+    const waited = await waitUntil(deps, written, result.state, wake);
+    if (waited !== 'poked') {
+      lease = waited;
+      continue;
+    }
+    const again = await acquireLease(
+      deps.kube,
+      deps.namespace,
+      name,
+      deps.identity,
+      LEASE_SECONDS,
+      deps.now(),
+    );
+    if (!again.held)
+      return { result: 'done', detail: `started ${started} pulls; Lease passed to ${again.holder}` };
+    lease = again.lease;
+  }
+  return { result: 'done', detail: `started ${started} pulls (round limit reached)` };
+}
+
+type RoundResult =
+  | {
+      readonly kind: 'ran';
+      readonly started: number;
+      readonly state: PacerState;
+      readonly nextWakeAt?: number;
+    }
+  | { readonly kind: 'invalid'; readonly detail: string };
+
+async function runRound(deps: PaceDeps, policy: string, lease: Lease): Promise<RoundResult> {
+  const { kube, namespace } = deps;
+  const [policyObject, images, pods] = await Promise.all([
+    kube.get<PullPolicy>(paths.pullPolicy(policy)),
+    kube.list<CachedImage>(paths.cachedImages()),
+    kube.list<Pod>(paths.pods(namespace), { labelSelector: PULL_POD_SELECTOR }),
+  ]);
+  const limits = limitsOf(policyObject);
+  if (!limits.ok) return { kind: 'invalid', detail: `PullPolicy ${policy}: ${limits.message}` };
+  const round = paceRound({
+    policy,
+    limits: limits.limits,
+    images: images.items,
+    pods: pods.items,
+    state: (leaseState(lease) as PacerState | undefined) ?? EMPTY_STATE,
+    namespace,
+    now: deps.now().getTime(),
+  });
+  // A pod that already exists (a racing holder, or a retry) is the same pull: create is idempotent by name.
+  const created = await Promise.all(round.create.map((pod) => kube.create(paths.pods(namespace), pod)));
+  return {
+    kind: 'ran',
+    started: created.filter(Boolean).length,
+    state: round.state,
+    ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
+  };
+}
+
+const RENEW_MS = (LEASE_SECONDS * 1000) / 3;
+
+/**
+ * Sleeps until `wakeAt`, renewing the Lease well before it expires and watching for a poke.
+ * Returns the Lease to continue with, or 'poked' when someone wrote to it meanwhile.
+ */
+async function waitUntil(
+  deps: PaceDeps,
+  lease: Lease,
+  state: PacerState,
+  wakeAt: number,
+): Promise<Lease | 'poked'> {
+  let current = lease;
+  let renewedAt = deps.now().getTime();
+  while (deps.now().getTime() < wakeAt && !deps.stopped?.()) {
+    await deps.sleep(Math.min(POLL_MS, Math.max(0, wakeAt - deps.now().getTime())));
+    if (deps.now().getTime() - renewedAt >= RENEW_MS) {
+      const renewed = await writeLease(deps.kube, current, state, { release: false, now: deps.now() });
+      if (renewed === 'conflict') return 'poked';
+      current = renewed;
+      renewedAt = deps.now().getTime();
+      continue;
+    }
+    const seen = await deps.kube.get<Lease>(paths.lease(deps.namespace, current.metadata.name));
+    if (seen?.metadata.resourceVersion !== current.metadata.resourceVersion) return 'poked';
+  }
+  return current;
+}

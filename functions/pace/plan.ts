@@ -1,0 +1,140 @@
+import type { CachedImage } from '../../lib/api/index.ts';
+import type { Pod } from '../../lib/kube/core.ts';
+import {
+  backoffDelayMs,
+  type ImageDemand,
+  type InFlightPull,
+  nextPulls,
+  type PacingCursor,
+  type PacingLimits,
+  type WaitingPull,
+} from '../../lib/pacing/index.ts';
+import { CACHED_IMAGE_ANNOTATION, LABEL, pullPodFor } from '../../lib/pull-pod.ts';
+
+/** Images without a policyRef are paced by the PullPolicy named `default`, or by the defaults when it is absent. */
+export const DEFAULT_POLICY = 'default';
+
+/** What the pacer keeps in its Lease between rounds. */
+export interface PacerState {
+  readonly cursor: PacingCursor;
+  /** Last pull start per CachedImage, epoch ms: finished pods are deleted, so this is the only record. */
+  readonly lastStart: Readonly<Record<string, number>>;
+}
+
+export const EMPTY_STATE: PacerState = { cursor: {}, lastStart: {} };
+
+export interface PaceInput {
+  readonly policy: string;
+  readonly limits: PacingLimits;
+  /** Every CachedImage (the round picks those governed by `policy`). */
+  readonly images: readonly CachedImage[];
+  /** Every Drop pull pod in the cluster, any policy. */
+  readonly pods: readonly Pod[];
+  readonly state: PacerState;
+  readonly namespace: string;
+  readonly now: number;
+}
+
+export interface PaceRound {
+  readonly create: readonly Pod[];
+  readonly state: PacerState;
+  readonly nextWakeAt?: number;
+  readonly waiting: readonly WaitingPull[];
+}
+
+export function policyOf(image: CachedImage): string {
+  return image.spec?.policyRef?.name || DEFAULT_POLICY;
+}
+
+/** One pacing round for one policy: which pull pods to create now, and the state to keep. */
+export function paceRound(input: PaceInput): PaceRound {
+  const governed = input.images.filter((i) => policyOf(i) === input.policy && isSettled(i));
+  const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
+  const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));
+  const decision = nextPulls({
+    policy: input.policy,
+    limits: input.limits,
+    images: demands,
+    inFlight: input.pods.map(inFlightOf),
+    cursor: input.state.cursor,
+    now: input.now,
+  });
+  const byName = new Map(governed.map((i) => [i.metadata.name, i]));
+  const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
+  const lastStart: Record<string, number> = {};
+  for (const image of governed) {
+    const known = input.state.lastStart[image.metadata.name];
+    if (known !== undefined) lastStart[image.metadata.name] = known;
+  }
+  for (const start of decision.starts) lastStart[start.image] = input.now;
+  return {
+    create,
+    state: { cursor: decision.cursor, lastStart },
+    ...(decision.nextWakeAt !== undefined ? { nextWakeAt: decision.nextWakeAt } : {}),
+    waiting: decision.waiting,
+  };
+}
+
+// Only a status written for the current spec says which reference to pull and which nodes wait.
+function isSettled(image: CachedImage): boolean {
+  return (
+    !image.metadata.deletionTimestamp &&
+    image.status?.observedGeneration === image.metadata.generation &&
+    Boolean(image.status?.reference)
+  );
+}
+
+function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): ImageDemand {
+  const status = image.status!;
+  const busy = new Set(pods.map((p) => p.spec?.nodeName ?? ''));
+  const failures: Record<string, { failures: number; lastFailedAt: number }> = {};
+  for (const f of status.failedNodes ?? []) {
+    // reconcile-image recorded retryAt with this policy's backoff; the scheduler wants when it failed.
+    const retryAt = Date.parse(f.retryAt) || input.now;
+    failures[f.node] = {
+      failures: f.failures,
+      lastFailedAt: retryAt - backoffDelayMs(f.failures, input.limits.failureBackoff),
+    };
+  }
+  const podStarts = pods.map((p) => Date.parse(p.metadata.creationTimestamp ?? '') || 0);
+  const lastStartAt = Math.max(input.state.lastStart[image.metadata.name] ?? 0, ...podStarts);
+  return {
+    name: image.metadata.name,
+    priority: image.spec?.priority ?? 0,
+    pendingNodes: (status.waitingNodes ?? []).map((w) => w.node).filter((n) => !busy.has(n)),
+    failures,
+    ...(lastStartAt > 0 ? { lastStartAt } : {}),
+  };
+}
+
+// Every pull pod that exists holds its slot until reconcile-image has recorded it and deleted it.
+function inFlightOf(pod: Pod): InFlightPull {
+  return {
+    image: pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',
+    node: pod.spec?.nodeName ?? '',
+    policy: pod.metadata.labels?.[LABEL.policy] ?? '',
+    startedAt: Date.parse(pod.metadata.creationTimestamp ?? '') || 0,
+  };
+}
+
+function podFor(image: CachedImage, node: string, input: PaceInput): Pod {
+  return pullPodFor({
+    cachedImage: image.metadata.name,
+    reference: image.status!.reference!,
+    node,
+    namespace: input.namespace,
+    policy: input.policy,
+    imagePullPolicy: image.spec?.imagePullPolicy ?? 'Always',
+    imagePullSecrets: (image.spec?.imagePullSecrets ?? []).map((s) => s.name),
+    tolerations: image.spec?.tolerations ?? [],
+  });
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return groups;
+}

@@ -1,0 +1,121 @@
+import type { Hono } from 'hono';
+import type { CachedImage } from '../../lib/api/index.ts';
+import { type DropEvent, eventApp, type HandlerContext, type Outcome } from '../../lib/events/index.ts';
+import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
+import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+import { isTarget } from '../../lib/targets.ts';
+import { deletePullPods, type ReconcileDeps, reconcileImage } from './apply.ts';
+
+export const FUNCTION = 'reconcile-image';
+
+export interface ReconcileImageOptions {
+  readonly kube: Kube;
+  readonly namespace: string;
+  readonly requestPulls: (kube: Kube, policy: string) => Promise<void>;
+  readonly now?: () => Date;
+}
+
+/** The reconcile-image function: CachedImage, pull-pod and Node events, and the resync ping. */
+export function createReconcileImageApp(options: ReconcileImageOptions): Hono {
+  return eventApp({
+    name: FUNCTION,
+    handle: (event, ctx) => {
+      const kube = options.kube.session(FUNCTION, ctx.countRequest);
+      const deps: ReconcileDeps = {
+        kube,
+        namespace: options.namespace,
+        now: options.now ?? (() => new Date()),
+        requestPulls: (policy) => options.requestPulls(kube, policy),
+      };
+      return route(deps, event, ctx);
+    },
+  });
+}
+
+async function route(deps: ReconcileDeps, event: DropEvent, ctx: HandlerContext): Promise<Outcome> {
+  if (event.type === 'ping') return resyncAll(deps);
+  switch (event.ref.kind) {
+    case 'CachedImage':
+      return reconcileImage(deps, event.ref.name);
+    case 'Pod':
+      return onPod(deps, event);
+    case 'Node':
+      return onNode(deps, event);
+    default:
+      ctx.log.warn('event for a kind this function does not watch', { kind: event.ref.kind });
+      return { result: 'ignored', detail: `kind ${event.ref.kind} is not handled by ${FUNCTION}` };
+  }
+}
+
+/** A pull pod changed: reconcile the CachedImage it belongs to (its annotation names it). */
+async function onPod(deps: ReconcileDeps, event: Extract<DropEvent, { type: 'object' }>): Promise<Outcome> {
+  const pod =
+    (event.object as Pod | undefined) ??
+    (await deps.kube.get<Pod>(paths.pod(event.ref.namespace || deps.namespace, event.ref.name)));
+  const owner = pod?.metadata.annotations?.[CACHED_IMAGE_ANNOTATION];
+  if (!owner) return { result: 'ignored', detail: `pod ${event.ref.name} is gone or not a Drop pull pod` };
+  return reconcileImage(deps, owner);
+}
+
+/** A node joined, left or changed: reconcile the images whose targets it changes. */
+async function onNode(deps: ReconcileDeps, event: Extract<DropEvent, { type: 'object' }>): Promise<Outcome> {
+  const node = event.action === 'delete' ? undefined : await deps.kube.get<Node>(paths.node(event.ref.name));
+  const images = await deps.kube.list<CachedImage>(paths.cachedImages());
+  const affected = images.items.filter((image) => nodeChangesTargets(image, event.ref.name, node));
+  const outcomes = await forEach(affected, (image) => reconcileImage(deps, image.metadata.name));
+  return combine(
+    outcomes,
+    `node ${event.ref.name}: ${affected.length} of ${images.items.length} images affected`,
+  );
+}
+
+function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | undefined): boolean {
+  const status = image.status;
+  const known = [
+    ...(status?.cachedNodes ?? []),
+    ...(status?.failedNodes ?? []).map((f) => f.node),
+    ...(status?.waitingNodes ?? []).map((w) => w.node),
+  ].includes(nodeName);
+  const target =
+    node !== undefined &&
+    isTarget(node, { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations });
+  // A target the status does not list is new or pulling; a listed node that is no longer a target left.
+  return target !== known || (target && status?.phase !== 'Cached');
+}
+
+/** The ping: every CachedImage, plus pull pods whose CachedImage no longer exists. */
+async function resyncAll(deps: ReconcileDeps): Promise<Outcome> {
+  const [images, nodes, pods] = await Promise.all([
+    deps.kube.list<CachedImage>(paths.cachedImages()),
+    deps.kube.list<Node>(paths.nodes()),
+    deps.kube.list<Pod>(paths.pods(deps.namespace), { labelSelector: PULL_POD_SELECTOR }),
+  ]);
+  const names = new Set(images.items.map((i) => i.metadata.name));
+  const orphans = new Set(
+    pods.items
+      .map((p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '')
+      .filter((n) => n && !names.has(n)),
+  );
+  await forEach([...orphans], (name) => deletePullPods(deps, name));
+  const shared = { nodes: nodes.items, pods: pods.items };
+  const outcomes = await forEach(images.items, (image) => reconcileImage(deps, image.metadata.name, shared));
+  return combine(
+    outcomes,
+    `resynced ${images.items.length} images, removed pods of ${orphans.size} deleted images`,
+  );
+}
+
+const PARALLEL = 4;
+
+async function forEach<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += PARALLEL) {
+    results.push(...(await Promise.all(items.slice(i, i + PARALLEL).map(work))));
+  }
+  return results;
+}
+
+function combine(outcomes: readonly Outcome[], detail: string): Outcome {
+  const retry = outcomes.find((o) => o.result === 'retry');
+  return retry ?? { result: 'done', detail };
+}

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import type { Node, Pod } from '../../lib/kube/core.ts';
+import { pullPodFor } from '../../lib/pull-pod.ts';
+import { type ObservedImage, planImage } from './plan.ts';
+
+const REF = 'docker.io/library/nginx:1.25-alpine';
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const NOW = new Date('2026-11-25T10:00:00Z');
+
+function node(name: string, labels: Record<string, string> = {}): Node {
+  return { metadata: { name, labels }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+}
+
+type ContainerState = NonNullable<
+  NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number]['state']
+>;
+
+function pod(
+  nodeName: string,
+  state?: ContainerState,
+  extra: { imageID?: string; reference?: string } = {},
+): Pod {
+  const base = pullPodFor({
+    cachedImage: 'nginx',
+    reference: extra.reference ?? REF,
+    node: nodeName,
+    namespace: 'drop-system',
+    policy: 'default',
+    imagePullPolicy: 'Always',
+    imagePullSecrets: [],
+    tolerations: [],
+  });
+  return {
+    ...base,
+    metadata: { ...base.metadata, uid: `uid-${nodeName}`, creationTimestamp: '2026-11-25T09:59:00Z' },
+    status: state
+      ? {
+          phase: 'Pending',
+          containerStatuses: [{ name: 'pull', image: REF, imageID: extra.imageID ?? '', state }],
+        }
+      : { phase: 'Pending' },
+  };
+}
+
+function observe(overrides: Partial<ObservedImage> = {}): ObservedImage {
+  return {
+    generation: 1,
+    spec: { ok: true, reference: REF, placement: {} },
+    nodes: [node('a'), node('b'), node('c')],
+    pods: [],
+    missingSecrets: [],
+    backoff: { initialMs: 30_000, maxMs: 300_000 },
+    now: NOW,
+    ...overrides,
+  };
+}
+
+const pulled = { terminated: { exitCode: 0, reason: 'Completed', finishedAt: '2026-11-25T09:59:30Z' } };
+const errImagePull = { waiting: { reason: 'ErrImagePull', message: 'Failed to pull image "x": not found' } };
+
+describe('planImage', () => {
+  it('a new image waits on every target node', () => {
+    const plan = planImage(observe());
+    expect(plan.status).toMatchObject({ phase: 'Pending', ready: '0/3', nodesTargeted: 3, nodesWaiting: 3 });
+    expect(plan.pendingNodes).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a node with a pull in progress counts as pulling, not pending', () => {
+    const plan = planImage(observe({ pods: [pod('a', { waiting: { reason: 'ContainerCreating' } })] }));
+    expect(plan.status).toMatchObject({ phase: 'Pulling', nodesPulling: 1 });
+    expect(plan.pendingNodes).toEqual(['b', 'c']);
+    expect(plan.deletePods).toEqual([]);
+  });
+
+  it('a finished pull is recorded, its pod deleted, and its digest kept', () => {
+    const done = pod('a', pulled, { imageID: `docker.io/library/nginx@${DIGEST}` });
+    const plan = planImage(observe({ pods: [done] }));
+    expect(plan.status.cachedNodes).toEqual(['a']);
+    expect(plan.status.resolvedDigest).toBe(DIGEST);
+    expect(plan.status.lastPulledAt).toBe('2026-11-25T09:59:30Z');
+    expect(plan.deletePods).toEqual([{ name: done.metadata.name, uid: 'uid-a' }]);
+  });
+
+  it('a container that failed to start still means the image was pulled', () => {
+    const startError = { terminated: { exitCode: 128, reason: 'StartError' } };
+    expect(planImage(observe({ pods: [pod('a', startError)] })).status.cachedNodes).toEqual(['a']);
+  });
+
+  it('every target cached is Cached and Ready', () => {
+    const plan = planImage(observe({ previous: { reference: REF, cachedNodes: ['a', 'b', 'c'] } }));
+    expect(plan.status).toMatchObject({ phase: 'Cached', ready: '3/3' });
+    expect(plan.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Cached',
+    });
+    expect(plan.pendingNodes).toEqual([]);
+  });
+
+  it('a failed pull records the kubelet reason and message and backs off', () => {
+    const plan = planImage(observe({ pods: [pod('a', errImagePull)] }));
+    expect(plan.status.phase).toBe('ErrImagePull');
+    expect(plan.status.failedNodes).toEqual([
+      {
+        node: 'a',
+        reason: 'ErrImagePull',
+        message: 'Failed to pull image "x": not found',
+        failures: 1,
+        retryAt: '2026-11-25T10:00:30.000Z',
+        lastPod: pod('a').metadata.name,
+      },
+    ]);
+    expect(plan.status.message).toContain('Failed to pull image "x": not found');
+    expect(plan.deletePods).toHaveLength(1);
+  });
+
+  it('backoff doubles with each failure up to the max', () => {
+    const previous = {
+      reference: REF,
+      failedNodes: [
+        { node: 'a', reason: 'ErrImagePull', message: 'm', failures: 4, retryAt: '', lastPod: 'old' },
+      ],
+    };
+    const plan = planImage(observe({ previous, pods: [pod('a', errImagePull)] }));
+    expect(plan.status.failedNodes[0]).toMatchObject({ failures: 5, retryAt: '2026-11-25T10:05:00.000Z' });
+  });
+
+  it('the same failed pod seen twice counts once', () => {
+    const failedPod = pod('a', errImagePull);
+    const first = planImage(observe({ pods: [failedPod] }));
+    const second = planImage(observe({ previous: first.status, pods: [failedPod] }));
+    expect(second.status.failedNodes[0]?.failures).toBe(1);
+    expect(second.deletePods).toHaveLength(1);
+  });
+
+  it('a success after failures clears the failure', () => {
+    const previous = {
+      reference: REF,
+      failedNodes: [
+        { node: 'a', reason: 'ErrImagePull', message: 'm', failures: 2, retryAt: '', lastPod: 'old' },
+      ],
+    };
+    const plan = planImage(observe({ previous, pods: [pod('a', pulled)] }));
+    expect(plan.status.failedNodes).toEqual([]);
+    expect(plan.status.cachedNodes).toEqual(['a']);
+  });
+
+  it('a node that joins is pending; a node that leaves drops out of the count', () => {
+    const previous = { reference: REF, cachedNodes: ['a', 'gone'] };
+    const plan = planImage(observe({ previous, nodes: [node('a'), node('new')] }));
+    expect(plan.status).toMatchObject({ ready: '1/2', cachedNodes: ['a'] });
+    expect(plan.pendingNodes).toEqual(['new']);
+  });
+
+  it('a new tag starts over on every node and removes pulls of the old one', () => {
+    const oldPod = pod('a', undefined, { reference: 'docker.io/library/nginx:1.24' });
+    const previous = { reference: 'docker.io/library/nginx:1.24', cachedNodes: ['a', 'b', 'c'] };
+    const plan = planImage(observe({ previous, pods: [oldPod] }));
+    expect(plan.status).toMatchObject({ ready: '0/3', cachedNodes: [], reference: REF });
+    expect(plan.deletePods.map((p) => p.name)).toEqual([oldPod.metadata.name]);
+    expect(plan.pendingNodes).toEqual(['a', 'b', 'c']);
+  });
+
+  it('pods on nodes that are no longer targets are removed', () => {
+    const plan = planImage(observe({ nodes: [node('b')], pods: [pod('a')] }));
+    expect(plan.deletePods).toHaveLength(1);
+  });
+
+  it('no matching node is NoTargetNodes with a message saying why', () => {
+    const plan = planImage(
+      observe({ spec: { ok: true, reference: REF, placement: { nodeSelector: { gpu: 'yes' } } } }),
+    );
+    expect(plan.status).toMatchObject({ phase: 'NoTargetNodes', ready: '0/0' });
+    expect(plan.status.message).toMatch(/no Ready, schedulable node matches/);
+  });
+
+  it('an invalid spec becomes the status and removes every pull', () => {
+    const plan = planImage(
+      observe({
+        spec: { ok: false, reason: 'InvalidImageName', message: 'invalid reference format: uppercase' },
+        pods: [pod('a')],
+      }),
+    );
+    expect(plan.status).toMatchObject({
+      phase: 'InvalidImageName',
+      message: 'invalid reference format: uppercase',
+    });
+    expect(plan.deletePods).toHaveLength(1);
+    expect(plan.pendingNodes).toEqual([]);
+  });
+
+  it('a missing pull secret is a condition and in the message', () => {
+    const plan = planImage(observe({ missingSecrets: ['regcred'] }));
+    expect(plan.status.conditions.find((c) => c.type === 'PullSecretsFound')).toMatchObject({
+      status: 'False',
+      reason: 'SecretNotFound',
+    });
+    expect(plan.status.message).toContain('regcred');
+  });
+
+  it('a missing policy is the status, not a silent default', () => {
+    const policyProblem = { reason: 'PolicyNotFound', message: 'PullPolicy "fast" not found' };
+    const plan = planImage(observe({ policyProblem }));
+    expect(plan.status.phase).toBe('PolicyNotFound');
+    expect(plan.status.message).toContain('PullPolicy "fast" not found');
+  });
+
+  it('planning the same observation twice gives the same status', () => {
+    const observed = observe({ pods: [pod('a', pulled), pod('b', errImagePull)] });
+    expect(planImage(observed)).toEqual(planImage(observed));
+  });
+});

@@ -1,0 +1,156 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeError, kubeErrorFrom } from './errors.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export const CONTENT_TYPE = {
+  json: 'application/json',
+  mergePatch: 'application/merge-patch+json',
+  jsonPatch: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+export interface RequestOptions {
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Raw JSON over HTTPS to the API server. The kubeconfig (client-node) supplies TLS material and
+ * credentials per request, so rotating service-account tokens and exec plugins keep working; the
+ * bodies stay plain JSON, which custom resources need (the generated models drop unknown fields).
+ */
+export class KubeHttp {
+  private readonly server: URL;
+  private readonly agent: http.Agent;
+
+  constructor(private readonly config: KubeConfig) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+    this.agent =
+      this.server.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, maxSockets: 32 })
+        : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** The API server's base URL (what the kubeconfig points at). */
+  get serverUrl(): string {
+    return this.server.toString();
+  }
+
+  async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = new URL(path, this.server);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const requestOptions: https.RequestOptions = {
+      method,
+      headers: {
+        accept: CONTENT_TYPE.json,
+        ...(payload === undefined
+          ? {}
+          : {
+              'content-type': options.contentType ?? CONTENT_TYPE.json,
+              'content-length': Buffer.byteLength(payload),
+            }),
+      },
+    };
+    await this.config.applyToHTTPSOptions(requestOptions);
+    requestOptions.agent = this.agent;
+    const { status, body, retryAfter } = await send(
+      url,
+      requestOptions,
+      payload,
+      options.timeoutMs ?? 30_000,
+    );
+    if (status >= 200 && status < 300) return (body ? JSON.parse(body) : undefined) as T;
+    throw kubeErrorFrom(status, body, retryAfter);
+  }
+
+  /** Opens a streaming GET (watch); the caller reads newline-delimited JSON from the response. */
+  async stream(
+    path: string,
+    query: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+  ): Promise<http.IncomingMessage> {
+    const url = new URL(path, this.server);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    const requestOptions: https.RequestOptions = {
+      method: 'GET',
+      headers: { accept: CONTENT_TYPE.json },
+      signal,
+    };
+    await this.config.applyToHTTPSOptions(requestOptions);
+    requestOptions.agent = this.agent;
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, requestOptions, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) return resolve(res);
+        readAll(res).then(
+          (body) => reject(kubeErrorFrom(status, body, res.headers['retry-after'] as string)),
+          reject,
+        );
+      });
+      req.on('error', (error) => reject(networkError(error)));
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly retryAfter: string | null;
+}
+
+function send(
+  url: URL,
+  options: https.RequestOptions,
+  payload: string | undefined,
+  timeoutMs: number,
+): Promise<RawResponse> {
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, options, (res) => {
+      readAll(res).then(
+        (body) =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            retryAfter: (res.headers['retry-after'] as string) ?? null,
+          }),
+        (error: Error) => reject(networkError(error)),
+      );
+    });
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new KubeError('timeout', 0, `request timed out after ${timeoutMs} ms`)),
+    );
+    req.on('error', (error) => reject(error instanceof KubeError ? error : networkError(error)));
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+function readAll(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function networkError(error: Error): KubeError {
+  return new KubeError('network', 0, `API server unreachable: ${error.message}`);
+}

@@ -1,0 +1,12 @@
+export {
+  createKube,
+  Kube,
+  type KubeObject,
+  type ObjectList,
+  type ObjectMeta,
+  type OwnerReference,
+} from './client.ts';
+export { dropNamespace, loadKubeConfig } from './config.ts';
+export type { ContainerStatus, Node, Pod, PodSpec, Taint, Toleration } from './core.ts';
+export { KubeError, type KubeErrorKind } from './errors.ts';
+export { paths, statusPath } from './paths.ts';

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { Node } from './kube/core.ts';
+import { targetNodes } from './targets.ts';
+
+function node(
+  name: string,
+  extra: { labels?: Record<string, string>; spec?: Node['spec']; ready?: boolean } = {},
+): Node {
+  return {
+    metadata: { name, labels: extra.labels ?? {} },
+    spec: extra.spec ?? {},
+    status: { conditions: [{ type: 'Ready', status: extra.ready === false ? 'False' : 'True' }] },
+  };
+}
+
+const buildTaint = { key: 'node-role.kubernetes.io/build', value: 'true', effect: 'NoSchedule' };
+
+describe('targetNodes', () => {
+  it('targets every ready node when there is no selector', () => {
+    expect(targetNodes([node('b'), node('a')], {})).toEqual(['a', 'b']);
+  });
+
+  it('keeps only nodes whose labels match the selector', () => {
+    const nodes = [
+      node('build-1', { labels: { role: 'build' } }),
+      node('web-1', { labels: { role: 'web' } }),
+    ];
+    expect(targetNodes(nodes, { nodeSelector: { role: 'build' } })).toEqual(['build-1']);
+  });
+
+  it('skips nodes that are not Ready, cordoned or being deleted', () => {
+    const nodes = [
+      node('down', { ready: false }),
+      node('cordoned', { spec: { unschedulable: true } }),
+      { ...node('leaving'), metadata: { name: 'leaving', deletionTimestamp: '2026-01-01T00:00:00Z' } },
+      node('ok'),
+    ];
+    expect(targetNodes(nodes, {})).toEqual(['ok']);
+  });
+
+  it('skips a NoSchedule-tainted node unless the taint is tolerated', () => {
+    const nodes = [node('tainted', { spec: { taints: [buildTaint] } })];
+    expect(targetNodes(nodes, {})).toEqual([]);
+    expect(
+      targetNodes(nodes, {
+        tolerations: [{ key: 'node-role.kubernetes.io/build', operator: 'Exists', effect: 'NoSchedule' }],
+      }),
+    ).toEqual(['tainted']);
+    expect(
+      targetNodes(nodes, {
+        tolerations: [{ key: 'node-role.kubernetes.io/build', operator: 'Equal', value: 'false' }],
+      }),
+    ).toEqual([]);
+  });
+
+  it('an empty key with Exists tolerates every taint', () => {
+    const nodes = [node('t', { spec: { taints: [buildTaint, { key: 'x', effect: 'NoExecute' }] } })];
+    expect(targetNodes(nodes, { tolerations: [{ operator: 'Exists' }] })).toEqual(['t']);
+  });
+
+  it('ignores PreferNoSchedule taints', () => {
+    const nodes = [node('soft', { spec: { taints: [{ key: 'x', effect: 'PreferNoSchedule' }] } })];
+    expect(targetNodes(nodes, {})).toEqual(['soft']);
+  });
+
+  it('a toleration for another effect does not tolerate NoExecute', () => {
+    const nodes = [node('t', { spec: { taints: [{ key: 'x', effect: 'NoExecute' }] } })];
+    expect(
+      targetNodes(nodes, { tolerations: [{ key: 'x', operator: 'Exists', effect: 'NoSchedule' }] }),
+    ).toEqual([]);
+  });
+});

@@ -1,0 +1,53 @@
+import type { Node, Taint, Toleration } from './kube/core.ts';
+
+export interface Placement {
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations?: readonly Toleration[];
+}
+
+/**
+ * The nodes an image should be cached on: the selector matches, the node is Ready and not
+ * cordoned or being deleted, and every NoSchedule/NoExecute taint is tolerated — the same nodes
+ * the scheduler would run a workload with this selector and these tolerations on.
+ */
+export function targetNodes(nodes: readonly Node[], placement: Placement): readonly string[] {
+  return nodes
+    .filter((node) => isTarget(node, placement))
+    .map((node) => node.metadata.name)
+    .sort();
+}
+
+export function isTarget(node: Node, placement: Placement): boolean {
+  if (node.metadata.deletionTimestamp) return false;
+  if (node.spec?.unschedulable) return false;
+  if (!isReady(node)) return false;
+  if (!matchesSelector(node.metadata.labels ?? {}, placement.nodeSelector ?? {})) return false;
+  return (node.spec?.taints ?? []).every(
+    (taint) => !repels(taint) || tolerated(taint, placement.tolerations ?? []),
+  );
+}
+
+function isReady(node: Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+function matchesSelector(
+  labels: Readonly<Record<string, string>>,
+  selector: Readonly<Record<string, string>>,
+) {
+  return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+// PreferNoSchedule is only a preference for the scheduler; it does not keep a bound pod off a node.
+function repels(taint: Taint): boolean {
+  return taint.effect === 'NoSchedule' || taint.effect === 'NoExecute';
+}
+
+/** Toleration matching as in k8s.io/api core/v1 Toleration.ToleratesTaint. */
+export function tolerated(taint: Taint, tolerations: readonly Toleration[]): boolean {
+  return tolerations.some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
+    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+  });
+}

@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { CachedImage } from '../../lib/api/index.ts';
+import { type Pod, paths } from '../../lib/kube/index.ts';
+import { pullPodSelectorFor } from '../../lib/pull-pod.ts';
+import { createNodes, deleteNodes } from '../controlplane/index.ts';
+import { NAMESPACE, ping, type RunningDrop, startDrop } from './drop.ts';
+import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
+
+const EXAMPLES = new URL('../../../shared/examples/', import.meta.url);
+
+function example(file: string): CachedImage {
+  return parse(readFileSync(new URL(file, EXAMPLES), 'utf8')) as CachedImage;
+}
+
+async function cachedImage(drop: RunningDrop, name: string): Promise<CachedImage | undefined> {
+  return drop.kube.get<CachedImage>(paths.cachedImage(name));
+}
+
+async function pullPods(drop: RunningDrop, name: string): Promise<readonly Pod[]> {
+  return (await drop.kube.list<Pod>(paths.pods(NAMESPACE), { labelSelector: pullPodSelectorFor(name) }))
+    .items;
+}
+
+function imageWith(name: string, spec: Record<string, unknown>): CachedImage {
+  return {
+    apiVersion: 'drop.corewire.io/v1alpha1',
+    kind: 'CachedImage',
+    metadata: { name },
+    spec,
+  } as CachedImage;
+}
+
+describe('reconcile-image fed by the real ApiServerSource adapter', () => {
+  let drop: RunningDrop;
+  beforeAll(async () => {
+    drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
+  });
+  afterAll(async () => {
+    await drop?.stop();
+  });
+
+  it('the nginx example ends Cached on every target node and kubectl shows it', async () => {
+    const manifest = example('cachedimage-nginx.yaml');
+    await drop.kube.delete(paths.cachedImage('nginx'));
+    await drop.kube.create(paths.cachedImages(), manifest);
+    const done = await waitFor(
+      async () => {
+        const image = await cachedImage(drop, 'nginx');
+        return image?.status?.phase === 'Cached' ? image : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    expect(done.status?.nodesTargeted).toBeGreaterThan(0);
+    expect(done.status?.ready).toBe(`${done.status?.nodesTargeted}/${done.status?.nodesTargeted}`);
+    expect(done.status?.resolvedDigest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(await pullPods(drop, 'nginx')).toEqual([]);
+    const table = await kubectl(['get', 'cachedimages', 'nginx']);
+    expect(table).toMatch(/^NAME\s+IMAGE\s+TAG\s+STATUS\s+READY\s+AGE/);
+    expect(table).toMatch(/nginx\s+docker\.io\/library\/nginx\s+1\.25-alpine\s+Cached\s+\d+\/\d+/);
+    const wide = await kubectl(['get', 'cachedimages', 'nginx', '-o', 'wide']);
+    expect(wide).toMatch(/DIGEST\s+SET\s+POLICY\s+MESSAGE/);
+    await drop.kube.delete(paths.cachedImage('nginx'));
+  });
+
+  it('an image that cannot be pulled shows the kubelet reason and message', async () => {
+    const name = uniqueName('broken');
+    await drop.kube.create(
+      paths.cachedImages(),
+      imageWith(name, { image: 'registry.example/team/errimagepull-app', tag: 'v1' }),
+    );
+    const failed = await waitFor(
+      async () => {
+        const image = await cachedImage(drop, name);
+        return image?.status?.failedNodes?.length ? image : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(['ErrImagePull', 'ImagePullBackOff']).toContain(failed.status?.phase);
+    expect(failed.status?.failedNodes?.[0]?.message).toMatch(/errimagepull-app/);
+    expect(failed.status?.message).toMatch(/ErrImagePull|ImagePullBackOff/);
+    expect(failed.status?.ready).toMatch(/^0\//);
+    await drop.kube.delete(paths.cachedImage(name));
+  });
+
+  it('a node that joins gets the image', async () => {
+    const pool = uniqueName('pool');
+    const name = uniqueName('joins');
+    const [first] = await createNodes(1, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: `${pool}-a`,
+      labels: { 'drop.test/pool': pool },
+    });
+    await drop.kube.create(
+      paths.cachedImages(),
+      imageWith(name, {
+        image: 'docker.io/library/alpine',
+        tag: '3.20',
+        nodeSelector: { 'drop.test/pool': pool },
+      }),
+    );
+    await waitFor(async () => ((await cachedImage(drop, name))?.status?.ready === '1/1' ? true : undefined), {
+      timeoutMs: 60_000,
+    });
+    const [second] = await createNodes(1, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: `${pool}-b`,
+      labels: { 'drop.test/pool': pool },
+    });
+    const both = await waitFor(
+      async () => {
+        const image = await cachedImage(drop, name);
+        return image?.status?.ready === '2/2' ? image : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(both.status?.cachedNodes).toEqual([first, second].sort());
+    await drop.kube.delete(paths.cachedImage(name));
+    await deleteNodes(kubeconfigPath(), [first ?? '', second ?? '']);
+  });
+
+  it('deleting a CachedImage removes its pull pods', async () => {
+    const name = uniqueName('deleted');
+    await drop.kube.create(
+      paths.cachedImages(),
+      imageWith(name, { image: 'registry.example/big/slow-60s-image', tag: 'v1' }),
+    );
+    await waitFor(async () => ((await pullPods(drop, name)).length > 0 ? true : undefined), {
+      timeoutMs: 60_000,
+    });
+    await drop.kube.delete(paths.cachedImage(name));
+    await waitFor(async () => ((await pullPods(drop, name)).length === 0 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+  });
+});
+
+describe('reconcile-image without events', () => {
+  it('pings alone bring an image to the same end state', async () => {
+    const drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: false });
+    try {
+      const pool = uniqueName('pingpool');
+      const name = uniqueName('pingonly');
+      const nodes = await createNodes(2, {
+        kubeconfigPath: kubeconfigPath(),
+        prefix: pool,
+        labels: { 'drop.test/pool': pool },
+      });
+      await drop.kube.create(
+        paths.cachedImages(),
+        imageWith(name, {
+          image: 'docker.io/library/busybox',
+          tag: '1.36',
+          nodeSelector: { 'drop.test/pool': pool },
+        }),
+      );
+      const done = await waitFor(
+        async () => {
+          await ping(drop.reconcileImageUrl);
+          await ping(drop.paceUrl);
+          const image = await cachedImage(drop, name);
+          return image?.status?.phase === 'Cached' ? image : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 1_000 },
+      );
+      expect(done.status?.ready).toBe('2/2');
+      await drop.kube.delete(paths.cachedImage(name));
+      await deleteNodes(kubeconfigPath(), nodes);
+    } finally {
+      await drop.stop();
+    }
+  });
+});
