@@ -23,6 +23,23 @@ async function pullPods(drop: RunningDrop, name: string): Promise<readonly Pod[]
     .items;
 }
 
+/** Waits until the CachedImage's status satisfies `done`; a timeout reports the last status seen. */
+async function waitForStatus(
+  drop: RunningDrop,
+  name: string,
+  done: (status: NonNullable<CachedImage['status']>) => boolean,
+  timeoutMs = 60_000,
+): Promise<CachedImage> {
+  return waitFor(
+    async () => {
+      const image = await cachedImage(drop, name);
+      if (image?.status && done(image.status)) return image;
+      throw new Error(`status of ${name}: ${JSON.stringify(image?.status)}`);
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
 function imageWith(name: string, spec: Record<string, unknown>): CachedImage {
   return {
     apiVersion: 'drop.corewire.io/v1alpha1',
@@ -45,13 +62,7 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
     const manifest = example('cachedimage-nginx.yaml');
     await drop.kube.delete(paths.cachedImage('nginx'));
     await drop.kube.create(paths.cachedImages(), manifest);
-    const done = await waitFor(
-      async () => {
-        const image = await cachedImage(drop, 'nginx');
-        return image?.status?.phase === 'Cached' ? image : undefined;
-      },
-      { timeoutMs: 90_000 },
-    );
+    const done = await waitForStatus(drop, 'nginx', (s) => s.phase === 'Cached', 90_000);
     expect(done.status?.nodesTargeted).toBeGreaterThan(0);
     expect(done.status?.ready).toBe(`${done.status?.nodesTargeted}/${done.status?.nodesTargeted}`);
     expect(done.status?.resolvedDigest).toMatch(/^sha256:[a-f0-9]{64}$/);
@@ -70,13 +81,7 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
       paths.cachedImages(),
       imageWith(name, { image: 'registry.example/team/errimagepull-app', tag: 'v1' }),
     );
-    const failed = await waitFor(
-      async () => {
-        const image = await cachedImage(drop, name);
-        return image?.status?.failedNodes?.length ? image : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const failed = await waitForStatus(drop, name, (s) => (s.failedNodes?.length ?? 0) > 0);
     expect(['ErrImagePull', 'ImagePullBackOff']).toContain(failed.status?.phase);
     expect(failed.status?.failedNodes?.[0]?.message).toMatch(/errimagepull-app/);
     expect(failed.status?.message).toMatch(/ErrImagePull|ImagePullBackOff/);
@@ -100,21 +105,13 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
         nodeSelector: { 'drop.test/pool': pool },
       }),
     );
-    await waitFor(async () => ((await cachedImage(drop, name))?.status?.ready === '1/1' ? true : undefined), {
-      timeoutMs: 60_000,
-    });
+    await waitForStatus(drop, name, (s) => s.ready === '1/1');
     const [second] = await createNodes(1, {
       kubeconfigPath: kubeconfigPath(),
       prefix: `${pool}-b`,
       labels: { 'drop.test/pool': pool },
     });
-    const both = await waitFor(
-      async () => {
-        const image = await cachedImage(drop, name);
-        return image?.status?.ready === '2/2' ? image : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const both = await waitForStatus(drop, name, (s) => s.ready === '2/2');
     expect(both.status?.cachedNodes).toEqual([first, second].sort());
     await drop.kube.delete(paths.cachedImage(name));
     await deleteNodes(kubeconfigPath(), [first ?? '', second ?? '']);
