@@ -55,6 +55,8 @@ export async function startDrop(options: {
   kubeconfigPath: string;
   events: boolean;
   windowMs?: number;
+  /** Two adapters per sink: every event arrives twice. */
+  duplicateEvents?: boolean;
 }): Promise<RunningDrop> {
   const kube = createKube(loadKubeConfig(options.kubeconfigPath), 'drop-test');
   const pacer = createPacer({ kube, namespace: NAMESPACE, windowMs: options.windowMs ?? 30_000 });
@@ -66,30 +68,33 @@ export async function startDrop(options: {
     }),
   );
   const pace = await serveOnLoopback(createPaceApp(pacer, { kube, namespace: NAMESPACE }));
+  const copies = options.duplicateEvents ? 2 : 1;
   const sources = options.events
-    ? await Promise.all([
-        startApiServerSource({
-          kubeconfigPath: options.kubeconfigPath,
-          sink: reconcile.url,
-          mode: 'Resource',
-          resources: [
-            { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'CachedImage' },
-            { apiVersion: 'v1', kind: 'Node' },
-            { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
-          ],
-          namespaces: [NAMESPACE],
-        }),
-        startApiServerSource({
-          kubeconfigPath: options.kubeconfigPath,
-          sink: pace.url,
-          mode: 'Reference',
-          resources: [
-            { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'PullPolicy' },
-            { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
-          ],
-          namespaces: [NAMESPACE],
-        }),
-      ])
+    ? await Promise.all(
+        Array.from({ length: copies }, () => [
+          startApiServerSource({
+            kubeconfigPath: options.kubeconfigPath,
+            sink: reconcile.url,
+            mode: 'Resource',
+            resources: [
+              { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'CachedImage' },
+              { apiVersion: 'v1', kind: 'Node' },
+              { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
+            ],
+            namespaces: [NAMESPACE],
+          }),
+          startApiServerSource({
+            kubeconfigPath: options.kubeconfigPath,
+            sink: pace.url,
+            mode: 'Reference',
+            resources: [
+              { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'PullPolicy' },
+              { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
+            ],
+            namespaces: [NAMESPACE],
+          }),
+        ]).flat(),
+      )
     : [];
   return {
     kube,

@@ -133,6 +133,36 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
   });
 });
 
+describe('reconcile-image with every event delivered twice', () => {
+  it('reaches the same end state', async () => {
+    const drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true, duplicateEvents: true });
+    try {
+      const pool = uniqueName('duppool');
+      const name = uniqueName('twice');
+      const nodes = await createNodes(2, {
+        kubeconfigPath: kubeconfigPath(),
+        prefix: pool,
+        labels: { 'drop.test/pool': pool },
+      });
+      await drop.kube.create(
+        paths.cachedImages(),
+        imageWith(name, {
+          image: 'docker.io/library/redis',
+          tag: '7',
+          nodeSelector: { 'drop.test/pool': pool },
+        }),
+      );
+      const done = await waitForStatus(drop, name, (s) => s.phase === 'Cached');
+      expect(done.status).toMatchObject({ ready: '2/2', cachedNodes: nodes.sort(), failedNodes: [] });
+      expect(await pullPods(drop, name)).toEqual([]);
+      await drop.kube.delete(paths.cachedImage(name));
+      await deleteNodes(kubeconfigPath(), nodes);
+    } finally {
+      await drop.stop();
+    }
+  });
+});
+
 describe('reconcile-image without events', () => {
   it('pings alone bring an image to the same end state', async () => {
     const drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: false });

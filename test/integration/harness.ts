@@ -1,0 +1,82 @@
+// What integration suites import: the shared cluster's kubeconfig (from global-setup.ts), clients,
+// and small helpers for unique names and waiting.
+import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { execKubectl, type KubectlOptions, type KubectlResult, runKubectl } from '../controlplane/index.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Path of the admin kubeconfig of the control plane all integration suites share. */
+    kubeconfig: string;
+  }
+}
+
+/** The shared control plane's kubeconfig path. */
+export function kubeconfigPath(): string {
+  return inject('kubeconfig');
+}
+
+/** A @kubernetes/client-node KubeConfig for the shared control plane. */
+export function loadKubeConfig(): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfigPath());
+  return config;
+}
+
+/** A DNS-1123 name that no other test (or earlier run against the same cluster) uses. */
+export function uniqueName(prefix: string): string {
+  const suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  return `${prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63 - suffix.length - 1)}-${suffix}`;
+}
+
+export interface WaitOptions {
+  readonly timeoutMs?: number;
+  readonly intervalMs?: number;
+  /** Says what was awaited, in the timeout error. */
+  readonly message?: string;
+}
+
+/**
+ * Calls fn until it returns something other than undefined/false/null and returns that; a throw
+ * counts as "not yet". On timeout, rejects with the message and fn's last error or value.
+ */
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  options: WaitOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== null && value !== false) return value;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      const detail = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`timed out: ${options.message ?? 'waitFor'} (last: ${detail})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
+  }
+}
+
+/** Runs the pinned kubectl against the shared cluster and returns stdout; rejects on a non-zero exit. */
+export async function kubectl(args: readonly string[], options: KubectlOptions = {}): Promise<string> {
+  return (await runKubectl(kubeconfigPath(), args, options)).stdout;
+}
+
+/** `kubectl … -o json`, parsed. */
+export async function kubectlJson<T>(args: readonly string[]): Promise<T> {
+  return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+}
+
+/** Runs kubectl and returns its exit code and output, for commands whose "no" is an exit code. */
+export function kubectlResult(args: readonly string[], options: KubectlOptions = {}): Promise<KubectlResult> {
+  return execKubectl(kubeconfigPath(), args, options);
+}
