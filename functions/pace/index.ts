@@ -2,9 +2,10 @@ import type { Hono } from 'hono';
 import type { CachedImage } from '../../lib/api/index.ts';
 import { type DropEvent, eventApp, type Outcome } from '../../lib/events/index.ts';
 import { type Kube, type Pod, paths } from '../../lib/kube/index.ts';
+import { pokeLease } from '../../lib/kube/lease.ts';
 import type { Logger } from '../../lib/log.ts';
 import { LABEL } from '../../lib/pull-pod.ts';
-import { type PaceDeps, pacePolicy, replicaIdentity } from './apply.ts';
+import { leaseName, type PaceDeps, pacePolicy, replicaIdentity } from './apply.ts';
 import { policyOf } from './plan.ts';
 
 export const FUNCTION = 'pace';
@@ -31,9 +32,21 @@ export interface Pacer {
 export function createPacer(options: PacerOptions): Pacer {
   const identity = options.identity ?? replicaIdentity();
   const running = new Set<Promise<unknown>>();
+  // One serving loop per policy per process: the Lease identity is per process, so a second loop
+  // here would hold the same Lease at the same time. A request while one serves just pokes it.
+  const serving = new Set<string>();
+  const rerun = new Set<string>();
+  const now = options.now ?? (() => new Date());
   let closed = false;
   return {
-    request(policy, kube = options.kube) {
+    async request(policy, kube = options.kube) {
+      if (serving.has(policy)) {
+        rerun.add(policy);
+        // Wakes the loop early if it is sleeping towards a delay; the flag covers the rest.
+        await pokeLease(kube, options.namespace, leaseName(policy), now());
+        return { result: 'done', detail: `policy ${policy} is being served here; asked for another round` };
+      }
+      serving.add(policy);
       let resolve!: (outcome: Outcome) => void;
       const answer = new Promise<Outcome>((r) => {
         resolve = r;
@@ -47,17 +60,30 @@ export function createPacer(options: PacerOptions): Pacer {
         kube,
         namespace: options.namespace,
         identity,
-        now: options.now ?? (() => new Date()),
+        now,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
         windowMs: options.windowMs ?? 45_000,
         stopped: () => closed,
         afterRound: (started) =>
           reply({ result: 'done', detail: `policy ${policy}: started ${started} pulls` }),
       };
-      const work = pacePolicy(deps, policy).then(reply, (error: unknown) => {
-        if (answered) options.log?.error('pacing stopped after answering', { policy, error: String(error) });
-        reply({ result: 'retry', status: 503, detail: `pacing policy ${policy} failed: ${String(error)}` });
-      });
+      const work = (async () => {
+        try {
+          do {
+            rerun.delete(policy);
+            reply(await pacePolicy(deps, policy));
+            // No await between this check and the delete below: a request either sets the flag
+            // before it (and gets another round) or finds the policy no longer served here.
+          } while (rerun.has(policy) && !closed);
+        } catch (error) {
+          if (answered)
+            options.log?.error('pacing stopped after answering', { policy, error: String(error) });
+          reply({ result: 'retry', status: 503, detail: `pacing policy ${policy} failed: ${String(error)}` });
+        } finally {
+          serving.delete(policy);
+          rerun.delete(policy);
+        }
+      })();
       running.add(work);
       void work.finally(() => running.delete(work));
       return answer;

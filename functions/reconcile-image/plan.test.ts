@@ -106,7 +106,7 @@ describe('planImage', () => {
         message: 'Failed to pull image "x": not found',
         failures: 1,
         retryAt: '2026-11-25T10:00:30.000Z',
-        lastPod: pod('a').metadata.name,
+        lastPod: 'uid-a',
       },
     ]);
     expect(plan.status.message).toContain('Failed to pull image "x": not found');
@@ -130,6 +130,14 @@ describe('planImage', () => {
     const second = planImage(observe({ previous: first.status, pods: [failedPod] }));
     expect(second.status.failedNodes[0]?.failures).toBe(1);
     expect(second.deletePods).toHaveLength(1);
+  });
+
+  it('a retry reuses the pod name but is a new attempt: it counts', () => {
+    const first = planImage(observe({ pods: [pod('a', errImagePull)] }));
+    const retry = pod('a', errImagePull);
+    const again = { ...retry, metadata: { ...retry.metadata, uid: 'uid-a-2' } };
+    const second = planImage(observe({ previous: first.status, pods: [again] }));
+    expect(second.status.failedNodes[0]?.failures).toBe(2);
   });
 
   it('a success after failures clears the failure', () => {

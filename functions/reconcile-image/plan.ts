@@ -121,7 +121,9 @@ export function planImage(observed: ObservedImage): ImagePlan {
     }
     const before = failed.get(node);
     // The same pod seen twice (its delete failed last time) must not count as a second failure.
-    if (before?.lastPod === pod.metadata.name) continue;
+    // Pull pods reuse their name on every attempt, so the uid is what tells attempts apart.
+    const attempt = pod.metadata.uid ?? pod.metadata.name;
+    if (before?.lastPod === attempt) continue;
     const failures = (before?.failures ?? 0) + 1;
     const retryAt = new Date(observed.now.getTime() + backoffMs(failures, observed.backoff)).toISOString();
     failed.set(node, {
@@ -130,7 +132,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
       message: outcome.message,
       failures,
       retryAt,
-      lastPod: pod.metadata.name,
+      lastPod: attempt,
     });
     cached.delete(node);
   }

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
+import { paths } from '../../lib/kube/index.ts';
+import { createNodes, deleteNodes } from '../controlplane/index.ts';
+import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
+import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
+import { maxPerKey, samplePulls } from './pull-sampler.ts';
+
+function policy(name: string, spec: Record<string, unknown>): PullPolicy {
+  return {
+    apiVersion: 'drop.corewire.io/v1alpha1',
+    kind: 'PullPolicy',
+    metadata: { name },
+    spec,
+  } as PullPolicy;
+}
+
+function image(name: string, spec: Record<string, unknown>): CachedImage {
+  return {
+    apiVersion: 'drop.corewire.io/v1alpha1',
+    kind: 'CachedImage',
+    metadata: { name },
+    spec,
+  } as CachedImage;
+}
+
+async function untilCached(drop: RunningDrop, names: readonly string[], timeoutMs = 90_000): Promise<void> {
+  await waitFor(
+    async () => {
+      for (const name of names) {
+        const status = (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status;
+        if (status?.phase !== 'Cached')
+          throw new Error(`${name}: ${status?.phase} ${status?.ready} ${status?.message}`);
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+describe('pacing on the real control plane', () => {
+  let drop: RunningDrop;
+  const pool = uniqueName('pace');
+  let nodes: string[] = [];
+  beforeAll(async () => {
+    drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
+    nodes = await createNodes(6, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: pool,
+      labels: { 'drop.test/pool': pool },
+    });
+  });
+  afterAll(async () => {
+    await drop?.stop();
+    await deleteNodes(kubeconfigPath(), nodes);
+  });
+
+  it('with maxConcurrentNodes 2 at most two nodes pull at once and starts keep minDelayBetweenPulls apart', async () => {
+    const name = uniqueName('two-at-once');
+    await drop.kube.create(
+      paths.pullPolicies(),
+      policy(name, { maxConcurrentNodes: 2, minDelayBetweenPulls: '1500ms' }),
+    );
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    await drop.kube.create(
+      paths.cachedImages(),
+      image(name, {
+        image: 'registry.example/ci/slow-3s-builder',
+        tag: 'v1',
+        nodeSelector: { 'drop.test/pool': pool },
+        policyRef: { name },
+      }),
+    );
+    await untilCached(drop, [name]);
+    await sampler.stop();
+    expect(sampler.most((s) => s.pods.filter((p) => p.image === name).length)).toBe(2);
+    const starts = sampler.startsOf(name);
+    expect(starts).toHaveLength(6);
+    const gaps = starts.slice(1).map((t, i) => t - (starts[i] ?? 0));
+    // First-seen times come from 100 ms sampling, so allow that much jitter below the limit.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1_500 - 250);
+    await drop.kube.delete(paths.cachedImage(name));
+    await drop.kube.delete(paths.pullPolicy(name));
+  });
+
+  it('with maxConcurrentPullsPerNode 1 no node ever pulls two images at once', async () => {
+    const name = uniqueName('per-node');
+    await drop.kube.create(
+      paths.pullPolicies(),
+      policy(name, { maxConcurrentNodes: 6, minDelayBetweenPulls: '0s' }),
+    );
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    const images = [`${name}-a`, `${name}-b`];
+    for (const [i, n] of images.entries()) {
+      await drop.kube.create(
+        paths.cachedImages(),
+        image(n, {
+          image: `registry.example/ci/slow-2s-tool${i}`,
+          tag: 'v1',
+          nodeSelector: { 'drop.test/pool': pool },
+          policyRef: { name },
+        }),
+      );
+    }
+    await untilCached(drop, images);
+    await sampler.stop();
+    expect(sampler.most((s) => maxPerKey(s, (p) => p.node))).toBe(1);
+    expect(sampler.most((s) => s.pods.length)).toBeGreaterThan(1);
+    for (const n of images) await drop.kube.delete(paths.cachedImage(n));
+    await drop.kube.delete(paths.pullPolicy(name));
+  });
+
+  it('a failing image backs off exponentially up to max', async () => {
+    const name = uniqueName('backoff');
+    await drop.kube.create(
+      paths.pullPolicies(),
+      policy(name, {
+        maxConcurrentNodes: 6,
+        minDelayBetweenPulls: '0s',
+        failureBackoff: { initial: '1s', max: '4s' },
+      }),
+    );
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    await drop.kube.create(
+      paths.cachedImages(),
+      image(name, {
+        image: 'registry.example/ci/errimagepull-tool',
+        tag: 'v1',
+        nodeSelector: { 'drop.test/pool': pool },
+        policyRef: { name },
+      }),
+    );
+    // Six nodes fail in parallel waves; follow one node's attempts.
+    const first = nodes[0] ?? '';
+    await waitFor(
+      async () => {
+        const status = (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status;
+        const failures = status?.failedNodes?.find((f) => f.node === first)?.failures ?? 0;
+        if (failures < 5) throw new Error(`failures on ${first}: ${failures}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    await sampler.stop();
+    const attempts = [
+      ...new Set(
+        sampler.samples.flatMap((s) =>
+          s.pods.filter((p) => p.image === name && p.node === first).map((p) => p.name),
+        ),
+      ),
+    ];
+    const startsOnNode = attempts.map(
+      (a) => sampler.samples.find((s) => s.pods.some((p) => p.name === a))?.at ?? 0,
+    );
+    const gaps = startsOnNode.slice(1).map((t, i) => t - (startsOnNode[i] ?? 0));
+    const backoff = [1_000, 2_000, 4_000, 4_000];
+    expect(gaps.length).toBeGreaterThanOrEqual(4);
+    for (const [i, wait] of backoff.entries()) {
+      // The gap is the failure (reported ~0.5 s after the pod starts) plus the backoff.
+      expect(gaps[i]).toBeGreaterThanOrEqual(wait - 250);
+      expect(gaps[i]).toBeLessThan(wait + 3_000);
+    }
+    await drop.kube.delete(paths.cachedImage(name));
+    await drop.kube.delete(paths.pullPolicy(name));
+  });
+});

@@ -1,0 +1,57 @@
+import type { Kube, Pod } from '../../lib/kube/index.ts';
+import { paths } from '../../lib/kube/index.ts';
+import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+
+export interface Sample {
+  readonly at: number;
+  readonly pods: readonly { readonly image: string; readonly node: string; readonly name: string }[];
+}
+
+/**
+ * Lists Drop's pull pods continuously (every ~100 ms) so limits are checked at every moment,
+ * not only at the end. A pod that exists holds a pull slot until it is recorded and deleted.
+ */
+export function samplePulls(kube: Kube, namespace: string) {
+  const samples: Sample[] = [];
+  const firstSeen = new Map<string, number>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const list = await kube.list<Pod>(paths.pods(namespace), { labelSelector: PULL_POD_SELECTOR });
+      const at = Date.now();
+      const pods = list.items
+        .filter((p) => !p.metadata.deletionTimestamp)
+        .map((p) => ({
+          image: p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',
+          node: p.spec?.nodeName ?? '',
+          name: `${p.metadata.name}/${p.metadata.uid}`,
+        }));
+      for (const pod of pods) if (!firstSeen.has(pod.name)) firstSeen.set(pod.name, at);
+      samples.push({ at, pods });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    samples,
+    /** When each pull pod (by name/uid) was first seen, per image, in order. */
+    startsOf(image: string): number[] {
+      const names = new Set(
+        samples.flatMap((s) => s.pods.filter((p) => p.image === image).map((p) => p.name)),
+      );
+      return [...names].map((n) => firstSeen.get(n) ?? 0).sort((a, b) => a - b);
+    },
+    most(count: (sample: Sample) => number): number {
+      return Math.max(0, ...samples.map(count));
+    },
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+export function maxPerKey(sample: Sample, key: (p: Sample['pods'][number]) => string): number {
+  const counts = new Map<string, number>();
+  for (const pod of sample.pods) counts.set(key(pod), (counts.get(key(pod)) ?? 0) + 1);
+  return Math.max(0, ...counts.values());
+}
