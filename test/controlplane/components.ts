@@ -1,0 +1,83 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Credentials } from './credentials.ts';
+
+/** Our kwok Stage files: node lifecycle and the pull-pod outcomes (see stages/README.md). */
+export const STAGES_DIR = new URL('./stages/', import.meta.url).pathname;
+
+/** The annotation kwok selects the nodes it manages by. */
+export const FAKE_NODE_ANNOTATION = { key: 'kwok.x-k8s.io/node', value: 'fake' } as const;
+
+export interface Ports {
+  readonly etcdClient: number;
+  readonly etcdPeer: number;
+  readonly apiserver: number;
+}
+
+/** A single-member etcd on loopback; fsync is off because the data is thrown away anyway. */
+export function etcdArgs(dataDir: string, ports: Ports): string[] {
+  const client = `http://127.0.0.1:${ports.etcdClient}`;
+  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+  return [
+    '--name=drop',
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=drop=${peer}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ];
+}
+
+/**
+ * kube-apiserver on 127.0.0.1 with RBAC, Pod Security and ServiceAccount admission on (all in the
+ * default plugin set; named here so nobody drops them by accident).
+ */
+export function apiserverArgs(credentials: Credentials, ports: Ports): string[] {
+  const issuer = `https://127.0.0.1:${ports.apiserver}`;
+  return [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1',
+    // The self-signed serving cert is issued for the advertise address: 127.0.0.1 makes it valid
+    // for the URL in the kubeconfig. A loopback advertise address is not allowed in the
+    // `kubernetes` Endpoints, hence no endpoint reconciler (kwokctl does the same).
+    '--advertise-address=127.0.0.1',
+    '--endpoint-reconciler-type=none',
+    `--secure-port=${ports.apiserver}`,
+    `--cert-dir=${credentials.certDir}`,
+    `--token-auth-file=${credentials.tokenFile}`,
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,PodSecurity,NodeRestriction',
+    // TaintNodesByCondition taints every new node node.kubernetes.io/not-ready:NoSchedule and leaves
+    // removing it to kube-controller-manager's node lifecycle controller, which does not run here:
+    // every fake node would stay tainted, and Drop skips nodes with untolerated NoSchedule taints.
+    '--disable-admission-plugins=TaintNodesByCondition',
+    // Privileged pods pass validation so that Pod Security admission is what rejects them.
+    '--allow-privileged=true',
+    `--service-account-issuer=${issuer}`,
+    `--service-account-key-file=${credentials.serviceAccountPublicKey}`,
+    `--service-account-signing-key-file=${credentials.serviceAccountKey}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
+/** kwok out of cluster, managing only nodes annotated as fake, driven by our Stage files. */
+export function kwokArgs(kubeconfigPath: string): string[] {
+  const stages = readdirSync(STAGES_DIR)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .map((file) => `--config=${join(STAGES_DIR, file)}`);
+  return [
+    `--kubeconfig=${kubeconfigPath}`,
+    '--manage-all-nodes=false',
+    `--manage-nodes-with-annotation-selector=${FAKE_NODE_ANNOTATION.key}=${FAKE_NODE_ANNOTATION.value}`,
+    '--cidr=10.244.0.0/16',
+    '--node-ip=10.0.0.1',
+    '--node-lease-duration-seconds=40',
+    ...stages,
+  ];
+}

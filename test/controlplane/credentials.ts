@@ -1,0 +1,89 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export interface Credentials {
+  readonly adminToken: string;
+  readonly tokenFile: string;
+  readonly serviceAccountKey: string;
+  readonly serviceAccountPublicKey: string;
+  /** kube-apiserver writes its self-signed serving cert (and the CA that signed it) here. */
+  readonly certDir: string;
+}
+
+/**
+ * The admin token (group system:masters, so RBAC never gets in its way) and the key pair that signs
+ * service-account tokens. The serving certificate is left to kube-apiserver (--cert-dir), which
+ * writes a CA and a cert for --advertise-address: node:crypto cannot issue X.509 certificates.
+ */
+export function writeCredentials(pkiDir: string): Credentials {
+  const adminToken = randomBytes(24).toString('hex');
+  const tokenFile = join(pkiDir, 'tokens.csv');
+  writeFileSync(tokenFile, `${adminToken},drop-admin,drop-admin,"system:masters"\n`, { mode: 0o600 });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const serviceAccountKey = join(pkiDir, 'sa.key');
+  const serviceAccountPublicKey = join(pkiDir, 'sa.pub');
+  writeFileSync(serviceAccountKey, privateKey, { mode: 0o600 });
+  writeFileSync(serviceAccountPublicKey, publicKey);
+  return {
+    adminToken,
+    tokenFile,
+    serviceAccountKey,
+    serviceAccountPublicKey,
+    certDir: join(pkiDir, 'serving'),
+  };
+}
+
+/** The PEM bundle clients trust: kube-apiserver's generated cert followed by its CA. */
+export function servingCaPath(certDir: string): string {
+  return join(certDir, 'apiserver.crt');
+}
+
+/** A kubeconfig for the admin user, with the CA inlined so the file works on its own. */
+export function kubeconfigYaml(server: string, caPem: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'drop',
+        cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+      },
+    ],
+    users: [{ name: 'drop-admin', user: { token } }],
+    contexts: [{ name: 'drop', context: { cluster: 'drop', user: 'drop-admin', namespace: 'default' } }],
+    'current-context': 'drop',
+  });
+}
+
+/** GET a path on the API server as admin; resolves with the status code and body. */
+export function apiGet(
+  server: string,
+  caFile: string,
+  token: string,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, server),
+      { ca: readFileSync(caFile), headers: { authorization: `Bearer ${token}` }, timeout: 5_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,25 @@
+// The local control plane Drop is tested and run against: pinned etcd, kube-apiserver and kwok,
+// plus the real Knative ApiServerSource adapter. See README.md in this folder.
+
+export type { ApiServerSource, ApiServerSourceOptions, WatchedResource } from './apiserversource.ts';
+export { startApiServerSource } from './apiserversource.ts';
+export { DROP_NAMESPACE, installCrds } from './bootstrap.ts';
+export { ensureBinaries, missingBinaries } from './build.ts';
+export { FAKE_NODE_ANNOTATION } from './components.ts';
+export type { KubectlOptions, KubectlResult } from './kubectl.ts';
+export { execKubectl, runKubectl } from './kubectl.ts';
+export type { CreateNodesOptions, FakeNodeSpec, Taint } from './nodes.ts';
+export {
+  applyNodes,
+  BUILD_ROLE_LABEL,
+  createNodes,
+  defaultNodeSpecs,
+  deleteNodes,
+  fakeNode,
+  NODE_SET_LABEL,
+  waitNodesReady,
+} from './nodes.ts';
+export { binaryPath, kubectlPath, readPins } from './pins.ts';
+export type { ControlPlane, ControlPlaneOptions } from './start.ts';
+export { healthyState, startControlPlane } from './start.ts';
+export { DEFAULT_STATE_DIR, readState, stopComponents as stopControlPlane } from './state.ts';

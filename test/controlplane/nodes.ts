@@ -1,0 +1,140 @@
+import { FAKE_NODE_ANNOTATION } from './components.ts';
+import { runKubectl } from './kubectl.ts';
+
+export const BUILD_ROLE_LABEL = 'node-role.kubernetes.io/build';
+/** Every node created by createNodes carries this label with its prefix, to find or delete the set. */
+export const NODE_SET_LABEL = 'drop.test/node-set';
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface FakeNodeSpec {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly taints?: readonly Taint[];
+  /** Cordoned, as `kubectl cordon` leaves it. */
+  readonly unschedulable?: boolean;
+}
+
+/**
+ * A Node that kwok manages (the annotation) and keeps Ready. Unlike kwok's docs, no
+ * `kwok.x-k8s.io/node=fake:NoSchedule` taint: Drop treats an untolerated NoSchedule taint as "not a
+ * target", so only nodes a test taints on purpose carry one.
+ */
+export function fakeNode(spec: FakeNodeSpec): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: spec.name,
+      labels: {
+        'kubernetes.io/hostname': spec.name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        type: 'kwok',
+        ...spec.labels,
+      },
+      annotations: { [FAKE_NODE_ANNOTATION.key]: FAKE_NODE_ANNOTATION.value, ...spec.annotations },
+    },
+    spec: {
+      ...(spec.taints?.length ? { taints: spec.taints } : {}),
+      ...(spec.unschedulable ? { unschedulable: true } : {}),
+    },
+  };
+}
+
+/**
+ * The nodes `cluster:up` creates: node 1 a build node, node 2 a build node tainted
+ * `node-role.kubernetes.io/build=true:NoSchedule`, node 3 cordoned; from node 4 on, odd nodes are
+ * build nodes and even ones plain workers.
+ */
+export function defaultNodeSpecs(count: number, prefix = 'kwok-node'): FakeNodeSpec[] {
+  return Array.from({ length: count }, (_, index) => {
+    const n = index + 1;
+    const name = `${prefix}-${n}`;
+    const build = { [BUILD_ROLE_LABEL]: 'true', [NODE_SET_LABEL]: prefix };
+    if (n === 2)
+      return {
+        name,
+        labels: build,
+        taints: [{ key: BUILD_ROLE_LABEL, value: 'true', effect: 'NoSchedule' }],
+      };
+    if (n === 3) return { name, labels: { [NODE_SET_LABEL]: prefix }, unschedulable: true };
+    return { name, labels: n % 2 === 1 ? build : { [NODE_SET_LABEL]: prefix } };
+  });
+}
+
+export interface CreateNodesOptions {
+  readonly kubeconfigPath: string;
+  /** Names are `<prefix>-1` … `<prefix>-<n>`; use a unique prefix per test. */
+  readonly prefix?: string;
+  /** Added to every node (e.g. the build role label). */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly taints?: readonly Taint[];
+  readonly unschedulable?: boolean;
+  /** Wait until kwok reports every node Ready (default true). */
+  readonly waitReady?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/** Creates n plain fake nodes (schedulable, untainted unless asked) and returns their names. */
+export async function createNodes(count: number, options: CreateNodesOptions): Promise<string[]> {
+  const prefix = options.prefix ?? 'kwok-node';
+  const specs = Array.from(
+    { length: count },
+    (_, index): FakeNodeSpec => ({
+      name: `${prefix}-${index + 1}`,
+      labels: { [NODE_SET_LABEL]: prefix, ...options.labels },
+      ...(options.taints ? { taints: options.taints } : {}),
+      ...(options.unschedulable ? { unschedulable: true } : {}),
+    }),
+  );
+  return applyNodes(specs, options);
+}
+
+/** Creates the given nodes (skipping ones that exist) and, unless told not to, waits until they are Ready. */
+export async function applyNodes(
+  specs: readonly FakeNodeSpec[],
+  options: { kubeconfigPath: string; waitReady?: boolean; timeoutMs?: number },
+): Promise<string[]> {
+  if (specs.length === 0) return [];
+  const list = { apiVersion: 'v1', kind: 'List', items: specs.map(fakeNode) };
+  // `create` is cheaper than `apply` for hundreds of nodes; existing nodes are left as they are.
+  await runKubectl(options.kubeconfigPath, ['create', '-f', '-'], {
+    input: JSON.stringify(list),
+  }).catch((error: Error) => {
+    if (!/AlreadyExists|already exists/.test(error.message)) throw error;
+  });
+  const names = specs.map((s) => s.name);
+  if (options.waitReady !== false) await waitNodesReady(options.kubeconfigPath, names, options.timeoutMs);
+  return names;
+}
+
+/** Waits until every named node has condition Ready=True. */
+export async function waitNodesReady(
+  kubeconfigPath: string,
+  names: readonly string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  // One kubectl per 200 nodes keeps the argument list short for benchmark-sized fleets.
+  for (let i = 0; i < names.length; i += 200) {
+    const batch = names.slice(i, i + 200).map((name) => `node/${name}`);
+    await runKubectl(
+      kubeconfigPath,
+      ['wait', '--for=condition=Ready', `--timeout=${Math.ceil(timeoutMs / 1000)}s`, ...batch],
+      {
+        timeoutMs: timeoutMs + 10_000,
+      },
+    );
+  }
+}
+
+/** Deletes nodes by name (pods bound to them stay: there is no pod garbage collector). */
+export async function deleteNodes(kubeconfigPath: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  await runKubectl(kubeconfigPath, ['delete', 'node', '--ignore-not-found', '--wait=false', ...names]);
+}

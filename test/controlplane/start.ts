@@ -1,0 +1,198 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyNamespaces, installCrds } from './bootstrap.ts';
+import { ensureBinaries, type Log } from './build.ts';
+import { apiserverArgs, etcdArgs, kwokArgs, type Ports } from './components.ts';
+import { apiGet, kubeconfigYaml, servingCaPath, writeCredentials } from './credentials.ts';
+import { applyNodes, defaultNodeSpecs } from './nodes.ts';
+import { binaryPath, kubectlPath } from './pins.ts';
+import { freePorts, killNow, sleep, startProcess } from './processes.ts';
+import {
+  type ComponentName,
+  type ControlPlaneState,
+  DEFAULT_STATE_DIR,
+  isComponentRunning,
+  type RunningComponent,
+  readState,
+  stopComponents,
+  writeState,
+} from './state.ts';
+
+export interface ControlPlaneOptions {
+  /** Where data, logs, state.json and the kubeconfig go; default `.drop/` in the repository. */
+  readonly stateDir?: string;
+  /** Fake nodes to create (default: env DROP_NODES, else 3). See defaultNodeSpecs for their roles. */
+  readonly nodes?: number;
+  /** Keep running after this process exits (cluster:up). Tests leave it false. */
+  readonly detached?: boolean;
+  /** CRD folder to install, or false for none; default `crds/` when it exists. */
+  readonly crdsDir?: string | false;
+  readonly log?: Log;
+}
+
+export interface ControlPlane {
+  readonly kubeconfigPath: string;
+  /** `https://127.0.0.1:<port>` */
+  readonly server: string;
+  readonly stateDir: string;
+  readonly kubectlPath: string;
+  readonly nodes: readonly string[];
+  /** True when a healthy control plane was already running in stateDir and was kept. */
+  readonly reused: boolean;
+  /** Stops every process of this control plane. */
+  stop(): Promise<void>;
+}
+
+/** Starts etcd, kube-apiserver and kwok (building them first if needed), or reuses a healthy running set. */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const log = options.log ?? ((line: string) => console.error(line));
+  await ensureBinaries(log);
+  mkdirSync(stateDir, { recursive: true });
+  const nodes = defaultNodeSpecs(options.nodes ?? Number(process.env.DROP_NODES || 3));
+  const existing = await healthyState(stateDir);
+  if (existing) {
+    // Running twice is harmless: nothing restarts, and missing pieces (CRDs, nodes) are added.
+    log(`drop: control plane already running at ${existing.server} (state in ${stateDir})`);
+    const names = await bootstrap(existing.kubeconfigPath, options, nodes);
+    return handle(stateDir, existing, names, true);
+  }
+  await stopComponents(stateDir);
+  const state = await launch(stateDir, options.detached ?? false, log);
+  const stopOnExit = options.detached ? undefined : () => killNow(state.components.map((c) => c.pid));
+  if (stopOnExit) process.once('exit', stopOnExit);
+  try {
+    const names = await bootstrap(state.kubeconfigPath, options, nodes);
+    return handle(stateDir, state, names, false, stopOnExit);
+  } catch (error) {
+    if (stopOnExit) process.removeListener('exit', stopOnExit);
+    await stopComponents(stateDir);
+    throw withLogs(error, state.components);
+  }
+}
+
+async function launch(stateDir: string, detached: boolean, log: Log): Promise<ControlPlaneState> {
+  for (const dir of ['etcd', 'pki']) rmSync(join(stateDir, dir), { recursive: true, force: true });
+  for (const dir of ['etcd', 'pki', 'logs', 'bin']) mkdirSync(join(stateDir, dir), { recursive: true });
+  const credentials = writeCredentials(join(stateDir, 'pki'));
+  const [etcdClient, etcdPeer, apiserver] = await freePorts(3);
+  const ports: Ports = { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserver! };
+  const server = `https://127.0.0.1:${ports.apiserver}`;
+  const kubeconfigPath = join(stateDir, 'kubeconfig');
+  const components: RunningComponent[] = [];
+  const start = (name: ComponentName, args: string[]): RunningComponent => {
+    const binary = binaryPath(name);
+    const logFile = join(stateDir, 'logs', `${name}.log`);
+    writeFileSync(logFile, '');
+    const component = { name, binary, log: logFile, pid: startProcess(binary, args, { logFile, detached }) };
+    components.push(component);
+    return component;
+  };
+  const save = () =>
+    writeState(stateDir, { kubeconfigPath, server, ports, components, startedAt: new Date().toISOString() });
+  try {
+    const started = Date.now();
+    const etcd = start('etcd', etcdArgs(join(stateDir, 'etcd'), ports));
+    save();
+    await waitUntil(etcd, 'etcd /health', async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.etcdClient}/health`);
+      return res.ok ? true : undefined;
+    });
+    const kubeApiserver = start('kube-apiserver', apiserverArgs(credentials, ports));
+    save();
+    const caFile = servingCaPath(credentials.certDir);
+    await waitUntil(kubeApiserver, 'kube-apiserver /readyz', async () => {
+      if (!existsSync(caFile)) return undefined;
+      const res = await apiGet(server, caFile, credentials.adminToken, '/readyz');
+      return res.status === 200 ? true : undefined;
+    });
+    writeFileSync(
+      kubeconfigPath,
+      kubeconfigYaml(server, readFileSync(caFile, 'utf8'), credentials.adminToken),
+      {
+        mode: 0o600,
+      },
+    );
+    start('kwok', kwokArgs(kubeconfigPath));
+    save();
+    linkKubectl(stateDir);
+    log(
+      `drop: etcd, kube-apiserver and kwok up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${server}`,
+    );
+    return readState(stateDir)!;
+  } catch (error) {
+    await stopComponents(stateDir);
+    throw withLogs(error, components);
+  }
+}
+
+/** Namespaces, CRDs and the fake nodes (existing ones are kept); returns the node names. */
+async function bootstrap(
+  kubeconfigPath: string,
+  options: ControlPlaneOptions,
+  nodes: ReturnType<typeof defaultNodeSpecs>,
+): Promise<string[]> {
+  await applyNamespaces(kubeconfigPath);
+  if (options.crdsDir !== false) await installCrds(kubeconfigPath, options.crdsDir);
+  return applyNodes(nodes, { kubeconfigPath, timeoutMs: 60_000 });
+}
+
+async function waitUntil(component: RunningComponent, what: string, check: () => Promise<true | undefined>) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (!isComponentRunning(component)) throw new Error(`${component.name} exited while waiting for ${what}`);
+    if (await check().catch(() => undefined)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out after 60 s waiting for ${what}`);
+}
+
+/** The state of stateDir when all its processes run and the API server is ready, else undefined. */
+export async function healthyState(stateDir: string): Promise<ControlPlaneState | undefined> {
+  const state = readState(stateDir);
+  if (state?.components.length !== 3 || !state.components.every(isComponentRunning)) return undefined;
+  const caFile = servingCaPath(join(stateDir, 'pki', 'serving'));
+  const token = readFileSync(join(stateDir, 'pki', 'tokens.csv'), 'utf8').split(',')[0] ?? '';
+  const ready = await apiGet(state.server, caFile, token, '/readyz').catch(() => undefined);
+  return ready?.status === 200 ? state : undefined;
+}
+
+// `.drop/bin/kubectl` -> the pinned kubectl, so `export PATH=$PWD/.drop/bin:$PATH` gives a kubectl
+// that matches the API server.
+function linkKubectl(stateDir: string): void {
+  const link = join(stateDir, 'bin', 'kubectl');
+  rmSync(link, { force: true });
+  symlinkSync(kubectlPath(), link);
+}
+
+function handle(
+  stateDir: string,
+  state: ControlPlaneState,
+  nodes: readonly string[],
+  reused: boolean,
+  stopOnExit?: () => void,
+): ControlPlane {
+  return {
+    kubeconfigPath: state.kubeconfigPath,
+    server: state.server,
+    stateDir,
+    kubectlPath: kubectlPath(),
+    nodes,
+    reused,
+    async stop() {
+      if (stopOnExit) process.removeListener('exit', stopOnExit);
+      await stopComponents(stateDir);
+    },
+  };
+}
+
+function withLogs(error: unknown, components: readonly RunningComponent[]): Error {
+  const tails = components
+    .map((c) => {
+      const lines = existsSync(c.log) ? readFileSync(c.log, 'utf8').trimEnd().split('\n').slice(-15) : [];
+      return `--- ${c.log} (last lines)\n${lines.join('\n')}`;
+    })
+    .join('\n');
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(`control plane failed to start: ${message}\n${tails}`);
+}
