@@ -1,31 +1,26 @@
 import { z } from 'zod';
-import { TAG_XOR_DIGEST } from './cached-image.ts';
+import { localObjectReferenceSchema, objectMetaSchema } from './core.ts';
 import {
-  DIGEST_PATTERN,
-  imagePullPolicy,
-  imagePullSecrets,
-  localObjectReference,
-  nodeSelector,
-  type objectMeta,
-  statusBase,
-  tolerations,
-} from './common.ts';
+  countSchema,
+  imageFields,
+  imagePullPolicySchema,
+  imagePullSecretsSchema,
+  nodeSelectorSchema,
+  policyRefSchema,
+  statusFields,
+  TAG_XOR_DIGEST,
+  tolerationsSchema,
+} from './fields.ts';
+import { API_VERSION } from './group.ts';
 
-const setEntry = z
-  .object({
-    image: z.string().min(1).max(255).meta({ description: 'Image reference without tag or digest.' }),
-    tag: z
-      .string()
-      .regex(/^[\w][\w.-]{0,127}$/)
-      .optional()
-      .meta({ description: 'Tag; mutually exclusive with digest. Neither: latest.' }),
-    digest: z
-      .string()
-      .regex(new RegExp(DIGEST_PATTERN))
-      .optional()
-      .meta({ description: 'Digest; mutually exclusive with tag.' }),
+/** Static entries per set; discovery adds its own (DiscoveryPolicy maxImages). */
+export const MAX_SET_IMAGES = 1000;
+
+const setEntrySchema = z
+  .object(imageFields)
+  .refine((entry) => !(entry.tag !== undefined && entry.digest !== undefined), {
+    message: TAG_XOR_DIGEST.message,
   })
-  .refine((entry) => !(entry.tag && entry.digest), { message: TAG_XOR_DIGEST.message })
   .meta({
     description: 'One image of the set; it becomes a child CachedImage.',
     'x-kubernetes-validations': [TAG_XOR_DIGEST],
@@ -33,42 +28,56 @@ const setEntry = z
 
 export const cachedImageSetSpecSchema = z
   .object({
-    images: z
-      .array(setEntry)
+    // Bounded so that the CEL rules on each entry fit the API server's validation cost budget.
+    images: z.array(setEntrySchema).max(MAX_SET_IMAGES).optional().meta({
+      description: 'Static images; each becomes a child CachedImage. Duplicates of one image count once.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
+    discoveryPolicyRef: localObjectReferenceSchema.optional().meta({
+      description: 'A DiscoveryPolicy whose discovered images also become children (the SOURCE column).',
+    }),
+    policyRef: policyRefSchema.optional(),
+    imagePullPolicy: imagePullPolicySchema
       .optional()
-      .meta({ description: 'Static images; each becomes a child CachedImage.' }),
-    discoveryPolicyRef: localObjectReference(
-      'A DiscoveryPolicy whose discovered images also become children.',
-    ).optional(),
-    policyRef: localObjectReference('The PullPolicy for every child.').optional(),
-    imagePullPolicy: imagePullPolicy.optional(),
-    imagePullSecrets: imagePullSecrets.optional(),
-    nodeSelector: nodeSelector.optional(),
-    tolerations: tolerations.optional(),
-    priority: z.number().int().optional().meta({ description: 'Priority of every child (higher first).' }),
-  })
-  .meta({ description: 'A group of images, static and/or discovered; settings propagate to every child.' });
-
-export const cachedImageSetStatusSchema = z
-  .object({
-    ...statusBase,
-    ready: z.string().optional().meta({ description: 'Cached children / children, e.g. 3/3.' }),
-    imagesManaged: z
+      .meta({ description: 'imagePullPolicy of every child. Unset: Always.' }),
+    imagePullSecrets: imagePullSecretsSchema.optional(),
+    nodeSelector: nodeSelectorSchema.optional(),
+    tolerations: tolerationsSchema.optional(),
+    priority: z
       .number()
       .int()
       .optional()
-      .meta({ description: 'Child CachedImages managed by this set.' }),
-    imagesReady: z.number().int().optional().meta({ description: 'Children that are Cached.' }),
-    source: z.string().optional().meta({ description: 'The DiscoveryPolicy feeding this set.' }),
+      .meta({ description: 'priority of every child: higher is pulled first. Unset: 0.' }),
+  })
+  .meta({
+    description:
+      'A group of images, static and/or discovered. Every setting is copied to each child CachedImage.',
+  });
+
+export const cachedImageSetStatusSchema = z
+  .looseObject({
+    ...statusFields,
+    ready: z
+      .string()
+      .optional()
+      .meta({ description: 'Children that are Cached / children, e.g. 3/3 (the READY column).' }),
+    imagesManaged: countSchema('Child CachedImages this set manages (the MANAGED column).'),
+    imagesReady: countSchema('Children that are Cached.'),
+    source: z.string().optional().meta({ description: 'The DiscoveryPolicy feeding this set, if any.' }),
   })
   .meta({ description: 'What Drop observed; written by reconcile-set.' });
 
+export const cachedImageSetSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION).default(API_VERSION),
+    kind: z.literal('CachedImageSet').default('CachedImageSet'),
+    metadata: objectMetaSchema,
+    spec: cachedImageSetSpecSchema,
+    status: cachedImageSetStatusSchema.optional(),
+  })
+  .meta({ description: 'A group of images, static and discovered; each becomes a child CachedImage.' });
+
+export type CachedImageSetEntry = z.output<typeof setEntrySchema>;
 export type CachedImageSetSpec = z.output<typeof cachedImageSetSpecSchema>;
 export type CachedImageSetStatus = z.output<typeof cachedImageSetStatusSchema>;
-export interface CachedImageSet {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata: z.output<typeof objectMeta>;
-  readonly spec?: Partial<CachedImageSetSpec>;
-  readonly status?: CachedImageSetStatus;
-}
+export type CachedImageSet = z.output<typeof cachedImageSetSchema>;

@@ -1,113 +1,109 @@
 import { z } from 'zod';
+import { objectMetaSchema, timestampSchema } from './core.ts';
 import {
-  DIGEST_PATTERN,
-  imagePullPolicy,
-  imagePullSecrets,
-  localObjectReference,
-  nodeSelector,
-  type objectMeta,
-  statusBase,
-  tolerations,
-} from './common.ts';
-
-export const TAG_XOR_DIGEST = {
-  rule: '!(has(self.tag) && has(self.digest))',
-  message: 'tag and digest are mutually exclusive',
-};
+  countSchema,
+  imageFields,
+  imagePullPolicySchema,
+  imagePullSecretsSchema,
+  nodeSelectorSchema,
+  policyRefSchema,
+  statusFields,
+  TAG_XOR_DIGEST,
+  tolerationsSchema,
+} from './fields.ts';
+import { API_VERSION } from './group.ts';
 
 export const cachedImageSpecSchema = z
   .object({
-    image: z
-      .string()
-      .min(1)
-      .max(255)
-      .regex(/^[^:@\s]+(:[0-9]+)?(\/[^:@\s]+)*$/, 'image is a reference without tag or digest')
-      .meta({ description: 'Image reference without tag or digest, e.g. docker.io/library/golang.' }),
-    tag: z
-      .string()
-      .regex(/^[\w][\w.-]{0,127}$/)
-      .optional()
-      .meta({ description: 'Tag to pull; mutually exclusive with digest. Neither: latest.' }),
-    digest: z
-      .string()
-      .regex(new RegExp(DIGEST_PATTERN))
-      .optional()
-      .meta({ description: 'Digest to pull (sha256:<64 hex>); mutually exclusive with tag.' }),
-    imagePullPolicy: imagePullPolicy.default('Always'),
-    imagePullSecrets: imagePullSecrets.optional(),
-    nodeSelector: nodeSelector.optional(),
-    tolerations: tolerations.optional(),
-    policyRef: localObjectReference(
-      'The PullPolicy that paces this image; without one, the PullPolicy named default or the built-in defaults.',
-    ).optional(),
-    priority: z.number().int().default(0).meta({ description: 'Higher priority images are pulled first.' }),
+    ...imageFields,
+    imagePullPolicy: imagePullPolicySchema.default('Always'),
+    imagePullSecrets: imagePullSecretsSchema.optional(),
+    nodeSelector: nodeSelectorSchema.optional(),
+    tolerations: tolerationsSchema.optional(),
+    policyRef: policyRefSchema.optional(),
+    priority: z
+      .number()
+      .int()
+      .default(0)
+      .meta({ description: 'Images with a higher priority are pulled first; ties take turns.' }),
   })
-  .refine((spec) => !(spec.tag && spec.digest), { message: TAG_XOR_DIGEST.message })
+  .refine((spec) => !(spec.tag !== undefined && spec.digest !== undefined), {
+    message: TAG_XOR_DIGEST.message,
+  })
   .meta({
-    description: 'Which image to cache on which nodes.',
+    description: 'Which image to cache on which nodes, and how.',
     'x-kubernetes-validations': [TAG_XOR_DIGEST],
   });
 
-const failedNode = z.object({
-  node: z.string().meta({ description: 'Node name.' }),
-  reason: z
-    .string()
-    .meta({ description: "The kubelet's reason, e.g. ErrImagePull, ImagePullBackOff, InvalidImageName." }),
-  message: z.string().meta({ description: "The kubelet's message." }),
-  failures: z.number().int().meta({ description: 'Consecutive failed attempts on this node.' }),
-  retryAt: z
-    .string()
-    .meta({ description: 'When the next attempt may start (failure backoff).', format: 'date-time' }),
-  lastPod: z.string().optional().meta({ description: 'The pull pod whose failure was counted last.' }),
-});
+const failedNodeSchema = z
+  .looseObject({
+    node: z.string().meta({ description: 'Node name.' }),
+    reason: z.string().meta({
+      description:
+        "The kubelet's reason, e.g. ErrImagePull, ImagePullBackOff, InvalidImageName, Unauthorized.",
+    }),
+    message: z.string().meta({ description: "The kubelet's message." }),
+    failures: z.number().int().min(0).meta({ description: 'Consecutive failed attempts on this node.' }),
+    retryAt: timestampSchema('When the next attempt may start (failure backoff).'),
+    lastPod: z.string().optional().meta({ description: 'The pull pod whose failure was counted last.' }),
+  })
+  .meta({ description: 'A node whose last pull failed.' });
 
-const waitingNode = z.object({
-  node: z.string().meta({ description: 'Node name.' }),
-  reason: z.string().meta({ description: 'WaitingForSlot or BackOff.' }),
-  message: z.string().meta({ description: 'Why the pull has not started.' }),
-  retryAt: z
-    .string()
-    .optional()
-    .meta({ description: 'For BackOff: when it may start.', format: 'date-time' }),
-});
+const waitingNodeSchema = z
+  .looseObject({
+    node: z.string().meta({ description: 'Node name.' }),
+    reason: z.string().meta({ description: 'Why it waits, e.g. WaitingForSlot or BackOff.' }),
+    message: z.string().meta({ description: 'Why the pull has not started, in words.' }),
+    retryAt: timestampSchema('When the pull may start, if known.').optional(),
+  })
+  .meta({ description: 'A target node whose pull has not started yet.' });
 
 export const cachedImageStatusSchema = z
-  .object({
-    ...statusBase,
-    ready: z.string().optional().meta({ description: 'Cached target nodes / target nodes, e.g. 2/3.' }),
-    reference: z.string().optional().meta({ description: 'The full reference the cached nodes hold.' }),
-    nodesTargeted: z.number().int().optional().meta({ description: 'Nodes that should hold the image.' }),
-    nodesReady: z.number().int().optional().meta({ description: 'Target nodes that hold it.' }),
-    nodesPulling: z.number().int().optional().meta({ description: 'Target nodes pulling it now.' }),
-    nodesWaiting: z
-      .number()
-      .int()
-      .optional()
-      .meta({ description: 'Target nodes waiting for a pull to start.' }),
-    cachedNodes: z.array(z.string()).optional().meta({ description: 'Nodes known to hold the image.' }),
-    failedNodes: z
-      .array(failedNode)
-      .optional()
-      .meta({ description: 'Nodes whose last pull failed, with the reason.' }),
-    waitingNodes: z
-      .array(waitingNode)
-      .optional()
-      .meta({ description: 'Nodes waiting for a pacing slot or a backoff.' }),
-    resolvedDigest: z.string().optional().meta({ description: 'The digest the nodes pulled.' }),
-    lastPulledAt: z
+  .looseObject({
+    ...statusFields,
+    ready: z
       .string()
       .optional()
-      .meta({ description: 'When the latest successful pull finished.', format: 'date-time' }),
+      .meta({ description: 'Target nodes holding the image / target nodes, e.g. 2/3 (the READY column).' }),
+    reference: z.string().optional().meta({
+      description: 'The full reference the cached nodes hold, e.g. docker.io/library/nginx:1.25-alpine.',
+    }),
+    nodesTargeted: countSchema('Nodes that should hold the image.'),
+    nodesReady: countSchema('Target nodes that hold the image.'),
+    nodesPulling: countSchema('Target nodes pulling the image now.'),
+    nodesWaiting: countSchema('Target nodes waiting for a pacing slot or a backoff.'),
+    cachedNodes: z
+      .array(z.string().meta({ description: 'Node name.' }))
+      .optional()
+      .meta({ description: 'Nodes known to hold the image.', 'x-kubernetes-list-type': 'atomic' }),
+    failedNodes: z.array(failedNodeSchema).optional().meta({
+      description: 'Nodes whose last pull failed, with the reason.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
+    waitingNodes: z.array(waitingNodeSchema).optional().meta({
+      description: 'Target nodes waiting for a pacing slot or a backoff.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
+    resolvedDigest: z
+      .string()
+      .optional()
+      .meta({ description: 'The digest the nodes pulled (from the pull pod imageID).' }),
+    lastPulledAt: timestampSchema('When the latest successful pull finished.').optional(),
   })
   .meta({ description: 'What Drop observed; written by reconcile-image.' });
 
+export const cachedImageSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION).default(API_VERSION),
+    kind: z.literal('CachedImage').default('CachedImage'),
+    metadata: objectMetaSchema,
+    spec: cachedImageSpecSchema,
+    status: cachedImageStatusSchema.optional(),
+  })
+  .meta({ description: 'Caches one image on every target node, paced by a PullPolicy.' });
+
 export type CachedImageSpec = z.output<typeof cachedImageSpecSchema>;
 export type CachedImageStatus = z.output<typeof cachedImageStatusSchema>;
-/** As read from the API: the spec is not yet validated (use parseSpec), the status is ours. */
-export interface CachedImage {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata: z.output<typeof objectMeta>;
-  readonly spec?: Partial<CachedImageSpec>;
-  readonly status?: CachedImageStatus;
-}
+export type CachedImage = z.output<typeof cachedImageSchema>;
+export type FailedNode = z.output<typeof failedNodeSchema>;
+export type WaitingNode = z.output<typeof waitingNodeSchema>;

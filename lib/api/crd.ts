@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { GROUP, VERSION } from './common.ts';
+import { CATEGORY, GROUP, VERSION } from './group.ts';
 import type { KindInfo } from './kinds.ts';
 
-type Schema = { [key: string]: unknown };
+export type JsonSchema = { readonly [key: string]: unknown };
 
-/** The CustomResourceDefinition for one kind, derived from its zod schemas. */
-export function crdFor(info: KindInfo, options: { specRequired: boolean }): Schema {
+/** The CustomResourceDefinition for one kind, derived from its zod schema. */
+export function crdFor(info: KindInfo): JsonSchema {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -19,7 +19,7 @@ export function crdFor(info: KindInfo, options: { specRequired: boolean }): Sche
         plural: info.plural,
         singular: info.singular,
         shortNames: [...info.shortNames],
-        categories: ['drop'],
+        categories: [CATEGORY],
       },
       versions: [
         {
@@ -27,50 +27,69 @@ export function crdFor(info: KindInfo, options: { specRequired: boolean }): Sche
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: info.columns.map((c) => ({ ...c, name: c.name.toUpperCase() })),
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              description: info.description,
-              properties: {
-                apiVersion: { type: 'string', description: 'drop.corewire.io/v1alpha1' },
-                kind: { type: 'string', description: info.kind },
-                metadata: { type: 'object' },
-                spec: structural(z.toJSONSchema(info.spec, { target: 'openapi-3.0', io: 'input' })),
-                status: structural(z.toJSONSchema(info.status, { target: 'openapi-3.0', io: 'output' })),
-              },
-              ...(options.specRequired ? { required: ['spec'] } : {}),
-            },
-          },
+          additionalPrinterColumns: info.columns.map((c) => ({ ...c })),
+          schema: { openAPIV3Schema: openApiSchemaFor(info) },
         },
       ],
     },
   };
 }
 
+function openApiSchemaFor(info: KindInfo): JsonSchema {
+  const object = z.toJSONSchema(info.schema, { target: 'openapi-3.0', io: 'input' });
+  const properties = object.properties ?? {};
+  const required = (object.required ?? []).filter((field) => field === 'spec');
+  return {
+    type: 'object',
+    description: object.description,
+    properties: {
+      // apiVersion, kind and metadata are the API server's; a CRD may only say they are there.
+      apiVersion: {
+        type: 'string',
+        description: 'The versioned schema of this object: drop.corewire.io/v1alpha1.',
+      },
+      kind: { type: 'string', description: `The kind of this object: ${info.kind}.` },
+      metadata: { type: 'object' },
+      spec: structural(properties.spec, '.spec'),
+      status: structural(properties.status, '.status'),
+    },
+    ...(required.length > 0 ? { required } : {}),
+  };
+}
+
+// JSON Schema keywords a structural schema may not use (apiextensions.k8s.io/v1 "structural schema").
+const FORBIDDEN = ['$ref', 'allOf', 'anyOf', 'oneOf', 'not', 'const', 'nullable', 'patternProperties'];
 const UNBOUNDED = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]);
+const DROPPED = new Set(['$schema', '$id', 'id', 'propertyNames']);
 
 /**
- * Rewrites JSON Schema into a Kubernetes structural schema: no $schema, no additionalProperties:
- * false (forbidden next to properties), no "required" on fields zod marks required only for output,
- * no safe-integer bounds (noise in kubectl explain).
+ * Rewrites zod's JSON Schema into a Kubernetes structural schema: no $schema or propertyNames, no
+ * additionalProperties beside properties (zod's loose objects add `{}`, strict ones `false`; both
+ * are forbidden there), no safe-integer bounds (noise in `kubectl explain`), and `type` and
+ * `description` first so the YAML reads well. Anything that cannot be structural is a bug in
+ * lib/api and fails generation.
  */
-export function structural(node: unknown): Schema {
-  if (Array.isArray(node)) return node.map(structural) as unknown as Schema;
-  if (!node || typeof node !== 'object') return node as Schema;
-  const out: Schema = {};
-  for (const [key, value] of Object.entries(node as Schema)) {
-    if (key === '$schema' || key === 'id' || key === '$id') continue;
-    if (key === 'additionalProperties' && value === false) continue;
-    if ((key === 'maximum' || key === 'minimum') && UNBOUNDED.has(value as number)) continue;
-    if (key === 'properties' || key === 'additionalProperties' || key === 'items') {
-      out[key] =
-        key === 'properties'
-          ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, structural(v)]))
-          : structural(value);
-      continue;
+export function structural(node: unknown, path = ''): JsonSchema {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) throw new Error(`${path}: not a schema`);
+  const input = node as JsonSchema;
+  for (const key of FORBIDDEN)
+    if (key in input) throw new Error(`${path || 'schema'} uses ${key}, which a structural schema forbids`);
+  const out: Record<string, unknown> = { type: input.type, description: input.description };
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'type' || key === 'description' || DROPPED.has(key)) continue;
+    if ((key === 'minimum' || key === 'maximum') && UNBOUNDED.has(value as number)) continue;
+    if (key === 'properties') {
+      const entries = Object.entries(value as JsonSchema).map(([k, v]) => [k, structural(v, `${path}.${k}`)]);
+      out.properties = Object.fromEntries(entries);
+    } else if (key === 'items') {
+      out.items = structural(value, `${path}[]`);
+    } else if (key === 'additionalProperties') {
+      if (typeof value === 'object' && value && !('properties' in input) && Object.keys(value).length > 0)
+        out.additionalProperties = structural(value, `${path}{}`);
+    } else {
+      out[key] = value;
     }
-    out[key] = value;
   }
+  if (out.description === undefined) delete out.description;
   return out;
 }

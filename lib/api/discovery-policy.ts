@@ -1,126 +1,177 @@
 import { z } from 'zod';
-import { duration, localObjectReference, type objectMeta, statusBase } from './common.ts';
+import { localObjectReferenceSchema, objectMetaSchema, timestampSchema } from './core.ts';
+import { countSchema, durationSchema, statusFields } from './fields.ts';
+import { API_VERSION } from './group.ts';
 
-const secretRef = localObjectReference(
-  'Secret in the Drop namespace; keys: token, username, password, ca.crt, tls.crt, tls.key, headers.<name>.',
-).optional();
+const HTTP_URL = '^https?://[^\\s/?#]+[^\\s]*$';
+const httpUrl = (description: string) =>
+  z.string().regex(new RegExp(HTTP_URL), 'must be an http:// or https:// URL').meta({ description });
 
-const prometheusSource = z
+// Discovery runs the filters in JavaScript, so a pattern JavaScript cannot compile is an error
+// the user must see in status; the CRD cannot check it (CEL has no regex-validity test).
+const regexSchema = (description: string) =>
+  z.string().refine(isRegex, { message: 'is not a valid regular expression' }).meta({ description });
+
+function isRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const prometheusSourceSchema = z
   .object({
-    endpoint: z.string().url().meta({
-      description:
-        'Base URL of a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics).',
-    }),
+    endpoint: httpUrl(
+      'Base URL of a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. https://mimir.example.com.',
+    ),
     query: z.string().min(1).meta({
-      description: 'PromQL returning series with an image label; the value is the score (higher first).',
+      description:
+        'PromQL returning series with an image label; the value is the score (higher is cached first).',
     }),
-    lookback: duration(
-      'With lookback, query_range over [now-lookback, now] and sum values per image; without, an instant query.',
+    lookback: durationSchema(
+      'With lookback: query_range over [now-lookback, now] at step, values summed per image. Without: an instant query.',
     ).optional(),
-    step: duration('Resolution of range queries.').default('5m'),
+    step: durationSchema('Resolution of range queries.').default('5m'),
   })
   .meta({ description: 'Rank images by a Prometheus query.' });
 
-const registrySource = z
+const registrySourceSchema = z
   .object({
-    url: z.string().url().meta({ description: 'Base URL of an OCI distribution registry.' }),
-    repositories: z.array(z.string().min(1)).min(1).meta({ description: 'Repositories to list tags from.' }),
-    tagFilter: z.string().optional().meta({ description: 'Regular expression a tag must match.' }),
-    topX: z
-      .number()
-      .int()
+    url: httpUrl('Base URL of an OCI distribution registry, e.g. https://registry.example.com.'),
+    repositories: z
+      .array(z.string().min(1).meta({ description: 'Repository path below the registry.' }))
       .min(1)
-      .optional()
-      .meta({ description: 'Keep the newest N matching tags per repository.' }),
+      .meta({
+        description: 'Repositories to list tags from, e.g. team/frontend.',
+        'x-kubernetes-list-type': 'set',
+      }),
+    tagFilter: regexSchema(
+      'Regular expression a tag must match, e.g. ^v[0-9]+\\. Unset: every tag.',
+    ).optional(),
+    topX: z.number().int().min(1).optional().meta({
+      description:
+        'Keep the newest N matching tags per repository (semantic versions by version). Unset: all.',
+    }),
   })
   .meta({ description: 'Discover the newest tags of registry repositories.' });
 
-const source = z
+const SOURCE_RULES = [
+  {
+    rule: "self.type != 'prometheus' || has(self.prometheus)",
+    message: 'a prometheus source needs the prometheus field',
+  },
+  {
+    rule: "self.type != 'registry' || has(self.registry)",
+    message: 'a registry source needs the registry field',
+  },
+  {
+    rule: '!(has(self.prometheus) && has(self.registry))',
+    message: 'a source is either prometheus or registry, not both',
+  },
+] as const;
+
+const sourceSchema = z
   .object({
-    type: z.enum(['prometheus', 'registry']).meta({ description: 'prometheus or registry.' }),
-    prometheus: prometheusSource.optional(),
-    registry: registrySource.optional(),
-    secretRef,
+    type: z
+      .enum(['prometheus', 'registry'])
+      .meta({ description: 'prometheus or registry; set the field of that name.' }),
+    prometheus: prometheusSourceSchema.optional(),
+    registry: registrySourceSchema.optional(),
+    secretRef: localObjectReferenceSchema.optional().meta({
+      description:
+        'Credentials: a Secret in the Drop namespace with keys token, username, password, ca.crt, tls.crt, tls.key, headers.<name>.',
+    }),
   })
-  .meta({
-    description: 'One place to discover images from.',
-    'x-kubernetes-validations': [
-      {
-        rule: "self.type != 'prometheus' || has(self.prometheus)",
-        message: 'a prometheus source needs the prometheus field',
-      },
-      {
-        rule: "self.type != 'registry' || has(self.registry)",
-        message: 'a registry source needs the registry field',
-      },
-    ],
-  });
+  .refine((s) => s.type !== 'prometheus' || s.prometheus !== undefined, {
+    message: SOURCE_RULES[0].message,
+  })
+  .refine((s) => s.type !== 'registry' || s.registry !== undefined, { message: SOURCE_RULES[1].message })
+  .refine((s) => !(s.prometheus && s.registry), { message: SOURCE_RULES[2].message })
+  .meta({ description: 'One place to discover images from.', 'x-kubernetes-validations': [...SOURCE_RULES] });
 
 export const discoveryPolicySpecSchema = z
   .object({
-    syncInterval: duration('How often to query the sources.').default('30m'),
+    syncInterval: durationSchema('How often to query the sources.').default('30m'),
     maxImages: z
       .number()
       .int()
       .min(1)
       .default(50)
       .meta({ description: 'Keep at most this many images after ranking.' }),
-    imageFilter: z
-      .string()
-      .optional()
-      .meta({ description: 'Regular expression a full image reference must match.' }),
-    sources: z
-      .array(source)
-      .min(1)
-      .meta({ description: 'Where images are discovered; results merge by score.' }),
+    imageFilter: regexSchema(
+      'Regular expression the full image reference must match, e.g. registry.example.com/.*. Unset: every image.',
+    ).optional(),
+    sources: z.array(sourceSchema).min(1).meta({
+      description: 'Where images are discovered; results from several sources merge by score.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
   })
   .meta({ description: 'Find the images that matter automatically.' });
 
-const discoveredImage = z.object({
-  reference: z.string().meta({ description: 'Full image reference.' }),
-  image: z.string().meta({ description: 'Reference without tag or digest.' }),
-  tag: z.string().optional().meta({ description: 'Tag, if any.' }),
-  digest: z.string().optional().meta({ description: 'Digest, if any.' }),
-  score: z.number().meta({ description: 'Ranking score; higher is cached first.' }),
-  source: z.string().meta({ description: 'Which source found it.' }),
-});
+const discoveredImageSchema = z
+  .looseObject({
+    reference: z
+      .string()
+      .meta({ description: 'Full normalised reference, e.g. docker.io/library/golang:1.22.' }),
+    image: z
+      .string()
+      .meta({ description: 'Repository without tag or digest, e.g. docker.io/library/golang.' }),
+    tag: z.string().optional().meta({ description: 'Tag, if the reference has one.' }),
+    digest: z.string().optional().meta({ description: 'Digest, if the reference has one.' }),
+    score: z.number().meta({ description: 'Ranking score; higher is cached first.' }),
+    source: z.string().meta({ description: 'Which source found it, e.g. prometheus or registry.' }),
+  })
+  .meta({ description: 'One discovered image.' });
 
-const sourceResult = z.object({
-  index: z.number().int().meta({ description: 'Position in spec.sources.' }),
-  type: z.string().meta({ description: 'Source type.' }),
-  phase: z.string().meta({ description: 'Synced or the failure reason.' }),
-  message: z.string().optional().meta({ description: 'Details.' }),
-  images: z.number().int().optional().meta({ description: 'Images this source found.' }),
-  lastSyncTime: z
-    .string()
-    .optional()
-    .meta({ description: 'When this source last synced.', format: 'date-time' }),
-});
-
-export const discoveryPolicyStatusSchema = z
-  .object({
-    ...statusBase,
-    images: z
-      .array(discoveredImage)
-      .optional()
-      .meta({ description: 'Ranked discovered images (kept from the last good sync on failure).' }),
-    imageCount: z.number().int().optional().meta({ description: 'Number of discovered images.' }),
-    sourceCount: z.number().int().optional().meta({ description: 'Number of sources.' }),
-    lastSyncTime: z
+const sourceResultSchema = z
+  .looseObject({
+    index: z.number().int().min(0).meta({ description: 'Position in spec.sources.' }),
+    type: z.string().meta({ description: 'Source type: prometheus or registry.' }),
+    phase: z
       .string()
       .optional()
-      .meta({ description: 'When the last sync attempt finished.', format: 'date-time' }),
-    sources: z.array(sourceResult).optional().meta({ description: 'Per-source results of the last sync.' }),
+      .meta({ description: 'Synced, or why the source failed, e.g. Unauthorized.' }),
+    reason: z.string().optional().meta({ description: 'Same word as phase, for tools that read reason.' }),
+    message: z.string().optional().meta({ description: 'Details in words.' }),
+    images: countSchema('Images this source found.'),
+    lastSyncTime: timestampSchema('When this source last synced successfully.').optional(),
+  })
+  .meta({ description: 'The result of one source in the last sync.' });
+
+export const discoveryPolicyStatusSchema = z
+  .looseObject({
+    ...statusFields,
+    images: z.array(discoveredImageSchema).optional().meta({
+      description: 'Ranked discovered images, best first; a failed sync keeps the last good list.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
+    imageCount: countSchema('Number of discovered images (the IMAGES column).'),
+    sourceCount: countSchema('Number of sources (the SOURCES column).'),
+    lastSyncTime: timestampSchema('When the last sync finished (the LASTSYNC column).').optional(),
+    sources: z.array(sourceResultSchema).optional().meta({
+      description: 'Per-source results of the last sync.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
   })
   .meta({ description: 'What Drop observed; written by discover.' });
 
+export const discoveryPolicySchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION).default(API_VERSION),
+    kind: z.literal('DiscoveryPolicy').default('DiscoveryPolicy'),
+    metadata: objectMetaSchema,
+    spec: discoveryPolicySpecSchema,
+    status: discoveryPolicyStatusSchema.optional(),
+  })
+  .meta({ description: 'Discovers the images that matter from Prometheus metrics or registry tags.' });
+
+export type DiscoverySource = z.output<typeof sourceSchema>;
+export type PrometheusSource = z.output<typeof prometheusSourceSchema>;
+export type RegistrySource = z.output<typeof registrySourceSchema>;
+export type DiscoveredImage = z.output<typeof discoveredImageSchema>;
+export type SourceResult = z.output<typeof sourceResultSchema>;
 export type DiscoveryPolicySpec = z.output<typeof discoveryPolicySpecSchema>;
 export type DiscoveryPolicyStatus = z.output<typeof discoveryPolicyStatusSchema>;
-export type DiscoveredImage = z.output<typeof discoveredImage>;
-export interface DiscoveryPolicy {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata: z.output<typeof objectMeta>;
-  readonly spec?: Partial<DiscoveryPolicySpec>;
-  readonly status?: DiscoveryPolicyStatus;
-}
+export type DiscoveryPolicy = z.output<typeof discoveryPolicySchema>;

@@ -1,14 +1,25 @@
 import type { z } from 'zod';
-import { cachedImageSpecSchema, cachedImageStatusSchema } from './cached-image.ts';
-import { cachedImageSetSpecSchema, cachedImageSetStatusSchema } from './cached-image-set.ts';
-import { discoveryPolicySpecSchema, discoveryPolicyStatusSchema } from './discovery-policy.ts';
-import { pullPolicySpecSchema, pullPolicyStatusSchema } from './pull-policy.ts';
+import { cachedImageSchema, cachedImageSpecSchema, cachedImageStatusSchema } from './cached-image.ts';
+import {
+  cachedImageSetSchema,
+  cachedImageSetSpecSchema,
+  cachedImageSetStatusSchema,
+} from './cached-image-set.ts';
+import {
+  discoveryPolicySchema,
+  discoveryPolicySpecSchema,
+  discoveryPolicyStatusSchema,
+} from './discovery-policy.ts';
+import { IMAGESET_LABEL, PLURAL } from './group.ts';
+import { pullPolicySchema, pullPolicySpecSchema, pullPolicyStatusSchema } from './pull-policy.ts';
 
+/** A column of `kubectl get`, as a CRD's additionalPrinterColumns entry (NAME comes first by itself). */
 export interface PrinterColumn {
   readonly name: string;
   readonly type: 'string' | 'integer' | 'date' | 'number' | 'boolean';
   readonly jsonPath: string;
   readonly description?: string;
+  /** 1: only with `-o wide`. */
   readonly priority?: number;
 }
 
@@ -17,97 +28,107 @@ export interface KindInfo {
   readonly plural: string;
   readonly singular: string;
   readonly shortNames: readonly string[];
-  readonly description: string;
+  /** The whole object: apiVersion, kind, metadata, spec, status. */
+  readonly schema: z.ZodObject;
   readonly spec: z.ZodType;
   readonly status: z.ZodType;
   readonly columns: readonly PrinterColumn[];
 }
 
-const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
-const message: PrinterColumn = { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 };
-const status: PrinterColumn = { name: 'Status', type: 'string', jsonPath: '.status.phase' };
+const AGE: PrinterColumn = { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+const STATUS: PrinterColumn = {
+  name: 'STATUS',
+  type: 'string',
+  jsonPath: '.status.phase',
+  description: 'One word a person can act on',
+};
+const MESSAGE: PrinterColumn = {
+  name: 'MESSAGE',
+  type: 'string',
+  jsonPath: '.status.message',
+  description: 'What is wrong or happening',
+  priority: 1,
+};
+const labelPath = (label: string) => `.metadata.labels.${label.replaceAll('.', '\\.')}`;
 
 /** The four kinds: the single source for types, validation, CRDs and clients. */
 export const kinds = {
   CachedImage: {
     kind: 'CachedImage',
-    plural: 'cachedimages',
+    plural: PLURAL.CachedImage,
     singular: 'cachedimage',
-    shortNames: ['cimg'],
-    description: 'Caches one image on every target node, paced by a PullPolicy.',
+    // `ci` and `cimg`: neither is taken by a built-in resource.
+    shortNames: ['ci', 'cimg'],
+    schema: cachedImageSchema,
     spec: cachedImageSpecSchema,
     status: cachedImageStatusSchema,
     columns: [
-      { name: 'Image', type: 'string', jsonPath: '.spec.image' },
-      { name: 'Tag', type: 'string', jsonPath: '.spec.tag' },
-      status,
+      { name: 'IMAGE', type: 'string', jsonPath: '.spec.image' },
+      { name: 'TAG', type: 'string', jsonPath: '.spec.tag' },
+      STATUS,
       {
-        name: 'Ready',
+        name: 'READY',
         type: 'string',
         jsonPath: '.status.ready',
-        description: 'Cached target nodes / target nodes',
+        description: 'Target nodes holding the image',
       },
-      age,
-      { name: 'Digest', type: 'string', jsonPath: '.status.resolvedDigest', priority: 1 },
-      {
-        name: 'Set',
-        type: 'string',
-        jsonPath: '.metadata.labels.drop\\.corewire\\.io/imageset',
-        priority: 1,
-      },
-      { name: 'Policy', type: 'string', jsonPath: '.spec.policyRef.name', priority: 1 },
-      message,
+      AGE,
+      { name: 'DIGEST', type: 'string', jsonPath: '.status.resolvedDigest', priority: 1 },
+      { name: 'SET', type: 'string', jsonPath: labelPath(IMAGESET_LABEL), priority: 1 },
+      { name: 'POLICY', type: 'string', jsonPath: '.spec.policyRef.name', priority: 1 },
+      MESSAGE,
     ],
   },
   CachedImageSet: {
     kind: 'CachedImageSet',
-    plural: 'cachedimagesets',
+    plural: PLURAL.CachedImageSet,
     singular: 'cachedimageset',
     shortNames: ['cis'],
-    description: 'A group of images, static and discovered; each becomes a child CachedImage.',
+    schema: cachedImageSetSchema,
     spec: cachedImageSetSpecSchema,
     status: cachedImageSetStatusSchema,
     columns: [
-      status,
-      { name: 'Ready', type: 'string', jsonPath: '.status.ready', description: 'Cached children / children' },
-      { name: 'Managed', type: 'integer', jsonPath: '.status.imagesManaged' },
-      { name: 'Source', type: 'string', jsonPath: '.spec.discoveryPolicyRef.name' },
-      age,
-      message,
+      STATUS,
+      { name: 'READY', type: 'string', jsonPath: '.status.ready', description: 'Cached children / children' },
+      { name: 'MANAGED', type: 'integer', jsonPath: '.status.imagesManaged' },
+      { name: 'SOURCE', type: 'string', jsonPath: '.spec.discoveryPolicyRef.name' },
+      AGE,
+      MESSAGE,
     ],
   },
   PullPolicy: {
     kind: 'PullPolicy',
-    plural: 'pullpolicies',
+    plural: PLURAL.PullPolicy,
     singular: 'pullpolicy',
     shortNames: ['pp'],
-    description: 'Pacing and safety settings shared by images.',
+    schema: pullPolicySchema,
     spec: pullPolicySpecSchema,
     status: pullPolicyStatusSchema,
     columns: [
-      { name: 'MaxNodes', type: 'integer', jsonPath: '.spec.maxConcurrentNodes' },
-      { name: 'MaxPulls', type: 'integer', jsonPath: '.spec.maxConcurrentPulls' },
-      { name: 'MinDelay', type: 'string', jsonPath: '.spec.minDelayBetweenPulls' },
-      age,
+      { name: 'MAXNODES', type: 'integer', jsonPath: '.spec.maxConcurrentNodes' },
+      { name: 'MAXPULLS', type: 'integer', jsonPath: '.spec.maxConcurrentPulls' },
+      { name: 'MINDELAY', type: 'string', jsonPath: '.spec.minDelayBetweenPulls' },
+      AGE,
     ],
   },
   DiscoveryPolicy: {
     kind: 'DiscoveryPolicy',
-    plural: 'discoverypolicies',
+    plural: PLURAL.DiscoveryPolicy,
     singular: 'discoverypolicy',
     shortNames: ['dp'],
-    description: 'Discovers the images that matter from Prometheus metrics or registry tags.',
+    schema: discoveryPolicySchema,
     spec: discoveryPolicySpecSchema,
     status: discoveryPolicyStatusSchema,
     columns: [
-      status,
-      { name: 'Sources', type: 'integer', jsonPath: '.status.sourceCount' },
-      { name: 'Images', type: 'integer', jsonPath: '.status.imageCount' },
-      { name: 'LastSync', type: 'date', jsonPath: '.status.lastSyncTime' },
-      age,
-      message,
+      STATUS,
+      { name: 'SOURCES', type: 'integer', jsonPath: '.status.sourceCount' },
+      { name: 'IMAGES', type: 'integer', jsonPath: '.status.imageCount' },
+      { name: 'LASTSYNC', type: 'date', jsonPath: '.status.lastSyncTime' },
+      AGE,
+      MESSAGE,
     ],
   },
 } as const satisfies Record<string, KindInfo>;
 
 export type KindName = keyof typeof kinds;
+export const KIND_NAMES = Object.keys(kinds) as readonly KindName[];

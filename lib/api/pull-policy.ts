@@ -1,49 +1,70 @@
 import { z } from 'zod';
-import { duration, type objectMeta, statusBase } from './common.ts';
+import { parseDuration } from '../duration.ts';
+import { objectMetaSchema } from './core.ts';
+import { durationSchema, statusFields } from './fields.ts';
+import { API_VERSION } from './group.ts';
+
+const INITIAL_NOT_ABOVE_MAX = {
+  // CEL's duration() parses the same Go duration strings (cel-go uses time.ParseDuration).
+  rule: '!has(self.initial) || !has(self.max) || duration(self.initial) <= duration(self.max)',
+  message: 'failureBackoff.initial must not be longer than failureBackoff.max',
+} as const;
+
+const failureBackoffSchema = z
+  .object({
+    initial: durationSchema('Wait after the first failure on a node.').default('30s'),
+    max: durationSchema('Longest wait; the wait doubles with each failure up to this.').default('5m'),
+  })
+  .refine((b) => (parseDuration(b.initial) ?? 0) <= (parseDuration(b.max) ?? Number.POSITIVE_INFINITY), {
+    message: INITIAL_NOT_ABOVE_MAX.message,
+  })
+  .meta({
+    description: 'Exponential backoff before a failed (image, node) pair is tried again.',
+    'x-kubernetes-validations': [INITIAL_NOT_ABOVE_MAX],
+  });
+
+const atLeastOne = (description: string) => z.number().int().min(1).meta({ description });
 
 export const pullPolicySpecSchema = z
   .object({
-    maxConcurrentNodes: z
-      .number()
-      .int()
-      .min(1)
-      .default(1)
-      .meta({ description: 'Per image: at most this many nodes pull it at once.' }),
-    minDelayBetweenPulls: duration('Per image: least time between two successive pull starts.').default(
-      '10s',
-    ),
-    failureBackoff: z
-      .object({
-        initial: duration('Wait after the first failure.').default('30s'),
-        max: duration('Longest wait; the wait doubles per failure up to this.').default('5m'),
-      })
-      .default({ initial: '30s', max: '5m' })
-      .meta({ description: 'Exponential backoff for a failed (image, node).' }),
-    maxConcurrentPulls: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .meta({ description: 'Per policy: pulls in flight across all its images. Unset: no cap.' }),
-    maxConcurrentPullsPerNode: z.number().int().min(1).default(1).meta({
-      description: 'Per node: Drop pulls at once on one node, so images never fight over its bandwidth.',
-    }),
-    repullInterval: duration(
-      'Re-pull cached images this often to pick up new digests. Unset: never.',
+    maxConcurrentNodes: atLeastOne(
+      'Per image: at most this many nodes pull it at once (the MAXNODES column).',
+    ).default(1),
+    minDelayBetweenPulls: durationSchema(
+      'Per image: the least time between two successive pull starts (the MINDELAY column).',
+    ).default('10s'),
+    // The whole default, not {}: the API server checks a default against the CEL rule as written.
+    failureBackoff: failureBackoffSchema.default({ initial: '30s', max: '5m' }),
+    maxConcurrentPulls: atLeastOne(
+      'Per policy: at most this many pulls in flight across all its images (the MAXPULLS column). Unset: no cap.',
+    ).optional(),
+    maxConcurrentPullsPerNode: atLeastOne(
+      'Per node: at most this many Drop pulls at once on one node, so images never fight over its bandwidth.',
+    ).default(1),
+    repullInterval: durationSchema(
+      'Pull cached images again this often, to pick up a new digest behind the same tag. Unset: never.',
     ).optional(),
   })
   .meta({ description: 'Pacing and safety limits shared by the images that reference this policy.' });
 
 export const pullPolicyStatusSchema = z
-  .object({ ...statusBase })
+  .looseObject({
+    conditions: statusFields.conditions,
+    observedGeneration: statusFields.observedGeneration,
+  })
   .meta({ description: 'What Drop observed.' });
+
+export const pullPolicySchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION).default(API_VERSION),
+    kind: z.literal('PullPolicy').default('PullPolicy'),
+    metadata: objectMetaSchema,
+    // Every field has a default, so a PullPolicy without spec is the default limits.
+    spec: pullPolicySpecSchema.prefault({}),
+    status: pullPolicyStatusSchema.optional(),
+  })
+  .meta({ description: 'Pacing and safety settings shared by images: how many pulls, how fast, how often.' });
 
 export type PullPolicySpec = z.output<typeof pullPolicySpecSchema>;
 export type PullPolicyStatus = z.output<typeof pullPolicyStatusSchema>;
-export interface PullPolicy {
-  readonly apiVersion?: string;
-  readonly kind?: string;
-  readonly metadata: z.output<typeof objectMeta>;
-  readonly spec?: Partial<PullPolicySpec>;
-  readonly status?: PullPolicyStatus;
-}
+export type PullPolicy = z.output<typeof pullPolicySchema>;

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { DURATION_PATTERN } from '../duration.ts';
+import { DIGEST_PATTERN, IMAGE_NAME_PATTERN, MAX_NAME_LENGTH, TAG_PATTERN } from '../image-ref.ts';
+import { conditionSchema, localObjectReferenceSchema, tolerationSchema } from './core.ts';
+
+// Fields that several Drop kinds share, so that a CachedImageSet entry and the CachedImage it
+// becomes accept exactly the same input.
+
+/** A Go-style duration string; the CRD rejects anything else at `kubectl apply`. */
+export const durationSchema = (description: string) =>
+  z
+    .string()
+    .regex(new RegExp(DURATION_PATTERN), 'must be a Go duration such as 30s, 5m or 1h30m')
+    .meta({ description: `${description} A Go duration such as 30s, 5m or 1h30m.` });
+
+export const imagePullPolicySchema = z.enum(['Always', 'IfNotPresent', 'Never']).meta({
+  description:
+    'When the kubelet contacts the registry: Always (default) checks for a newer digest even when the tag is present; IfNotPresent pulls only when the node lacks the image; Never only uses what is there.',
+});
+
+export const imagePullSecretsSchema = z
+  .array(
+    localObjectReferenceSchema.meta({
+      description: 'A Secret of type kubernetes.io/dockerconfigjson in the Drop namespace (drop-system).',
+      'x-kubernetes-map-type': 'atomic',
+    }),
+  )
+  .meta({
+    description: 'Secrets in the Drop namespace used to pull the image.',
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['name'],
+  });
+
+export const nodeSelectorSchema = z.record(z.string(), z.string()).meta({
+  description: 'Only nodes with all these labels get the image. Empty: every Ready, schedulable node.',
+  'x-kubernetes-map-type': 'atomic',
+});
+
+export const tolerationsSchema = z.array(tolerationSchema).meta({
+  description:
+    'Lets pull pods run on nodes with these taints (NoSchedule and NoExecute taints must be tolerated).',
+  'x-kubernetes-list-type': 'atomic',
+});
+
+export const policyRefSchema = localObjectReferenceSchema.meta({
+  description:
+    'The PullPolicy that paces the pulls. Unset: the PullPolicy named default if it exists, else the built-in defaults.',
+  'x-kubernetes-map-type': 'atomic',
+});
+
+/** CEL and zod agree on the rule and its message, so `kubectl apply` and status say the same. */
+export const TAG_XOR_DIGEST = {
+  rule: '!(has(self.tag) && has(self.digest))',
+  message: 'tag and digest are mutually exclusive: set one of them (neither means latest)',
+} as const;
+
+// CEL rules rather than a `pattern`, so that `kubectl apply` answers the common mistakes (a tag
+// or digest in image) in words instead of quoting a 300-character regex. Each rule only speaks
+// when the ones before it are satisfied, so one mistake gives one message.
+const TAG_AT_END = ':[^/]*$';
+const TAG_AT_END_RE = new RegExp(TAG_AT_END);
+const IMAGE_NAME_RE = new RegExp(IMAGE_NAME_PATTERN);
+const IMAGE_RULES = [
+  { rule: "!self.contains('@')", message: 'image must not contain a digest: put it in digest' },
+  {
+    rule: `self.contains('@') || !self.matches('${TAG_AT_END}')`,
+    message:
+      'image must not contain a tag: put it in tag (a registry port such as registry:5000/app is fine)',
+  },
+  {
+    rule: `self.contains('@') || self.matches('${TAG_AT_END}') || self.matches(r'${IMAGE_NAME_PATTERN}')`,
+    message:
+      'image must be a repository name: an optional registry host[:port]/ and lowercase path components (a-z, 0-9, separated by . _ __ or -), e.g. docker.io/library/golang',
+  },
+] as const;
+
+/** Why `image` is not a repository name without tag or digest, in the words of the CRD rules. */
+export function imageNameProblem(image: string): string | undefined {
+  if (image.includes('@')) return IMAGE_RULES[0].message;
+  if (TAG_AT_END_RE.test(image)) return IMAGE_RULES[1].message;
+  if (!IMAGE_NAME_RE.test(image)) return IMAGE_RULES[2].message;
+  return undefined;
+}
+
+/** image + tag|digest, as in a CachedImage spec and each CachedImageSet entry. */
+export const imageFields = {
+  image: z
+    .string()
+    .min(1)
+    .max(MAX_NAME_LENGTH)
+    .superRefine((image, ctx) => {
+      const problem = imageNameProblem(image);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .meta({
+      description:
+        'Image repository without tag or digest, e.g. docker.io/library/golang or registry:5000/team/app. Short Docker Hub names (golang) work too.',
+      'x-kubernetes-validations': [...IMAGE_RULES],
+    }),
+  tag: z
+    .string()
+    .regex(new RegExp(TAG_PATTERN), 'must be 1-128 letters, digits, _ . - and not start with . or -')
+    .optional()
+    .meta({
+      description: 'Tag to pull, e.g. 1.22-bookworm; mutually exclusive with digest. Neither: latest.',
+    }),
+  digest: z
+    .string()
+    .regex(new RegExp(DIGEST_PATTERN), 'must be sha256: followed by 64 lowercase hex digits')
+    .optional()
+    .meta({ description: 'Digest to pull, sha256:<64 hex digits>; mutually exclusive with tag.' }),
+};
+
+/** Fields every Drop status has. */
+export const statusFields = {
+  phase: z
+    .string()
+    .optional()
+    .meta({ description: 'One word a person can act on (the STATUS column), also the Ready reason.' }),
+  message: z
+    .string()
+    .optional()
+    .meta({ description: 'Details for the STATUS in words (the MESSAGE column of kubectl get -o wide).' }),
+  conditions: z
+    .array(conditionSchema)
+    .optional()
+    .meta({
+      description: 'Standard conditions; Ready carries the STATUS word as reason and a human message.',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    }),
+  observedGeneration: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'The metadata.generation this status describes.' }),
+};
+
+/** Counts in status are never negative. */
+export const countSchema = (description: string) => z.number().int().min(0).optional().meta({ description });

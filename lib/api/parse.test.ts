@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { cachedImageStatusSchema } from './cached-image.ts';
+import type { KindName } from './kinds.ts';
+import { parseSpec } from './parse.ts';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+describe('parseSpec', () => {
+  it('applies every default of an empty PullPolicy', () => {
+    expect(parseSpec('PullPolicy', undefined)).toEqual({
+      ok: true,
+      spec: {
+        maxConcurrentNodes: 1,
+        minDelayBetweenPulls: '10s',
+        failureBackoff: { initial: '30s', max: '5m' },
+        maxConcurrentPullsPerNode: 1,
+      },
+    });
+  });
+
+  it('fills in half a failureBackoff', () => {
+    expect(parseSpec('PullPolicy', { failureBackoff: { max: '1h' } })).toMatchObject({
+      ok: true,
+      spec: { failureBackoff: { initial: '30s', max: '1h' } },
+    });
+  });
+
+  it('applies the DiscoveryPolicy defaults', () => {
+    const spec = { sources: [{ type: 'prometheus', prometheus: { endpoint: 'http://p:9090', query: 'x' } }] };
+    expect(parseSpec('DiscoveryPolicy', spec)).toMatchObject({
+      ok: true,
+      spec: { syncInterval: '30m', maxImages: 50, sources: [{ prometheus: { step: '5m' } }] },
+    });
+  });
+
+  it('accepts an image with neither tag nor digest (latest), or with a digest', () => {
+    expect(parseSpec('CachedImage', { image: 'nginx' })).toMatchObject({
+      ok: true,
+      spec: { image: 'nginx' },
+    });
+    expect(parseSpec('CachedImage', { image: 'registry:5000/x/y', digest: DIGEST })).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('accepts an empty CachedImageSet (READY 0/0)', () => {
+    expect(parseSpec('CachedImageSet', {})).toEqual({ ok: true, spec: {} });
+  });
+
+  it.each<[string, KindName, unknown, RegExp]>([
+    [
+      'tag with digest',
+      'CachedImage',
+      { image: 'x/y', tag: '1', digest: DIGEST },
+      /^spec: tag and digest are mutually exclusive/,
+    ],
+    [
+      'tag with digest in a set entry',
+      'CachedImageSet',
+      { images: [{ image: 'x', tag: '1', digest: DIGEST }] },
+      /^spec\.images\[0\]: tag and digest/,
+    ],
+    [
+      'an unknown pull policy',
+      'CachedImage',
+      { image: 'x/y', imagePullPolicy: 'Sometimes' },
+      /^spec\.imagePullPolicy: .*"Always"\|"IfNotPresent"\|"Never"/,
+    ],
+    [
+      'a duration in words',
+      'PullPolicy',
+      { minDelayBetweenPulls: '10 seconds' },
+      /^spec\.minDelayBetweenPulls: must be a Go duration/,
+    ],
+    [
+      'a day unit Go does not know',
+      'DiscoveryPolicy',
+      { syncInterval: '1d', sources: [] },
+      /spec\.syncInterval: must be a Go duration/,
+    ],
+    [
+      'a backoff that starts above its cap',
+      'PullPolicy',
+      { failureBackoff: { initial: '10m' } },
+      /initial must not be longer than failureBackoff\.max/,
+    ],
+    ['zero nodes at a time', 'PullPolicy', { maxConcurrentNodes: 0 }, /^spec\.maxConcurrentNodes: /],
+    ['a missing image', 'CachedImage', {}, /^spec\.image: /],
+    [
+      'a tag inside image',
+      'CachedImage',
+      { image: 'nginx:1.25' },
+      /image must not contain a tag: put it in tag/,
+    ],
+    ['a digest inside image', 'CachedImage', { image: `nginx@${DIGEST}` }, /image must not contain a digest/],
+    [
+      'an uppercase repository',
+      'CachedImage',
+      { image: 'docker.io/library/NGINX' },
+      /lowercase path components/,
+    ],
+    [
+      'a short digest',
+      'CachedImage',
+      { image: 'x', digest: 'sha256:abc' },
+      /^spec\.digest: must be sha256: followed by 64/,
+    ],
+    ['a tag starting with a dot', 'CachedImage', { image: 'x', tag: '.1' }, /^spec\.tag: /],
+    [
+      'a Secret name with capitals',
+      'CachedImage',
+      { image: 'x', imagePullSecrets: [{ name: 'Reg' }] },
+      /^spec\.imagePullSecrets\[0\]\.name: must be a lowercase RFC 1123 name/,
+    ],
+    [
+      'an Exists toleration with a value',
+      'CachedImage',
+      { image: 'x', tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] },
+      /^spec\.tolerations\[0\]: a toleration with operator Exists must not have a value/,
+    ],
+    [
+      'a prometheus source without prometheus',
+      'DiscoveryPolicy',
+      { sources: [{ type: 'prometheus' }] },
+      /^spec\.sources\[0\]: a prometheus source needs the prometheus field/,
+    ],
+    [
+      'an unknown source type',
+      'DiscoveryPolicy',
+      { sources: [{ type: 'gitlab' }] },
+      /^spec\.sources\[0\]\.type: /,
+    ],
+    ['no sources', 'DiscoveryPolicy', { sources: [] }, /^spec\.sources: /],
+    [
+      'a tagFilter JavaScript cannot compile',
+      'DiscoveryPolicy',
+      {
+        sources: [{ type: 'registry', registry: { url: 'https://r', repositories: ['a'], tagFilter: '(' } }],
+      },
+      /^spec\.sources\[0\]\.registry\.tagFilter: is not a valid regular expression/,
+    ],
+    [
+      'a non-HTTP endpoint',
+      'DiscoveryPolicy',
+      { sources: [{ type: 'prometheus', prometheus: { endpoint: 'mimir:9090', query: 'q' } }] },
+      /endpoint: must be an http/,
+    ],
+  ])('rejects %s with a message naming the field', (_name, kind, spec, message) => {
+    const parsed = parseSpec(kind, spec);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toMatch(message);
+  });
+
+  it('lists at most three problems and counts the rest', () => {
+    const parsed = parseSpec('PullPolicy', {
+      maxConcurrentNodes: 0,
+      maxConcurrentPulls: 0,
+      maxConcurrentPullsPerNode: 0,
+      minDelayBetweenPulls: 'x',
+      repullInterval: 'y',
+    });
+    expect(parsed).toMatchObject({ ok: false, message: expect.stringMatching(/; and 2 more$/) });
+  });
+});
+
+describe('status schemas', () => {
+  it('keep fields a newer controller wrote', () => {
+    const status = { phase: 'Cached', ready: '1/1', futureField: { x: 1 }, failedNodes: [] };
+    expect(cachedImageStatusSchema.parse(status)).toEqual(status);
+  });
+});
