@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatReference, IMAGE_NAME_PATTERN, imagePartsOf, parseImageReference } from './image-ref.ts';
+import {
+  formatReference,
+  IMAGE_NAME_PATTERN,
+  imagePartsOf,
+  isImageId,
+  parseImageReference,
+  pullReference,
+} from './image-ref.ts';
 
 const D = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
@@ -176,5 +183,30 @@ describe('formatReference', () => {
         return again.image === parsed.ref.image && again.digest === parsed.ref.digest;
       }),
     );
+  });
+});
+
+describe('pullReference', () => {
+  it('gives one text for every spelling of one image', () => {
+    expect(pullReference(ref('golang:1.22'))).toBe('docker.io/library/golang:1.22');
+    expect(pullReference(ref('index.docker.io/library/golang:1.22'))).toBe('docker.io/library/golang:1.22');
+    expect(pullReference(ref('registry:5000/x/y'))).toBe('registry:5000/x/y:latest');
+  });
+
+  it('keeps only the digest when a tag comes with it', () => {
+    expect(pullReference(ref(`golang:1.22@${D}`))).toBe(`docker.io/library/golang@${D}`);
+  });
+});
+
+describe('isImageId', () => {
+  it('recognises an image ID with or without its algorithm', () => {
+    expect(isImageId(D)).toBe(true);
+    expect(isImageId(D.slice('sha256:'.length))).toBe(true);
+  });
+
+  it('does not mistake names or tags for IDs', () => {
+    expect(isImageId('golang:1.22')).toBe(false);
+    expect(isImageId(`golang@${D}`)).toBe(false);
+    expect(isImageId('sha256:abc')).toBe(false);
   });
 });

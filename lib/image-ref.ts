@@ -152,3 +152,22 @@ export function formatReference(parts: {
   if (parts.digest) return `${parts.image}@${parts.digest}`;
   return `${parts.image}:${parts.tag || 'latest'}`;
 }
+
+/**
+ * The reference a node pulls for `ref`: `image:tag`, or `image@digest` when there is a digest.
+ * Two spellings of one image (`golang:1.22`, `docker.io/library/golang:1.22`) give the same text.
+ */
+export function pullReference(ref: ImageReference): string {
+  return formatReference(imagePartsOf(ref));
+}
+
+const ALGORITHM_IMAGE_ID_RE = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * True for an image ID (`sha256:<64 hex>` or the bare hex) rather than a name. Runtimes report an
+ * ID in the `image` label when the image has no name locally; parsed as a name, `sha256:<hex>`
+ * would be Docker Hub's image `library/sha256` with that tag, which no registry has.
+ */
+export function isImageId(text: string): boolean {
+  return ALGORITHM_IMAGE_ID_RE.test(text) || IMAGE_ID_RE.test(text);
+}

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import type { ImageReference } from '../image-ref.ts';
+import { type Candidate, candidateOf } from './candidate.ts';
+import { normaliseImageLabel } from './normalise.ts';
+import { failure, type SourceFailure } from './reasons.ts';
+
+// The Prometheus HTTP API envelope (prometheus.io/docs/prometheus/latest/querying/api/), which
+// Thanos, Mimir and VictoriaMetrics answer too. Sample values are strings: "NaN", "+Inf" included.
+const sampleSchema = z.tuple([z.number(), z.string()]);
+const labelsSchema = z.record(z.string(), z.string());
+const dataSchema = z.discriminatedUnion('resultType', [
+  z.object({
+    resultType: z.literal('vector'),
+    result: z.array(z.object({ metric: labelsSchema, value: sampleSchema })),
+  }),
+  z.object({
+    resultType: z.literal('matrix'),
+    result: z.array(z.object({ metric: labelsSchema, values: z.array(sampleSchema) })),
+  }),
+  z.object({ resultType: z.literal('scalar'), result: sampleSchema }),
+  z.object({ resultType: z.literal('string'), result: sampleSchema }),
+]);
+const bodySchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('success'), data: dataSchema }),
+  z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() }),
+]);
+
+/** One series of a query result: its labels and its samples' values. */
+export interface Series {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly values: readonly string[];
+}
+
+export type PrometheusAnswer =
+  | { readonly ok: true; readonly series: readonly Series[] }
+  | { readonly ok: false; readonly failure: SourceFailure };
+
+const MESSAGE_LIMIT = 300;
+
+/** Reads an HTTP answer of /api/v1/query or /api/v1/query_range into series, or says what went wrong. */
+export function readPrometheusAnswer(status: number, body: string, endpoint: string): PrometheusAnswer {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    const fallback = failureForStatus(status, endpoint, undefined);
+    if (fallback) return { ok: false, failure: fallback };
+    return invalid(
+      `${endpoint} answered HTTP ${status} with a body that is not JSON: is it a Prometheus API?`,
+    );
+  }
+  const parsed = bodySchema.safeParse(json);
+  if (!parsed.success) {
+    const fallback = failureForStatus(status, endpoint, undefined);
+    if (fallback) return { ok: false, failure: fallback };
+    return invalid(`${endpoint} answered JSON that is not a Prometheus query result`);
+  }
+  const answer = parsed.data;
+  if (answer.status === 'error') {
+    const detail = (answer.error ?? 'no error message').slice(0, MESSAGE_LIMIT);
+    return {
+      ok: false,
+      failure: failureForError(answer.errorType, status, endpoint, detail),
+    };
+  }
+  if (status < 200 || status >= 300) {
+    return {
+      ok: false,
+      failure: failureForStatus(status, endpoint, undefined) ?? httpFailure(status, endpoint),
+    };
+  }
+  const data = answer.data;
+  switch (data.resultType) {
+    case 'vector':
+      return { ok: true, series: data.result.map((r) => ({ labels: r.metric, values: [r.value[1]] })) };
+    case 'matrix':
+      return {
+        ok: true,
+        series: data.result.map((r) => ({ labels: r.metric, values: r.values.map((v) => v[1]) })),
+      };
+    default:
+      return {
+        ok: false,
+        failure: failure(
+          'InvalidQuery',
+          `the query returned a ${data.resultType}, not series: it must return series with an image label, e.g. count(...) by (image)`,
+        ),
+      };
+  }
+}
+
+function invalid(message: string): PrometheusAnswer {
+  return { ok: false, failure: failure('InvalidResponse', message) };
+}
+
+// Prometheus' errorType values (web/api/v1/api.go): bad_data 400, execution 422, timeout and
+// canceled 503, internal 500, unavailable 503, not_found 404.
+function failureForError(
+  errorType: string | undefined,
+  status: number,
+  endpoint: string,
+  detail: string,
+): SourceFailure {
+  switch (errorType) {
+    case 'bad_data':
+    case 'execution':
+      return failure('InvalidQuery', `Prometheus rejected the query: ${detail}`);
+    case 'timeout':
+    case 'canceled':
+      return failure('Timeout', `the query did not finish in time on the server: ${detail}`);
+    default:
+      return (
+        failureForStatus(status, endpoint, detail) ??
+        failure('InvalidResponse', `${endpoint} answered HTTP ${status} (${errorType ?? 'error'}): ${detail}`)
+      );
+  }
+}
+
+function failureForStatus(
+  status: number,
+  endpoint: string,
+  detail: string | undefined,
+): SourceFailure | undefined {
+  const suffix = detail ? `: ${detail}` : '';
+  if (status === 401)
+    return failure(
+      'Unauthorized',
+      `${endpoint} answered 401: check token or username/password in the Secret${suffix}`,
+    );
+  if (status === 403)
+    return failure('Forbidden', `${endpoint} answered 403: the credentials may not run queries${suffix}`);
+  if (status === 404)
+    return failure(
+      'NotFound',
+      `${endpoint} answered 404: endpoint must be the base URL of the Prometheus API (the part before /api/v1)${suffix}`,
+    );
+  if (status === 429) return failure('RateLimited', `${endpoint} answered 429 Too Many Requests${suffix}`);
+  if (status === 400 || status === 422)
+    return failure('InvalidQuery', `Prometheus rejected the query${suffix}`);
+  if (status === 408 || status === 504)
+    return failure('Timeout', `${endpoint} answered ${status}: gateway timeout${suffix}`);
+  return undefined;
+}
+
+function httpFailure(status: number, endpoint: string): SourceFailure {
+  return failure('InvalidResponse', `${endpoint} answered HTTP ${status}`);
+}
+
+/** What scoring made of a result: the images, and what it had to skip and why. */
+export interface PrometheusScores {
+  readonly candidates: readonly Candidate[];
+  readonly series: number;
+  readonly skipped: {
+    readonly withoutImage: number;
+    readonly nonFinite: number;
+    readonly unparsable: number;
+  };
+  /** The first unparsable label and why, so the message can show an example. */
+  readonly unparsableExample?: string;
+}
+
+const NUMBER_RE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/** A sample value as a finite number, or undefined for NaN, ±Inf and anything unreadable. */
+export function sampleValue(text: string): number | undefined {
+  if (!NUMBER_RE.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Scores per image: each series' finite sample values summed (over the range for query_range),
+ * then summed across every series whose `image` label names the same image. NaN and ±Inf samples
+ * are ignored; a series with no finite sample, no `image` label or an unparsable one is skipped.
+ */
+export function scoreSeries(series: readonly Series[]): PrometheusScores {
+  const scores = new Map<string, { ref: ImageReference; score: number }>();
+  let withoutImage = 0;
+  let nonFinite = 0;
+  let unparsable = 0;
+  let unparsableExample: string | undefined;
+  for (const one of series) {
+    const label = one.labels.image;
+    // Prometheus treats an empty label as an absent one.
+    if (!label) {
+      withoutImage++;
+      continue;
+    }
+    const values = one.values.map(sampleValue).filter((v): v is number => v !== undefined);
+    if (values.length === 0) {
+      nonFinite++;
+      continue;
+    }
+    const normalised = normaliseImageLabel(label);
+    if (!normalised.ok) {
+      unparsable++;
+      unparsableExample ??= normalised.why;
+      continue;
+    }
+    const key = candidateOf(normalised.ref, 0, 'prometheus').reference;
+    const sum = values.reduce((a, b) => a + b, 0);
+    const previous = scores.get(key);
+    scores.set(key, { ref: normalised.ref, score: (previous?.score ?? 0) + sum });
+  }
+  return {
+    candidates: [...scores.values()].map((s) => candidateOf(s.ref, s.score, 'prometheus')),
+    series: series.length,
+    skipped: { withoutImage, nonFinite, unparsable },
+    ...(unparsableExample !== undefined ? { unparsableExample } : {}),
+  };
+}
+
+/** A query whose series all lack the image label is a mistake in the query, not an empty result. */
+export function missingImageLabel(scores: PrometheusScores): SourceFailure | undefined {
+  if (scores.series === 0 || scores.skipped.withoutImage < scores.series) return undefined;
+  return failure(
+    'InvalidQuery',
+    `the query returned ${scores.series} series and none has an image label: aggregate by image, e.g. count(...) by (image)`,
+  );
+}
+
+/** The numbers behind a Prometheus source's result, in words. */
+export function describeScores(scores: PrometheusScores): string {
+  const { withoutImage, nonFinite, unparsable } = scores.skipped;
+  const skipped = [
+    withoutImage ? `${withoutImage} without an image label` : '',
+    nonFinite ? `${nonFinite} with only NaN/Inf values` : '',
+    unparsable ? `${unparsable} with an unparsable image (${scores.unparsableExample})` : '',
+  ].filter(Boolean);
+  const base = `${scores.candidates.length} images from ${scores.series} series`;
+  return skipped.length ? `${base}; skipped ${skipped.join(', ')}` : base;
+}
