@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry for every function in the process (the standalone runner hosts all four). */
 export const registry = new Registry();
@@ -22,5 +22,27 @@ export const kubeRequestsTotal = new Counter({
   name: 'drop_kube_requests_total',
   help: 'Kubernetes API requests made, by function.',
   labelNames: ['function'] as const,
+  registers: [registry],
+});
+
+export const discoverySyncsTotal = new Counter({
+  name: 'drop_discovery_syncs_total',
+  help: 'DiscoveryPolicy syncs, by policy and result (Synced or the failure reason, e.g. Unauthorized).',
+  labelNames: ['policy', 'result'] as const,
+  registers: [registry],
+});
+
+export const discoverySyncDuration = new Histogram({
+  name: 'drop_discovery_sync_duration_seconds',
+  help: 'Time to sync one DiscoveryPolicy (every source queried and status written), by policy.',
+  labelNames: ['policy'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  registers: [registry],
+});
+
+export const discoveryImages = new Gauge({
+  name: 'drop_discovery_images',
+  help: 'Images in a DiscoveryPolicy status after its last sync (a failed sync keeps the last good list).',
+  labelNames: ['policy'] as const,
   registers: [registry],
 });

@@ -150,6 +150,12 @@ export const discoveryPolicyStatusSchema = z
     imageCount: countSchema('Number of discovered images (the IMAGES column).'),
     sourceCount: countSchema('Number of sources (the SOURCES column).'),
     lastSyncTime: timestampSchema('When the last sync finished (the LASTSYNC column).').optional(),
+    lastSuccessfulSyncTime: timestampSchema(
+      'When a sync last succeeded for every source: the time images[] is from.',
+    ).optional(),
+    nextSyncTime: timestampSchema(
+      'When the next sync is due: syncInterval after a success, sooner after a failure (at most 5m, never before a Retry-After). Unset: only a spec change syncs again.',
+    ).optional(),
     sources: z.array(sourceResultSchema).optional().meta({
       description: 'Per-source results of the last sync.',
       'x-kubernetes-list-type': 'atomic',
