@@ -94,12 +94,16 @@ async function syncHeld(deps: DiscoverDeps, name: string): Promise<Outcome> {
   const started = performance.now();
   const generation = policy.metadata.generation ?? 0;
   const spec = parseSpec('DiscoveryPolicy', policy.spec);
+  let sourceRequests = 0;
+  const countRequest = () => {
+    sourceRequests++;
+  };
   const status = spec.ok
     ? syncedStatus({
         generation,
         spec: spec.spec,
         previous: policy.status,
-        runs: await runSources(deps, spec.spec),
+        runs: await runSources(deps, spec.spec, countRequest),
         now: deps.now(),
       })
     : invalidSpecStatus({ generation, previous: policy.status, now: deps.now() }, spec.message);
@@ -115,11 +119,15 @@ async function syncHeld(deps: DiscoverDeps, name: string): Promise<Outcome> {
     };
   return {
     result: 'done',
-    detail: `DiscoveryPolicy ${name}: ${status.phase}, ${status.imageCount} images (${due.why})`,
+    detail: `DiscoveryPolicy ${name}: ${status.phase}, ${status.imageCount} images, ${sourceRequests} source requests (${due.why})`,
   };
 }
 
-async function runSources(deps: DiscoverDeps, spec: DiscoveryPolicySpec): Promise<SourceRun[]> {
+async function runSources(
+  deps: DiscoverDeps,
+  spec: DiscoveryPolicySpec,
+  countRequest: () => void,
+): Promise<SourceRun[]> {
   const deadline = AbortSignal.timeout(deps.syncDeadlineMs);
   const secrets = new Map<string, Promise<CredentialsRead>>();
   // Sources run one after another: they often share a server, and their order fixes the status.
@@ -128,7 +136,10 @@ async function runSources(deps: DiscoverDeps, spec: DiscoveryPolicySpec): Promis
     const secretName = source.secretRef?.name;
     if (secretName && !secrets.has(secretName)) secrets.set(secretName, readCredentials(deps, secretName));
     const read = secretName ? await secrets.get(secretName) : { ok: true as const, credentials: ANONYMOUS };
-    runs.push({ type: source.type, outcome: await runSource(deps, source, read, deadline) });
+    runs.push({
+      type: source.type,
+      outcome: await runSource(deps, source, read, { deadline, countRequest }),
+    });
   }
   return runs;
 }
@@ -141,7 +152,7 @@ async function runSource(
   deps: DiscoverDeps,
   source: DiscoverySource,
   read: CredentialsRead | undefined,
-  signal: AbortSignal,
+  sync: { readonly deadline: AbortSignal; readonly countRequest: () => void },
 ): Promise<SourceOutcome> {
   if (!read) return { ok: false, failure: failure('InvalidSpec', 'secretRef could not be read') };
   if (!read.ok) return read.outcome;
@@ -149,8 +160,9 @@ async function runSource(
     now: deps.now(),
     timeoutMs: deps.requestTimeoutMs,
     maxBytes: deps.maxResponseBytes,
-    signal,
+    signal: sync.deadline,
     sleep: deps.sleep,
+    countRequest: sync.countRequest,
   });
 }
 

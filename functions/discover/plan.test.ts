@@ -171,6 +171,12 @@ describe('syncDue', () => {
     expect(syncDue(policy(goodSync()), LATER(3_599_999))).toMatchObject({ due: false });
   });
 
+  it('falls back to lastSyncTime + syncInterval when nextSyncTime was pruned by an older CRD', () => {
+    const { nextSyncTime: _pruned, ...status } = goodSync();
+    expect(syncDue(policy(status), LATER(3_599_999))).toMatchObject({ due: false });
+    expect(syncDue(policy(status), LATER(3_600_000))).toMatchObject({ due: true });
+  });
+
   it('syncs at once when the spec changed', () => {
     expect(syncDue(policy(goodSync(), 2), LATER(1000))).toMatchObject({
       due: true,

@@ -6,6 +6,7 @@ import { parseDuration } from '../../lib/duration.ts';
 
 /** After a failed sync, try again this soon (or at syncInterval, if that is shorter). */
 export const RETRY_AFTER_FAILURE_MS = 5 * 60_000;
+const DEFAULT_INTERVAL_MS = 30 * 60_000;
 
 export type Due =
   | { readonly due: true; readonly why: string }
@@ -21,10 +22,14 @@ export function syncDue(policy: DiscoveryPolicy, now: Date): Due {
   if (!status?.lastSyncTime) return { due: true, why: 'never synced' };
   if (status.observedGeneration !== policy.metadata.generation)
     return { due: true, why: `spec changed (generation ${policy.metadata.generation})` };
-  if (!status.nextSyncTime) return { due: false, why: 'waits for a spec change' };
-  const next = Date.parse(status.nextSyncTime);
+  if (status.phase === 'InvalidSpec') return { due: false, why: 'the spec is invalid; waiting for a change' };
+  // A CRD older than this code prunes nextSyncTime: fall back to lastSyncTime + syncInterval.
+  const next = status.nextSyncTime
+    ? Date.parse(status.nextSyncTime)
+    : Date.parse(status.lastSyncTime) +
+      (parseDuration(policy.spec?.syncInterval ?? '') ?? DEFAULT_INTERVAL_MS);
   if (Number.isNaN(next) || next <= now.getTime()) return { due: true, why: 'syncInterval passed' };
-  return { due: false, why: `next sync at ${status.nextSyncTime}` };
+  return { due: false, why: `next sync at ${new Date(next).toISOString()}` };
 }
 
 /** One entry of status.images: what reconcile-set turns into a child CachedImage. */
@@ -126,7 +131,7 @@ export function syncedStatus(input: SyncInput): PolicyStatus {
   });
 }
 
-/** The status of a policy whose spec cannot be used; only a spec change syncs it again. */
+/** The status of a policy whose spec cannot be used; only a spec change syncs it again (no nextSyncTime). */
 export function invalidSpecStatus(
   input: Pick<SyncInput, 'generation' | 'previous' | 'now'>,
   message: string,
@@ -206,7 +211,7 @@ function sourceResult(
 }
 
 function intervalMs(spec: DiscoveryPolicySpec): number {
-  return parseDuration(spec.syncInterval) ?? 30 * 60_000;
+  return parseDuration(spec.syncInterval) ?? DEFAULT_INTERVAL_MS;
 }
 
 // Sooner than syncInterval after a failure, so a fixed Secret or endpoint is picked up within

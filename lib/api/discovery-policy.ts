@@ -154,7 +154,7 @@ export const discoveryPolicyStatusSchema = z
       'When a sync last succeeded for every source: the time images[] is from.',
     ).optional(),
     nextSyncTime: timestampSchema(
-      'When the next sync is due: syncInterval after a success, sooner after a failure (at most 5m, never before a Retry-After). Unset: only a spec change syncs again.',
+      'When the next sync is due: syncInterval after a success, sooner after a failure (at most 5m, never before a Retry-After). Unset after InvalidSpec: only a spec change syncs again.',
     ).optional(),
     sources: z.array(sourceResultSchema).optional().meta({
       description: 'Per-source results of the last sync.',

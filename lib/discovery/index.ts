@@ -23,7 +23,7 @@ export {
   type SourceFailure,
   type SyncReason,
 } from './reasons.ts';
-export { PAGE_SIZE, queryRegistry, type RegistryIo } from './registry.ts';
+export { type Listed, PAGE_SIZE, queryRegistry, RegistryClient, type RegistryIo } from './registry.ts';
 export { registryCandidates, registryHost, type TagList } from './registry-result.ts';
 export { querySource } from './source.ts';
 export { compareVersions, newestTags, oldestFirst, parseVersion, type Version } from './tag-order.ts';

@@ -20,6 +20,7 @@ const MAX_RATE_LIMIT_WAITS = 2;
 const MAX_RATE_LIMIT_WAIT_MS = 10_000;
 
 const tagsSchema = z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() });
+const catalogSchema = z.object({ repositories: z.array(z.string()) });
 const tokenSchema = z.union([
   z.object({ token: z.string().min(1) }),
   z.object({ access_token: z.string().min(1) }),
@@ -27,6 +28,10 @@ const tokenSchema = z.union([
 const errorsSchema = z.object({
   errors: z.array(z.object({ code: z.string().optional(), message: z.string().optional() })),
 });
+
+export type Listed =
+  | { readonly ok: true; readonly items: readonly string[] }
+  | { readonly ok: false; readonly failure: SourceFailure };
 
 type Fetched =
   | { readonly ok: true; readonly response: HttpResponse }
@@ -43,12 +48,12 @@ export async function queryRegistry(
     const problem = repositoryProblem(host, repository);
     if (problem) return { ok: false, failure: failure('InvalidSpec', problem) };
   }
-  const session = new RegistrySession(source.url, credentials, io);
+  const client = new RegistryClient(source.url, credentials, io);
   const lists: TagList[] = [];
   for (const repository of source.repositories) {
-    const listed = await session.listTags(repository);
+    const listed = await client.tags(repository);
     if (!listed.ok) return listed;
-    lists.push({ repository, tags: listed.tags });
+    lists.push({ repository, tags: listed.items });
   }
   const found = registryCandidates(host, lists, {
     ...(source.tagFilter !== undefined ? { tagFilter: new RegExp(source.tagFilter) } : {}),
@@ -68,7 +73,7 @@ export async function queryRegistry(
  * (distribution's token auth, as Docker Hub, GHCR and GitLab use it), sending username/password
  * there as Basic, or nothing for anonymous pulls. Tokens are kept per scope for the sync.
  */
-class RegistrySession {
+export class RegistryClient {
   private readonly base: string;
   private readonly tokens = new Map<string, string>();
 
@@ -76,19 +81,37 @@ class RegistrySession {
     url: string,
     private readonly credentials: Credentials,
     private readonly io: RegistryIo,
+    private readonly pageSize = PAGE_SIZE,
   ) {
     this.base = url.endsWith('/') ? url : `${url}/`;
   }
 
-  async listTags(
-    repository: string,
-  ): Promise<
-    | { readonly ok: true; readonly tags: readonly string[] }
-    | { readonly ok: false; readonly failure: SourceFailure }
-  > {
-    const tags: string[] = [];
+  /** Every tag of the repository, following Link pagination, in the registry's order. */
+  tags(repository: string): Promise<Listed> {
+    const what = `repository ${repository}`;
+    return this.paged(`v2/${repository}/tags/list`, `repository:${repository}:pull`, what, (body) => {
+      const parsed = parseJson(body, tagsSchema);
+      // A repository without tags lists null (distribution 2.x) or nothing.
+      return parsed ? (parsed.tags ?? []) : undefined;
+    });
+  }
+
+  /** Every repository (/v2/_catalog), following Link pagination. */
+  repositories(): Promise<Listed> {
+    return this.paged('v2/_catalog', 'registry:catalog:*', 'the catalog', (body) => {
+      return parseJson(body, catalogSchema)?.repositories;
+    });
+  }
+
+  private async paged(
+    path: string,
+    scope: string,
+    what: string,
+    read: (body: string) => readonly string[] | undefined,
+  ): Promise<Listed> {
+    const items: string[] = [];
     const seen = new Set<string>();
-    let url: URL | undefined = new URL(`v2/${repository}/tags/list?n=${PAGE_SIZE}`, this.base);
+    let url: URL | undefined = new URL(`${path}?n=${this.pageSize}`, this.base);
     while (url) {
       if (seen.has(url.href) || seen.size >= MAX_PAGES)
         return {
@@ -96,17 +119,15 @@ class RegistrySession {
           failure: failure('InvalidResponse', `${displayUrl(url)}: pagination does not end`),
         };
       seen.add(url.href);
-      const fetched = await this.get(url, `repository:${repository}:pull`);
+      const fetched = await this.get(url, scope);
       if (!fetched.ok) return fetched;
       const { status, body, headers } = fetched.response;
-      if (status !== 200) return { ok: false, failure: statusFailure(status, body, repository, url) };
-      const page = parseJson(body, tagsSchema);
+      if (status !== 200)
+        return { ok: false, failure: statusFailure(status, body, what, url, this.hasCredentials()) };
+      const page = read(body);
       if (!page)
-        return {
-          ok: false,
-          failure: failure('InvalidResponse', `${displayUrl(url)} did not answer a tag list`),
-        };
-      tags.push(...(page.tags ?? []));
+        return { ok: false, failure: failure('InvalidResponse', `${displayUrl(url)} did not answer a list`) };
+      items.push(...page);
       const next = nextLink(headerText(headers.link), url.href);
       // Credentials go only where the registry is: a Link to another origin is not followed.
       if (next && next.origin !== url.origin)
@@ -116,7 +137,11 @@ class RegistrySession {
         };
       url = next;
     }
-    return { ok: true, tags };
+    return { ok: true, items };
+  }
+
+  private hasCredentials(): boolean {
+    return this.credentials.token !== undefined || this.credentials.basic !== undefined;
   }
 
   private async get(url: URL, scope: string): Promise<Fetched> {
@@ -218,7 +243,13 @@ class RegistrySession {
   }
 }
 
-function statusFailure(status: number, body: string, repository: string, url: URL): SourceFailure {
+function statusFailure(
+  status: number,
+  body: string,
+  what: string,
+  url: URL,
+  credentials: boolean,
+): SourceFailure {
   const where = displayUrl(url);
   const detail = parseJson(body, errorsSchema)
     ?.errors.map((e) => [e.code, e.message].filter(Boolean).join(': '))
@@ -228,15 +259,14 @@ function statusFailure(status: number, body: string, repository: string, url: UR
     case 401:
       return failure(
         'Unauthorized',
-        `${where} answered 401: check token or username/password in the Secret${suffix}`,
+        credentials
+          ? `${where} answered 401: check token or username/password in the Secret${suffix}`
+          : `${where} answered 401: the registry requires credentials, set secretRef${suffix}`,
       );
     case 403:
-      return failure(
-        'Forbidden',
-        `${where} answered 403: the credentials may not pull ${repository}${suffix}`,
-      );
+      return failure('Forbidden', `${where} answered 403: the credentials may not read ${what}${suffix}`);
     case 404:
-      return failure('NotFound', `repository ${repository} was not found at ${where}${suffix}`);
+      return failure('NotFound', `${what} was not found at ${where}${suffix}`);
     case 408:
     case 504:
       return failure('Timeout', `${where} answered ${status}${suffix}`);

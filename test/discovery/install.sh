@@ -10,10 +10,11 @@ declare -A PACKAGE_OF=(
   [promtool]=prometheus
   [docker-registry]=docker-registry
   [htpasswd]=apache2-utils
+  [openssl]=openssl
 )
 
 missing_binaries=()
-for binary in prometheus promtool docker-registry htpasswd; do
+for binary in prometheus promtool docker-registry htpasswd openssl; do
   command -v "$binary" >/dev/null 2>&1 || missing_binaries+=("$binary")
 done
 if [ ${#missing_binaries[@]} -eq 0 ]; then
