@@ -157,3 +157,16 @@ describe('readPrometheusAnswer', () => {
     });
   });
 });
+
+describe('readPrometheusAnswer on malformed matrices', () => {
+  it('calls samples that are not [time, "value"] pairs an invalid response', () => {
+    const body = JSON.stringify({
+      status: 'success',
+      data: { resultType: 'matrix', result: [{ metric: { image: 'a' }, values: [[1, 2]] }] },
+    });
+    expect(readPrometheusAnswer(200, body, ENDPOINT)).toMatchObject({
+      ok: false,
+      failure: { reason: 'InvalidResponse', message: expect.stringContaining('[time, "value"] pairs') },
+    });
+  });
+});

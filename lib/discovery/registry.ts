@@ -76,6 +76,8 @@ export async function queryRegistry(
 export class RegistryClient {
   private readonly base: string;
   private readonly tokens = new Map<string, string>();
+  /** The token service, once a challenge named it: later scopes get their token before asking. */
+  private tokenService?: { readonly realm: string; readonly service?: string };
 
   constructor(
     url: string,
@@ -145,8 +147,9 @@ export class RegistryClient {
   }
 
   private async get(url: URL, scope: string): Promise<Fetched> {
-    const token = this.tokens.get(scope);
-    let authorization = token ? `Bearer ${token}` : authorizationOf(this.credentials);
+    const first = await this.authorizationFor(scope);
+    if (!first.ok) return first;
+    let authorization = first.authorization;
     let challenged = false;
     for (let waits = 0; ; ) {
       const fetched = await this.send(url, authorization);
@@ -156,6 +159,10 @@ export class RegistryClient {
         const challenge = bearerChallenge(headerText(headers['www-authenticate']));
         if (!challenge) return fetched;
         challenged = true;
+        this.tokenService = {
+          realm: challenge.realm,
+          ...(challenge.service ? { service: challenge.service } : {}),
+        };
         const issued = await this.fetchToken(challenge, scope);
         if (!issued.ok) return issued;
         this.tokens.set(scope, issued.token);
@@ -177,6 +184,25 @@ export class RegistryClient {
       waits++;
       await this.io.sleep(wait);
     }
+  }
+
+  // Saves the challenged round trip for every repository after the first.
+  private async authorizationFor(
+    scope: string,
+  ): Promise<
+    | { readonly ok: true; readonly authorization?: string }
+    | { readonly ok: false; readonly failure: SourceFailure }
+  > {
+    const known = this.tokens.get(scope);
+    if (known) return { ok: true, authorization: `Bearer ${known}` };
+    if (!this.tokenService || this.credentials.token !== undefined) {
+      const authorization = authorizationOf(this.credentials);
+      return authorization ? { ok: true, authorization } : { ok: true };
+    }
+    const issued = await this.fetchToken(this.tokenService, scope);
+    if (!issued.ok) return issued;
+    this.tokens.set(scope, issued.token);
+    return { ok: true, authorization: `Bearer ${issued.token}` };
   }
 
   private async fetchToken(
