@@ -106,7 +106,10 @@ async function syncHeld(deps: DiscoverDeps, name: string): Promise<Outcome> {
         runs: await runSources(deps, spec.spec, countRequest),
         now: deps.now(),
       })
-    : invalidSpecStatus({ generation, previous: policy.status, now: deps.now() }, spec.message);
+    : invalidSpecStatus(
+        { generation, previous: policy.status, now: deps.now(), sourceCount: sourcesIn(policy.spec) },
+        spec.message,
+      );
   const written = await writeStatus(deps.kube, policy, status);
   discoverySyncsTotal.inc({ policy: name, result: status.phase ?? 'Unknown' });
   discoverySyncDuration.observe({ policy: name }, (performance.now() - started) / 1000);
@@ -121,6 +124,11 @@ async function syncHeld(deps: DiscoverDeps, name: string): Promise<Outcome> {
     result: 'done',
     detail: `DiscoveryPolicy ${name}: ${status.phase}, ${status.imageCount} images, ${sourceRequests} source requests (${due.why})`,
   };
+}
+
+function sourcesIn(spec: unknown): number {
+  const sources = (spec as { sources?: unknown } | undefined)?.sources;
+  return Array.isArray(sources) ? sources.length : 0;
 }
 
 async function runSources(

@@ -171,6 +171,20 @@ describe('syncDue', () => {
     expect(syncDue(policy(goodSync()), LATER(3_599_999))).toMatchObject({ due: false });
   });
 
+  it('retries a Secret that cannot be used like any failure', () => {
+    const status = syncedStatus({
+      generation: 1,
+      spec,
+      previous: undefined,
+      runs: runs(
+        { ok: false, failure: failure('InvalidSpec', 'Secret x: username and password go together') },
+        ok([]),
+      ),
+      now: NOW,
+    });
+    expect(syncDue(policy(status), LATER(5 * 60_000))).toMatchObject({ due: true });
+  });
+
   it('falls back to lastSyncTime + syncInterval when nextSyncTime was pruned by an older CRD', () => {
     const { nextSyncTime: _pruned, ...status } = goodSync();
     expect(syncDue(policy(status), LATER(3_599_999))).toMatchObject({ due: false });
@@ -186,12 +200,13 @@ describe('syncDue', () => {
 
   it('waits for a spec change after an invalid spec', () => {
     const status = invalidSpecStatus(
-      { generation: 1, previous: undefined, now: NOW },
+      { generation: 1, previous: undefined, now: NOW, sourceCount: 2 },
       'spec.imageFilter: is not a valid regular expression',
     );
     expect(status).toMatchObject({
       phase: 'InvalidSpec',
       imageCount: 0,
+      sourceCount: 2,
       conditions: [{ reason: 'InvalidSpec' }],
     });
     expect(syncDue(policy(status), LATER(86_400_000))).toMatchObject({ due: false });

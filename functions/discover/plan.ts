@@ -22,7 +22,9 @@ export function syncDue(policy: DiscoveryPolicy, now: Date): Due {
   if (!status?.lastSyncTime) return { due: true, why: 'never synced' };
   if (status.observedGeneration !== policy.metadata.generation)
     return { due: true, why: `spec changed (generation ${policy.metadata.generation})` };
-  if (status.phase === 'InvalidSpec') return { due: false, why: 'the spec is invalid; waiting for a change' };
+  // Only a spec that cannot be parsed has no nextSyncTime; a bad Secret is retried like any failure.
+  if (status.phase === 'InvalidSpec' && !status.nextSyncTime)
+    return { due: false, why: 'the spec is invalid; waiting for a change' };
   // A CRD older than this code prunes nextSyncTime: fall back to lastSyncTime + syncInterval.
   const next = status.nextSyncTime
     ? Date.parse(status.nextSyncTime)
@@ -133,7 +135,7 @@ export function syncedStatus(input: SyncInput): PolicyStatus {
 
 /** The status of a policy whose spec cannot be used; only a spec change syncs it again (no nextSyncTime). */
 export function invalidSpecStatus(
-  input: Pick<SyncInput, 'generation' | 'previous' | 'now'>,
+  input: Pick<SyncInput, 'generation' | 'previous' | 'now'> & { readonly sourceCount: number },
   message: string,
 ): PolicyStatus {
   const previous = input.previous;
@@ -157,7 +159,10 @@ interface Outcome {
 }
 
 function finish(
-  input: Pick<SyncInput, 'generation' | 'previous' | 'now'> & { readonly spec?: DiscoveryPolicySpec },
+  input: Pick<SyncInput, 'generation' | 'previous' | 'now'> & {
+    readonly sourceCount?: number;
+    readonly spec?: DiscoveryPolicySpec;
+  },
   outcome: Outcome,
 ): PolicyStatus {
   const { generation, previous, now } = input;
@@ -173,7 +178,7 @@ function finish(
     observedGeneration: generation,
     images: outcome.images,
     imageCount: outcome.images.length,
-    sourceCount: input.spec?.sources.length ?? previous?.sourceCount ?? 0,
+    sourceCount: input.spec?.sources.length ?? input.sourceCount ?? 0,
     lastSyncTime: now.toISOString(),
     ...(outcome.lastSuccessfulSyncTime ? { lastSuccessfulSyncTime: outcome.lastSuccessfulSyncTime } : {}),
     ...(outcome.nextSyncTime ? { nextSyncTime: outcome.nextSyncTime } : {}),
