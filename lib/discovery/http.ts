@@ -105,8 +105,12 @@ export function send(request: HttpRequest): Promise<HttpResult> {
 function tooLarge(where: string, maxBytes: number): SourceFailure {
   return failure(
     'InvalidResponse',
-    `${where} answered more than ${Math.round(maxBytes / 1024 / 1024)} MiB: narrow the query, aggregate by image, or use a larger step`,
+    `${where} answered more than ${sizeOf(maxBytes)}: narrow the query, aggregate by image, or use a larger step`,
   );
+}
+
+function sizeOf(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 const CONNECT_CODES = new Set([

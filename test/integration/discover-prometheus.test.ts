@@ -161,6 +161,15 @@ describe('discovery from a real Prometheus', () => {
     expect(policy.status?.message).toContain('none has an image label');
   });
 
+  it('says InvalidResponse for an answer over the size limit', async () => {
+    const policy = await syncNew(
+      { sources: [source({ lookback: '168h' })] },
+      { maxResponseBytes: 64 * 1024 },
+    );
+    expect(policy.status?.phase).toBe('InvalidResponse');
+    expect(policy.status?.message).toContain('answered more than 64 KiB: narrow the query');
+  });
+
   it('says InvalidSpec for a regex JavaScript cannot compile', async () => {
     const policy = await syncNew({ imageFilter: 'registry.example.com/(', sources: [source({})] });
     expect(policy.status).toMatchObject({ phase: 'InvalidSpec', observedGeneration: 1 });
