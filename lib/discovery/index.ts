@@ -23,7 +23,8 @@ export {
   type SourceFailure,
   type SyncReason,
 } from './reasons.ts';
-export { type Listed, PAGE_SIZE, queryRegistry, RegistryClient, type RegistryIo } from './registry.ts';
+export { queryRegistry } from './registry.ts';
+export { type Listed, PAGE_SIZE, RegistryClient, type RegistryIo } from './registry-client.ts';
 export { registryCandidates, registryHost, type TagList } from './registry-result.ts';
 export { querySource } from './source.ts';
 export { compareVersions, newestTags, oldestFirst, parseVersion, type Version } from './tag-order.ts';

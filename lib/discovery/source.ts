@@ -2,7 +2,8 @@ import type { DiscoverySource } from '../api/index.ts';
 import type { Credentials } from './credentials.ts';
 import { queryPrometheus, type SourceOutcome } from './prometheus.ts';
 import { failure } from './reasons.ts';
-import { queryRegistry, type RegistryIo } from './registry.ts';
+import { queryRegistry } from './registry.ts';
+import type { RegistryIo } from './registry-client.ts';
 
 /** Runs one source of a DiscoveryPolicy. Never throws: every failure is a reason and a message. */
 export function querySource(
