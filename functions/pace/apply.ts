@@ -14,11 +14,14 @@ export interface PaceDeps {
   /** Who holds the Lease: one per process, so a crashed replica's Lease simply expires. */
   readonly identity: string;
   readonly now: () => Date;
+  /** Sleeps, or less when a request for another round arrives in this process. */
   readonly sleep: (ms: number) => Promise<void>;
+  /** True once if a request in this process asked for another round since the last call. */
+  readonly takeRerun?: () => boolean;
   /** How long one holder keeps serving a policy, waiting for delays to pass (below the ping period). */
   readonly windowMs: number;
-  /** Called after each round, so an HTTP answer need not wait for the whole window. */
-  readonly afterRound?: (started: number) => void;
+  /** Called once the Lease is held, so an HTTP answer need not wait for the rounds. */
+  readonly onAcquired?: () => void;
   /** True once the process is shutting down: the holder releases its Lease and stops serving. */
   readonly stopped?: () => boolean;
 }
@@ -61,9 +64,16 @@ export async function pacePolicy(deps: PaceDeps, policy: string): Promise<Outcom
       detail: `Lease ${name} is held by ${attempt.holder}`,
     };
   }
+  deps.onAcquired?.();
   let lease: Lease = attempt.lease;
   const deadline = deps.now().getTime() + deps.windowMs;
   let started = 0;
+  const retake = () =>
+    acquireLease(deps.kube, deps.namespace, name, deps.identity, LEASE_SECONDS, deps.now());
+  const passedOn = (holder: string): Outcome => ({
+    result: 'done',
+    detail: `started ${started} pulls; Lease passed to ${holder}`,
+  });
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const result = await runRound(deps, policy, lease);
     if (result.kind === 'invalid') {
@@ -74,44 +84,34 @@ export async function pacePolicy(deps: PaceDeps, policy: string): Promise<Outcom
       return { result: 'done', detail: result.detail };
     }
     started += result.started;
-    deps.afterRound?.(result.started);
     const wake = result.nextWakeAt;
-    const keepServing = wake !== undefined && wake <= deadline && !deps.stopped?.();
+    const inWindow = deps.now().getTime() < deadline && !deps.stopped?.();
+    // Asked for another round while this one ran (a slot freed): run it now, still holding the Lease.
+    const rerun = inWindow && (deps.takeRerun?.() ?? false);
+    const keepServing = rerun || (inWindow && wake !== undefined && wake <= deadline);
     const written = await writeLease(deps.kube, lease, result.state, {
       release: !keepServing,
       now: deps.now(),
     });
     if (written === 'conflict') {
       // Poked or taken over: take it again (or learn we lost it) and run another round.
-      const again = await acquireLease(
-        deps.kube,
-        deps.namespace,
-        name,
-        deps.identity,
-        LEASE_SECONDS,
-        deps.now(),
-      );
-      if (!again.held)
-        return { result: 'done', detail: `started ${started} pulls; Lease passed to ${again.holder}` };
+      const again = await retake();
+      if (!again.held) return passedOn(again.holder);
       lease = again.lease;
       continue;
     }
     if (!keepServing) return { result: 'done', detail: `started ${started} pulls for policy ${policy}` };
+    if (rerun || wake === undefined) {
+      lease = written;
+      continue;
+    }
     const waited = await waitUntil(deps, written, result.state, wake);
     if (waited !== 'poked') {
       lease = waited;
       continue;
     }
-    const again = await acquireLease(
-      deps.kube,
-      deps.namespace,
-      name,
-      deps.identity,
-      LEASE_SECONDS,
-      deps.now(),
-    );
-    if (!again.held)
-      return { result: 'done', detail: `started ${started} pulls; Lease passed to ${again.holder}` };
+    const again = await retake();
+    if (!again.held) return passedOn(again.holder);
     lease = again.lease;
   }
   return { result: 'done', detail: `started ${started} pulls (round limit reached)` };
@@ -157,8 +157,9 @@ async function runRound(deps: PaceDeps, policy: string, lease: Lease): Promise<R
 const RENEW_MS = (LEASE_SECONDS * 1000) / 3;
 
 /**
- * Sleeps until `wakeAt`, renewing the Lease well before it expires and watching for a poke.
- * Returns the Lease to continue with, or 'poked' when someone wrote to it meanwhile.
+ * Sleeps until `wakeAt` (or until a request in this process asks for another round), renewing the
+ * Lease well before it expires and watching for a poke by another replica. Returns the Lease to
+ * continue with, or 'poked' when someone wrote to it meanwhile.
  */
 async function waitUntil(
   deps: PaceDeps,
@@ -169,7 +170,9 @@ async function waitUntil(
   let current = lease;
   let renewedAt = deps.now().getTime();
   while (deps.now().getTime() < wakeAt && !deps.stopped?.()) {
+    if (deps.takeRerun?.()) return current;
     await deps.sleep(Math.min(POLL_MS, Math.max(0, wakeAt - deps.now().getTime())));
+    if (deps.takeRerun?.()) return current;
     if (deps.now().getTime() - renewedAt >= RENEW_MS) {
       const renewed = await writeLease(deps.kube, current, state, { release: false, now: deps.now() });
       if (renewed === 'conflict') return 'poked';

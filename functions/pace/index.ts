@@ -2,10 +2,9 @@ import type { Hono } from 'hono';
 import type { CachedImage } from '../../lib/api/index.ts';
 import { type DropEvent, eventApp, type Outcome } from '../../lib/events/index.ts';
 import { type Kube, type Pod, paths } from '../../lib/kube/index.ts';
-import { pokeLease } from '../../lib/kube/lease.ts';
 import type { Logger } from '../../lib/log.ts';
-import { LABEL } from '../../lib/pull-pod.ts';
-import { leaseName, type PaceDeps, pacePolicy, replicaIdentity } from './apply.ts';
+import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
+import { type PaceDeps, pacePolicy, replicaIdentity } from './apply.ts';
 import { policyOf } from './plan.ts';
 
 export const FUNCTION = 'pace';
@@ -29,24 +28,31 @@ export interface Pacer {
   close(): Promise<void>;
 }
 
+/** A policy served by this process: requests meanwhile ask for one more round and wake the loop. */
+interface Serving {
+  rerun: boolean;
+  wake: (() => void) | undefined;
+}
+
 export function createPacer(options: PacerOptions): Pacer {
   const identity = options.identity ?? replicaIdentity();
   const running = new Set<Promise<unknown>>();
   // One serving loop per policy per process: the Lease identity is per process, so a second loop
-  // here would hold the same Lease at the same time. A request while one serves just pokes it.
-  const serving = new Set<string>();
-  const rerun = new Set<string>();
+  // here would hold the same Lease at the same time. A request while one serves asks it for
+  // another round in memory; other replicas poke the Lease instead.
+  const serving = new Map<string, Serving>();
   const now = options.now ?? (() => new Date());
   let closed = false;
   return {
     async request(policy, kube = options.kube) {
-      if (serving.has(policy)) {
-        rerun.add(policy);
-        // Wakes the loop early if it is sleeping towards a delay; the flag covers the rest.
-        await pokeLease(kube, options.namespace, leaseName(policy), now());
+      const current = serving.get(policy);
+      if (current) {
+        current.rerun = true;
+        current.wake?.();
         return { result: 'done', detail: `policy ${policy} is being served here; asked for another round` };
       }
-      serving.add(policy);
+      const entry: Serving = { rerun: false, wake: undefined };
+      serving.set(policy, entry);
       let resolve!: (outcome: Outcome) => void;
       const answer = new Promise<Outcome>((r) => {
         resolve = r;
@@ -61,27 +67,41 @@ export function createPacer(options: PacerOptions): Pacer {
         namespace: options.namespace,
         identity,
         now,
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        sleep: (ms) =>
+          new Promise((done) => {
+            const timer = setTimeout(wake, ms);
+            function wake() {
+              clearTimeout(timer);
+              entry.wake = undefined;
+              done();
+            }
+            entry.wake = wake;
+          }),
+        takeRerun: () => {
+          const asked = entry.rerun;
+          entry.rerun = false;
+          return asked;
+        },
         windowMs: options.windowMs ?? 45_000,
         stopped: () => closed,
-        afterRound: (started) =>
-          reply({ result: 'done', detail: `policy ${policy}: started ${started} pulls` }),
+        // The adapter sends one event at a time per watch: answering once the Lease is ours, not
+        // after the round, keeps the next event from waiting behind this round's API requests.
+        onAcquired: () => reply({ result: 'done', detail: `serving policy ${policy}` }),
       };
       const work = (async () => {
         try {
           do {
-            rerun.delete(policy);
+            entry.rerun = false;
             reply(await pacePolicy(deps, policy));
             // No await between this check and the delete below: a request either sets the flag
             // before it (and gets another round) or finds the policy no longer served here.
-          } while (rerun.has(policy) && !closed);
+          } while (entry.rerun && !closed);
         } catch (error) {
           if (answered)
             options.log?.error('pacing stopped after answering', { policy, error: String(error) });
           reply({ result: 'retry', status: 503, detail: `pacing policy ${policy} failed: ${String(error)}` });
         } finally {
           serving.delete(policy);
-          rerun.delete(policy);
         }
       })();
       running.add(work);
@@ -93,6 +113,7 @@ export function createPacer(options: PacerOptions): Pacer {
     },
     async close() {
       closed = true;
+      for (const entry of serving.values()) entry.wake?.();
       await this.idle();
     },
   };
@@ -120,25 +141,40 @@ export function createPaceApp(pacer: Pacer, options: { kube: Kube; namespace: st
 async function policiesFor(kube: Kube, namespace: string, event: DropEvent): Promise<readonly string[]> {
   if (event.type === 'ping') {
     const images = await kube.list<CachedImage>(paths.cachedImages());
-    const due = images.items.filter((i) => (i.status?.waitingNodes ?? []).length > 0).map(policyOf);
-    return [...new Set(due)].sort();
+    return [...new Set(images.items.filter(hasWaitingNodes).map(policyOf))].sort();
   }
   switch (event.ref.kind) {
     case 'PullPolicy':
       return [event.ref.name];
     case 'CachedImage': {
+      if (event.action === 'delete') return [];
       const image =
         (event.object as CachedImage | undefined) ??
         (await kube.get<CachedImage>(paths.cachedImage(event.ref.name)));
-      return image ? [policyOf(image)] : [];
+      return image && hasWaitingNodes(image) ? [policyOf(image)] : [];
     }
     case 'Pod': {
       const pod =
         (event.object as Pod | undefined) ?? (await kube.get<Pod>(paths.pod(namespace, event.ref.name)));
       const policy = pod?.metadata.labels?.[LABEL.policy];
-      return policy ? [policy] : [];
+      return policy && freesSlot(event.action, pod) ? [policy] : [];
     }
     default:
       return [];
   }
+}
+
+function hasWaitingNodes(image: CachedImage): boolean {
+  return (image.status?.waitingNodes ?? []).length > 0;
+}
+
+/**
+ * A slot frees when a pull ends: its pod shows an outcome, or a pod still pulling is deleted. The
+ * other events of a pull pod (our create, the kubelet's progress, a deletion after the outcome)
+ * change no limit, and a round for each would only cost API requests.
+ */
+function freesSlot(action: 'add' | 'update' | 'delete', pod: Pod): boolean {
+  const pulling = pullOutcome(pod).kind === 'pulling';
+  if (action === 'delete') return pulling;
+  return action === 'update' && !pulling && !pod.metadata.deletionTimestamp;
 }

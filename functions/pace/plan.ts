@@ -9,7 +9,7 @@ import {
   type PacingLimits,
   type WaitingPull,
 } from '../../lib/pacing/index.ts';
-import { CACHED_IMAGE_ANNOTATION, LABEL, pullPodFor } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, LABEL, pullOutcome, pullPodFor } from '../../lib/pull-pod.ts';
 
 /** Images without a policyRef are paced by the PullPolicy named `default`, or by the defaults when it is absent. */
 export const DEFAULT_POLICY = 'default';
@@ -55,7 +55,7 @@ export function paceRound(input: PaceInput): PaceRound {
     policy: input.policy,
     limits: input.limits,
     images: demands,
-    inFlight: input.pods.map(inFlightOf),
+    inFlight: input.pods.filter(isPulling).map(inFlightOf),
     cursor: input.state.cursor,
     now: input.now,
   });
@@ -107,7 +107,13 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
   };
 }
 
-// Every pull pod that exists holds its slot until reconcile-image has recorded it and deleted it.
+// A pull holds its slots while the kubelet pulls; once the pod shows an outcome the node's bandwidth
+// is free, even before reconcile-image has recorded the outcome and deleted the pod. The pod still
+// keeps its (image, node) busy (demandOf), so an unrecorded failure is never retried early.
+function isPulling(pod: Pod): boolean {
+  return pullOutcome(pod).kind === 'pulling';
+}
+
 function inFlightOf(pod: Pod): InFlightPull {
   return {
     image: pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',

@@ -3,15 +3,14 @@ import type { Outcome } from '../../lib/events/index.ts';
 import { type Kube, KubeError, type Node, type Pod, paths, statusPath } from '../../lib/kube/index.ts';
 import { CACHED_IMAGE_ANNOTATION, pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { sameJson } from '../../lib/same-json.ts';
+import { targetNodes } from '../../lib/targets.ts';
 import { lookupPolicy, missingSecrets, type PolicyLookup, specView } from './observe.ts';
-import { type ImagePlan, planImage } from './plan.ts';
+import { type ImagePlan, type ImageSpecView, planImage, targetsOf } from './plan.ts';
 
 export interface ReconcileDeps {
   readonly kube: Kube;
   readonly namespace: string;
   readonly now: () => Date;
-  /** Asks the pacer to start pulls for a policy that has pending nodes. */
-  readonly requestPulls: (policy: string) => Promise<void>;
 }
 
 /** What the handler needs besides the image itself; read once per event and shared across images. */
@@ -20,17 +19,32 @@ export interface Shared {
   readonly pods?: readonly Pod[];
 }
 
+export interface ReconcileOptions {
+  readonly shared?: Shared | undefined;
+  /**
+   * A pull pod changed and nothing else: the target nodes are those the status recorded for this
+   * spec, so the node list (the largest read, and of no use here) is skipped. Node events and the
+   * resync ping list the nodes, so a node that came or went is still noticed.
+   */
+  readonly targetsFromStatus?: boolean;
+}
+
 const WRITE_ATTEMPTS = 3;
 
 /** Reconciles one CachedImage: read, plan, write status, then delete what the status now records. */
-export async function reconcileImage(deps: ReconcileDeps, name: string, shared?: Shared): Promise<Outcome> {
+export async function reconcileImage(
+  deps: ReconcileDeps,
+  name: string,
+  options: ReconcileOptions = {},
+): Promise<Outcome> {
+  let shared = options.shared;
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const image = await deps.kube.get<CachedImage>(paths.cachedImage(name));
     if (!image || image.metadata.deletionTimestamp) {
       const removed = await deletePullPods(deps, name);
       return { result: 'ignored', detail: `CachedImage ${name} is gone; removed ${removed} pull pods` };
     }
-    const result = await reconcileExisting(deps, image, shared);
+    const result = await reconcileExisting(deps, image, { ...options, shared });
     if (result !== 'conflict') return result;
     shared = undefined;
   }
@@ -40,13 +54,14 @@ export async function reconcileImage(deps: ReconcileDeps, name: string, shared?:
 async function reconcileExisting(
   deps: ReconcileDeps,
   image: CachedImage,
-  shared: Shared | undefined,
+  options: ReconcileOptions,
 ): Promise<Outcome | 'conflict'> {
   const { kube, namespace } = deps;
+  const { shared } = options;
   const name = image.metadata.name;
   const spec = specView(image);
-  const [nodes, pods] = await Promise.all([
-    shared?.nodes ?? kube.list<Node>(paths.nodes()).then((l) => l.items),
+  const [targets, pods] = await Promise.all([
+    targetsFor(kube, image, spec, options),
     shared?.pods?.filter((p) => belongsTo(p, name)) ??
       kube.list<Pod>(paths.pods(namespace), { labelSelector: pullPodSelectorFor(name) }).then((l) => l.items),
   ]);
@@ -57,7 +72,7 @@ async function reconcileExisting(
     generation: image.metadata.generation ?? 0,
     spec,
     previous: image.status,
-    nodes,
+    targets,
     pods,
     missingSecrets: secrets,
     ...(policy.problem ? { policyProblem: policy.problem } : {}),
@@ -68,12 +83,26 @@ async function reconcileExisting(
     const written = await writeStatus(kube, image, plan);
     if (written === 'conflict') return 'conflict';
   }
+  // The status now lists the pending nodes: its update event is what tells the pacer to start them.
   await Promise.all(plan.deletePods.map((p) => kube.delete(paths.pod(namespace, p.name), { uid: p.uid })));
-  if (plan.pendingNodes.length > 0 && !policy.problem) await deps.requestPulls(policy.name);
   return {
     result: 'done',
     detail: `${plan.status.phase} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
   };
+}
+
+async function targetsFor(
+  kube: Kube,
+  image: CachedImage,
+  spec: ImageSpecView,
+  options: ReconcileOptions,
+): Promise<readonly string[]> {
+  if (!spec.ok) return [];
+  const generation = image.metadata.generation ?? 0;
+  const recorded = options.targetsFromStatus && targetsOf(image.status, generation, spec.reference);
+  if (recorded) return recorded;
+  const nodes = options.shared?.nodes ?? (await kube.list<Node>(paths.nodes())).items;
+  return targetNodes(nodes, spec.placement);
 }
 
 function belongsTo(pod: Pod, name: string): boolean {

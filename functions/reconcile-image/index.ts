@@ -1,8 +1,15 @@
 import type { Hono } from 'hono';
 import type { CachedImage } from '../../lib/api/index.ts';
-import { type DropEvent, eventApp, type HandlerContext, type Outcome } from '../../lib/events/index.ts';
+import {
+  type DropEvent,
+  eventApp,
+  firstRetryOr,
+  type HandlerContext,
+  type Outcome,
+} from '../../lib/events/index.ts';
+import { inBatches } from '../../lib/in-batches.ts';
 import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
-import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
 import { isTarget } from '../../lib/targets.ts';
 import { deletePullPods, type ReconcileDeps, reconcileImage } from './apply.ts';
 
@@ -11,7 +18,6 @@ export const FUNCTION = 'reconcile-image';
 export interface ReconcileImageOptions {
   readonly kube: Kube;
   readonly namespace: string;
-  readonly requestPulls: (kube: Kube, policy: string) => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -25,7 +31,6 @@ export function createReconcileImageApp(options: ReconcileImageOptions): Hono {
         kube,
         namespace: options.namespace,
         now: options.now ?? (() => new Date()),
-        requestPulls: (policy) => options.requestPulls(kube, policy),
       };
       return route(deps, event, ctx);
     },
@@ -36,6 +41,7 @@ async function route(deps: ReconcileDeps, event: DropEvent, ctx: HandlerContext)
   if (event.type === 'ping') return resyncAll(deps);
   switch (event.ref.kind) {
     case 'CachedImage':
+      if (isStatusWrite(event)) return { result: 'ignored', detail: 'status update of a settled spec' };
       return reconcileImage(deps, event.ref.name);
     case 'Pod':
       return onPod(deps, event);
@@ -47,23 +53,51 @@ async function route(deps: ReconcileDeps, event: DropEvent, ctx: HandlerContext)
   }
 }
 
+type ObjectEvent = Extract<DropEvent, { type: 'object' }>;
+
+// The event only says which object to look at; these say there is nothing new to look at. Most of
+// what a pull does (the kubelet's intermediate updates, our own status writes, the deletion of a
+// recorded pod) would otherwise cost a full reconcile each. Reference mode carries no object, so
+// every such event is reconciled; the resync ping covers any event skipped or lost.
+function isStatusWrite(event: ObjectEvent): boolean {
+  const image = event.object as CachedImage | undefined;
+  return (
+    event.action === 'update' &&
+    image?.metadata.generation !== undefined &&
+    image.status?.observedGeneration === image.metadata.generation
+  );
+}
+
+function isUninterestingPodEvent(event: ObjectEvent): boolean {
+  const pod = event.object as Pod | undefined;
+  if (!pod || event.action === 'add') return false;
+  // Deleted after its outcome was recorded (the usual end of a pull): nothing left to record.
+  if (event.action === 'delete') return pullOutcome(pod).kind !== 'pulling';
+  // A deletion in progress: its delete event follows, and the status already left it out.
+  if (pod.metadata.deletionTimestamp) return true;
+  // Still pulling after the add event reported it as pulling (the kubelet's ContainerCreating).
+  return pod.status?.containerStatuses !== undefined && pullOutcome(pod).kind === 'pulling';
+}
+
 /** A pull pod changed: reconcile the CachedImage it belongs to (its annotation names it). */
-async function onPod(deps: ReconcileDeps, event: Extract<DropEvent, { type: 'object' }>): Promise<Outcome> {
+async function onPod(deps: ReconcileDeps, event: ObjectEvent): Promise<Outcome> {
+  if (isUninterestingPodEvent(event))
+    return { result: 'ignored', detail: 'pod still pulling or being deleted' };
   const pod =
     (event.object as Pod | undefined) ??
     (await deps.kube.get<Pod>(paths.pod(event.ref.namespace || deps.namespace, event.ref.name)));
   const owner = pod?.metadata.annotations?.[CACHED_IMAGE_ANNOTATION];
   if (!owner) return { result: 'ignored', detail: `pod ${event.ref.name} is gone or not a Drop pull pod` };
-  return reconcileImage(deps, owner);
+  return reconcileImage(deps, owner, { targetsFromStatus: true });
 }
 
 /** A node joined, left or changed: reconcile the images whose targets it changes. */
-async function onNode(deps: ReconcileDeps, event: Extract<DropEvent, { type: 'object' }>): Promise<Outcome> {
+async function onNode(deps: ReconcileDeps, event: ObjectEvent): Promise<Outcome> {
   const node = event.action === 'delete' ? undefined : await deps.kube.get<Node>(paths.node(event.ref.name));
   const images = await deps.kube.list<CachedImage>(paths.cachedImages());
   const affected = images.items.filter((image) => nodeChangesTargets(image, event.ref.name, node));
-  const outcomes = await forEach(affected, (image) => reconcileImage(deps, image.metadata.name));
-  return combine(
+  const outcomes = await inBatches(affected, (image) => reconcileImage(deps, image.metadata.name));
+  return firstRetryOr(
     outcomes,
     `node ${event.ref.name}: ${affected.length} of ${images.items.length} images affected`,
   );
@@ -96,26 +130,13 @@ async function resyncAll(deps: ReconcileDeps): Promise<Outcome> {
       .map((p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '')
       .filter((n) => n && !names.has(n)),
   );
-  await forEach([...orphans], (name) => deletePullPods(deps, name));
+  await inBatches([...orphans], (name) => deletePullPods(deps, name));
   const shared = { nodes: nodes.items, pods: pods.items };
-  const outcomes = await forEach(images.items, (image) => reconcileImage(deps, image.metadata.name, shared));
-  return combine(
+  const outcomes = await inBatches(images.items, (image) =>
+    reconcileImage(deps, image.metadata.name, { shared }),
+  );
+  return firstRetryOr(
     outcomes,
     `resynced ${images.items.length} images, removed pods of ${orphans.size} deleted images`,
   );
-}
-
-const PARALLEL = 4;
-
-async function forEach<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (let i = 0; i < items.length; i += PARALLEL) {
-    results.push(...(await Promise.all(items.slice(i, i + PARALLEL).map(work))));
-  }
-  return results;
-}
-
-function combine(outcomes: readonly Outcome[], detail: string): Outcome {
-  const retry = outcomes.find((o) => o.result === 'retry');
-  return retry ?? { result: 'done', detail };
 }

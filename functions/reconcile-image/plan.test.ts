@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Node, Pod } from '../../lib/kube/core.ts';
+import type { Pod } from '../../lib/kube/core.ts';
 import { pullPodFor } from '../../lib/pull-pod.ts';
-import { type ObservedImage, planImage } from './plan.ts';
+import { type ObservedImage, planImage, targetsOf } from './plan.ts';
 
 const REF = 'docker.io/library/nginx:1.25-alpine';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const NOW = new Date('2026-11-25T10:00:00Z');
-
-function node(name: string, labels: Record<string, string> = {}): Node {
-  return { metadata: { name, labels }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
-}
 
 type ContainerState = NonNullable<
   NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number]['state']
@@ -46,7 +42,7 @@ function observe(overrides: Partial<ObservedImage> = {}): ObservedImage {
   return {
     generation: 1,
     spec: { ok: true, reference: REF, placement: {} },
-    nodes: [node('a'), node('b'), node('c')],
+    targets: ['a', 'b', 'c'],
     pods: [],
     missingSecrets: [],
     backoff: { initialMs: 30_000, maxMs: 300_000 },
@@ -154,7 +150,7 @@ describe('planImage', () => {
 
   it('a node that joins is pending; a node that leaves drops out of the count', () => {
     const previous = { reference: REF, cachedNodes: ['a', 'gone'] };
-    const plan = planImage(observe({ previous, nodes: [node('a'), node('new')] }));
+    const plan = planImage(observe({ previous, targets: ['a', 'new'] }));
     expect(plan.status).toMatchObject({ ready: '1/2', cachedNodes: ['a'] });
     expect(plan.pendingNodes).toEqual(['new']);
   });
@@ -169,14 +165,12 @@ describe('planImage', () => {
   });
 
   it('pods on nodes that are no longer targets are removed', () => {
-    const plan = planImage(observe({ nodes: [node('b')], pods: [pod('a')] }));
+    const plan = planImage(observe({ targets: ['b'], pods: [pod('a')] }));
     expect(plan.deletePods).toHaveLength(1);
   });
 
   it('no matching node is NoTargetNodes with a message saying why', () => {
-    const plan = planImage(
-      observe({ spec: { ok: true, reference: REF, placement: { nodeSelector: { gpu: 'yes' } } } }),
-    );
+    const plan = planImage(observe({ targets: [] }));
     expect(plan.status).toMatchObject({ phase: 'NoTargetNodes', ready: '0/0' });
     expect(plan.status.message).toMatch(/no Ready, schedulable node matches/);
   });
@@ -215,5 +209,29 @@ describe('planImage', () => {
   it('planning the same observation twice gives the same status', () => {
     const observed = observe({ pods: [pod('a', pulled), pod('b', errImagePull)] });
     expect(planImage(observed)).toEqual(planImage(observed));
+  });
+});
+
+describe('targetsOf', () => {
+  it('reads the target nodes back from a status written for the same spec', () => {
+    const plan = planImage(
+      observe({ pods: [pod('a', pulled), pod('b', { waiting: { reason: 'ContainerCreating' } })] }),
+    );
+    expect(plan.status.pullingNodes).toEqual(['b']);
+    expect(targetsOf(plan.status, 1, REF)).toEqual(expect.arrayContaining(['a', 'b', 'c']));
+    expect(targetsOf(plan.status, 1, REF)).toHaveLength(3);
+  });
+
+  it('says nothing for a status of another generation or reference', () => {
+    const { status } = planImage(observe());
+    expect(targetsOf(status, 2, REF)).toBeUndefined();
+    expect(targetsOf(status, 1, 'docker.io/library/nginx:1.24')).toBeUndefined();
+    expect(targetsOf(undefined, 1, REF)).toBeUndefined();
+  });
+
+  it('a failed node stays a target, so pod events alone keep counting it', () => {
+    const { status } = planImage(observe({ pods: [pod('c', errImagePull)] }));
+    expect(status.failedNodes.map((f) => f.node)).toEqual(['c']);
+    expect(targetsOf(status, 1, REF)).toEqual(expect.arrayContaining(['c']));
   });
 });

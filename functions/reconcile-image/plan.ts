@@ -1,7 +1,7 @@
 import { type Condition, setCondition } from '../../lib/conditions.ts';
-import type { Node, Pod } from '../../lib/kube/core.ts';
+import type { Pod } from '../../lib/kube/core.ts';
 import { pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
-import { type Placement, targetNodes } from '../../lib/targets.ts';
+import type { Placement } from '../../lib/targets.ts';
 
 export interface FailedNode {
   readonly node: string;
@@ -30,6 +30,7 @@ export interface ImageStatus {
   readonly nodesPulling: number;
   readonly nodesWaiting: number;
   readonly cachedNodes: readonly string[];
+  readonly pullingNodes: readonly string[];
   readonly failedNodes: readonly FailedNode[];
   readonly waitingNodes?: readonly WaitingNode[];
   readonly resolvedDigest?: string;
@@ -51,7 +52,8 @@ export interface ObservedImage {
   readonly generation: number;
   readonly spec: ImageSpecView;
   readonly previous?: Partial<ImageStatus>;
-  readonly nodes: readonly Node[];
+  /** The target nodes (lib/targets.ts), or those the previous status recorded (targetsOf). */
+  readonly targets: readonly string[];
   /** The pull pods labelled with this CachedImage. */
   readonly pods: readonly Pod[];
   readonly missingSecrets: readonly string[];
@@ -79,18 +81,41 @@ export function backoffMs(failures: number, backoff: { initialMs: number; maxMs:
   return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
 }
 
+/**
+ * The target nodes a status written for this spec recorded: cached, pulling, failed and waiting
+ * partition them. Undefined when the status is for another generation or reference (or predates
+ * pullingNodes): then only a node list can say.
+ */
+export function targetsOf(
+  previous: Partial<ImageStatus> | undefined,
+  generation: number,
+  reference: string,
+): readonly string[] | undefined {
+  if (!previous?.pullingNodes || previous.observedGeneration !== generation) return undefined;
+  if (previous.reference !== reference) return undefined;
+  return [
+    ...new Set([
+      ...(previous.cachedNodes ?? []),
+      ...previous.pullingNodes,
+      ...(previous.failedNodes ?? []).map((f) => f.node),
+      ...(previous.waitingNodes ?? []).map((w) => w.node),
+    ]),
+  ];
+}
+
 /** Reads the observed pods against the spec and the last recorded status, and says what is true now. */
 export function planImage(observed: ObservedImage): ImagePlan {
   const { spec } = observed;
   if (!spec.ok) return invalidSpecPlan(observed, spec);
 
-  const targets = targetNodes(observed.nodes, spec.placement);
+  const targets = [...observed.targets].sort();
   const targetSet = new Set(targets);
-  const existingNodes = new Set(observed.nodes.map((n) => n.metadata.name));
   const sameReference = observed.previous?.reference === spec.reference;
   const previous = sameReference ? observed.previous : undefined;
 
-  const cached = new Set((previous?.cachedNodes ?? []).filter((n) => existingNodes.has(n)));
+  // Only target nodes are listed: a node that stops being one drops out, and is pulled again (a
+  // registry check, or nothing with IfNotPresent) should it come back.
+  const cached = new Set((previous?.cachedNodes ?? []).filter((n) => targetSet.has(n)));
   const failed = new Map((previous?.failedNodes ?? []).map((f) => [f.node, f]));
   const deletePods: PodRef[] = [];
   const pulling = new Set<string>();
@@ -163,7 +188,8 @@ export function planImage(observed: ObservedImage): ImagePlan {
       nodesReady: ready.length,
       nodesPulling: pulling.size,
       nodesWaiting: pendingNodes.length,
-      cachedNodes: [...cached].sort(),
+      cachedNodes: ready,
+      pullingNodes: [...pulling].sort(),
       failedNodes,
       waitingNodes,
       ...(resolvedDigest ? { resolvedDigest } : {}),
@@ -280,6 +306,7 @@ function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; messag
       nodesPulling: 0,
       nodesWaiting: 0,
       cachedNodes: [],
+      pullingNodes: [],
       failedNodes: [],
       waitingNodes: [],
       conditions: setCondition(

@@ -75,7 +75,11 @@ export const cachedImageStatusSchema = z
     cachedNodes: z
       .array(z.string().meta({ description: 'Node name.' }))
       .optional()
-      .meta({ description: 'Nodes known to hold the image.', 'x-kubernetes-list-type': 'atomic' }),
+      .meta({ description: 'Target nodes that hold the image.', 'x-kubernetes-list-type': 'atomic' }),
+    pullingNodes: z
+      .array(z.string().meta({ description: 'Node name.' }))
+      .optional()
+      .meta({ description: 'Target nodes pulling the image now.', 'x-kubernetes-list-type': 'atomic' }),
     failedNodes: z.array(failedNodeSchema).optional().meta({
       description: 'Nodes whose last pull failed, with the reason.',
       'x-kubernetes-list-type': 'atomic',

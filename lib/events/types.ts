@@ -44,3 +44,8 @@ export interface HandlerContext {
   readonly countRequest: () => void;
   readonly now: () => Date;
 }
+
+/** The first outcome that asks for a retry (so the event is delivered again), else done. */
+export function firstRetryOr(outcomes: readonly Outcome[], detail: string): Outcome {
+  return outcomes.find((o) => o.result === 'retry') ?? { result: 'done', detail };
+}

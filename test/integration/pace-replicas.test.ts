@@ -43,15 +43,7 @@ describe('four pace replicas under duplicated and concurrent events', () => {
     const replicas = await Promise.all(
       pacers.map((p) => serveOnLoopback(createPaceApp(p, { kube, namespace: NAMESPACE }))),
     );
-    // reconcile-image hands pending nodes to a random replica, as separate pods would.
-    const reconcile = await serveOnLoopback(
-      createReconcileImageApp({
-        kube,
-        namespace: NAMESPACE,
-        requestPulls: async (_k, policy) =>
-          void (await pacers[Math.floor(Math.random() * REPLICAS)]?.request(policy)),
-      }),
-    );
+    const reconcile = await serveOnLoopback(createReconcileImageApp({ kube, namespace: NAMESPACE }));
     const paceSink = await serveOnLoopback(fanOut(replicas.map((r) => r.url)));
     const sources = await Promise.all([
       startApiServerSource({
@@ -67,7 +59,7 @@ describe('four pace replicas under duplicated and concurrent events', () => {
       startApiServerSource({
         kubeconfigPath: kubeconfigPath(),
         sink: paceSink.url,
-        mode: 'Reference',
+        mode: 'Resource',
         namespaces: [NAMESPACE],
         resources: [
           { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'CachedImage' },

@@ -1,6 +1,6 @@
 import type { Kube, Pod } from '../../lib/kube/index.ts';
 import { paths } from '../../lib/kube/index.ts';
-import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
 
 export interface Sample {
   readonly at: number;
@@ -9,7 +9,7 @@ export interface Sample {
 
 /**
  * Lists Drop's pull pods continuously (every ~100 ms) so limits are checked at every moment,
- * not only at the end. A pod that exists holds a pull slot until it is recorded and deleted.
+ * not only at the end. A pod counts while it is pulling, as the pacer counts it.
  */
 export function samplePulls(kube: Kube, namespace: string) {
   const samples: Sample[] = [];
@@ -20,7 +20,8 @@ export function samplePulls(kube: Kube, namespace: string) {
       const list = await kube.list<Pod>(paths.pods(namespace), { labelSelector: PULL_POD_SELECTOR });
       const at = Date.now();
       const pods = list.items
-        .filter((p) => !p.metadata.deletionTimestamp)
+        // A pod whose outcome is in holds no slot any more, even before it is recorded and deleted.
+        .filter((p) => pullOutcome(p).kind === 'pulling')
         .map((p) => ({
           image: p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',
           node: p.spec?.nodeName ?? '',
