@@ -3,6 +3,8 @@ import { type ServerType, serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createPaceApp, createPacer, type Pacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
+import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
+import { IMAGESET_LABEL } from '../../lib/api/index.ts';
 import { createKube, type Kube, loadKubeConfig } from '../../lib/kube/index.ts';
 import { PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { startApiServerSource } from '../controlplane/index.ts';
@@ -42,14 +44,39 @@ export async function ping(url: string): Promise<Response> {
 export interface RunningDrop {
   readonly kube: Kube;
   readonly reconcileImageUrl: string;
+  readonly reconcileSetUrl: string;
   readonly paceUrl: string;
   readonly pacer: Pacer;
+  /** Sends a PingSource tick to every function. */
+  pingAll(): Promise<void>;
   stop(): Promise<void>;
 }
 
+const DROP_API = 'drop.corewire.io/v1alpha1';
+
+/** What each function is fed by its ApiServerSource (Resource mode: the object is in the event). */
+export const EVENT_SOURCES = {
+  reconcileImage: [
+    { apiVersion: DROP_API, kind: 'CachedImage' },
+    { apiVersion: 'v1', kind: 'Node' },
+    { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
+  ],
+  reconcileSet: [
+    { apiVersion: DROP_API, kind: 'CachedImageSet' },
+    { apiVersion: DROP_API, kind: 'CachedImage', selector: IMAGESET_LABEL },
+    { apiVersion: DROP_API, kind: 'DiscoveryPolicy' },
+    { apiVersion: DROP_API, kind: 'PullPolicy' },
+  ],
+  pace: [
+    { apiVersion: DROP_API, kind: 'CachedImage' },
+    { apiVersion: DROP_API, kind: 'PullPolicy' },
+    { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
+  ],
+} as const;
+
 /**
- * reconcile-image and pace as separate HTTP servers, fed by the real ApiServerSource adapter
- * (events: true) or only by pings the test sends (events: false).
+ * reconcile-image, reconcile-set and pace as separate HTTP servers, fed by the real
+ * ApiServerSource adapter (events: true) or only by pings the test sends (events: false).
  */
 export async function startDrop(options: {
   kubeconfigPath: string;
@@ -60,51 +87,41 @@ export async function startDrop(options: {
 }): Promise<RunningDrop> {
   const kube = createKube(loadKubeConfig(options.kubeconfigPath), 'drop-test');
   const pacer = createPacer({ kube, namespace: NAMESPACE, windowMs: options.windowMs ?? 30_000 });
-  const reconcile = await serveOnLoopback(
-    createReconcileImageApp({
-      kube,
-      namespace: NAMESPACE,
-      requestPulls: async (_k, policy) => void (await pacer.request(policy)),
-    }),
-  );
-  const pace = await serveOnLoopback(createPaceApp(pacer, { kube, namespace: NAMESPACE }));
+  const servers = {
+    reconcileImage: await serveOnLoopback(createReconcileImageApp({ kube, namespace: NAMESPACE })),
+    reconcileSet: await serveOnLoopback(createReconcileSetApp({ kube })),
+    pace: await serveOnLoopback(createPaceApp(pacer, { kube, namespace: NAMESPACE })),
+  };
   const copies = options.duplicateEvents ? 2 : 1;
   const sources = options.events
     ? await Promise.all(
-        Array.from({ length: copies }, () => [
-          startApiServerSource({
-            kubeconfigPath: options.kubeconfigPath,
-            sink: reconcile.url,
-            mode: 'Resource',
-            resources: [
-              { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'CachedImage' },
-              { apiVersion: 'v1', kind: 'Node' },
-              { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
-            ],
-            namespaces: [NAMESPACE],
-          }),
-          startApiServerSource({
-            kubeconfigPath: options.kubeconfigPath,
-            sink: pace.url,
-            mode: 'Reference',
-            resources: [
-              { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'PullPolicy' },
-              { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
-            ],
-            namespaces: [NAMESPACE],
-          }),
-        ]).flat(),
+        Array.from({ length: copies }, () =>
+          (Object.keys(servers) as (keyof typeof servers)[]).map((fn) =>
+            startApiServerSource({
+              kubeconfigPath: options.kubeconfigPath,
+              sink: servers[fn].url,
+              mode: 'Resource',
+              resources: [...EVENT_SOURCES[fn]],
+              namespaces: [NAMESPACE],
+            }),
+          ),
+        ).flat(),
       )
     : [];
+  const all = Object.values(servers);
   return {
     kube,
-    reconcileImageUrl: reconcile.url,
-    paceUrl: pace.url,
+    reconcileImageUrl: servers.reconcileImage.url,
+    reconcileSetUrl: servers.reconcileSet.url,
+    paceUrl: servers.pace.url,
     pacer,
+    async pingAll() {
+      await Promise.all(all.map((s) => ping(s.url)));
+    },
     async stop() {
       await Promise.all(sources.map((s) => s.stop()));
       await pacer.close();
-      await Promise.all([reconcile, pace].map((s) => new Promise((r) => s.server.close(r))));
+      await Promise.all(all.map((s) => new Promise((r) => s.server.close(r))));
     },
   };
 }
