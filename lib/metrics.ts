@@ -46,3 +46,36 @@ export const discoveryImages = new Gauge({
   labelNames: ['policy'] as const,
   registers: [registry],
 });
+
+// Pacing. Policy names are few and chosen by people; images and nodes never become labels.
+const PULL_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+export const pullsInFlight = new Gauge({
+  name: 'drop_pulls_in_flight',
+  help: 'Pulls in flight under a PullPolicy, as its last pacing round counted them.',
+  labelNames: ['policy'] as const,
+  registers: [registry],
+});
+
+export const pullsStartedTotal = new Counter({
+  name: 'drop_pulls_started_total',
+  help: 'Pull pods the pacer created, by policy.',
+  labelNames: ['policy'] as const,
+  registers: [registry],
+});
+
+export const pullDuration = new Histogram({
+  name: 'drop_pull_duration_seconds',
+  help: 'From pull pod creation to its outcome (cached or failed), by policy and result.',
+  labelNames: ['policy', 'result'] as const,
+  buckets: PULL_BUCKETS,
+  registers: [registry],
+});
+
+export const slotWait = new Histogram({
+  name: 'drop_pacing_slot_wait_seconds',
+  help: 'How long a node waited for its pull to start (a pacing slot, a delay or a backoff), by policy.',
+  labelNames: ['policy'] as const,
+  buckets: PULL_BUCKETS,
+  registers: [registry],
+});

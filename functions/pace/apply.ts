@@ -4,9 +4,10 @@ import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import type { Outcome } from '../../lib/events/index.ts';
 import { type Kube, type Pod, paths } from '../../lib/kube/index.ts';
 import { acquireLease, type Lease, leaseState, pokeLease, writeLease } from '../../lib/kube/lease.ts';
+import { pullsInFlight, pullsStartedTotal, slotWait } from '../../lib/metrics.ts';
+import { settingsOf } from '../../lib/policy-settings.ts';
 import { PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { EMPTY_STATE, type PacerState, paceRound } from './plan.ts';
-import { limitsOf } from './policy.ts';
 
 export interface PaceDeps {
   readonly kube: Kube;
@@ -133,7 +134,7 @@ async function runRound(deps: PaceDeps, policy: string, lease: Lease): Promise<R
     kube.list<CachedImage>(paths.cachedImages()),
     kube.list<Pod>(paths.pods(namespace), { labelSelector: PULL_POD_SELECTOR }),
   ]);
-  const limits = limitsOf(policyObject);
+  const limits = settingsOf(policyObject);
   if (!limits.ok) return { kind: 'invalid', detail: `PullPolicy ${policy}: ${limits.message}` };
   const round = paceRound({
     policy,
@@ -146,9 +147,16 @@ async function runRound(deps: PaceDeps, policy: string, lease: Lease): Promise<R
   });
   // A pod that already exists (a racing holder, or a retry) is the same pull: create is idempotent by name.
   const created = await Promise.all(round.create.map((pod) => kube.create(paths.pods(namespace), pod)));
+  const started = created.filter(Boolean).length;
+  pullsStartedTotal.inc({ policy }, started);
+  // A create that found the pod already there (a racing holder) is in flight all the same.
+  pullsInFlight.set({ policy }, round.inFlight);
+  round.waitedSeconds.forEach((seconds, i) => {
+    if (created[i]) slotWait.observe({ policy }, seconds);
+  });
   return {
     kind: 'ran',
-    started: created.filter(Boolean).length,
+    started,
     state: round.state,
     ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
   };

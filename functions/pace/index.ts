@@ -3,9 +3,9 @@ import type { CachedImage } from '../../lib/api/index.ts';
 import { type DropEvent, eventApp, type Outcome } from '../../lib/events/index.ts';
 import { type Kube, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Logger } from '../../lib/log.ts';
+import { policyOf } from '../../lib/policy-settings.ts';
 import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
 import { type PaceDeps, pacePolicy, replicaIdentity } from './apply.ts';
-import { policyOf } from './plan.ts';
 
 export const FUNCTION = 'pace';
 

@@ -9,10 +9,8 @@ import {
   type PacingLimits,
   type WaitingPull,
 } from '../../lib/pacing/index.ts';
+import { policyOf } from '../../lib/policy-settings.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, pullOutcome, pullPodFor } from '../../lib/pull-pod.ts';
-
-/** Images without a policyRef are paced by the PullPolicy named `default`, or by the defaults when it is absent. */
-export const DEFAULT_POLICY = 'default';
 
 /** What the pacer keeps in its Lease between rounds. */
 export interface PacerState {
@@ -37,13 +35,13 @@ export interface PaceInput {
 
 export interface PaceRound {
   readonly create: readonly Pod[];
+  /** For each pod in `create`: how long its node had waited, in seconds (the slot-wait metric). */
+  readonly waitedSeconds: readonly number[];
+  /** Pulls of this policy in flight once `create` has started. */
+  readonly inFlight: number;
   readonly state: PacerState;
   readonly nextWakeAt?: number;
   readonly waiting: readonly WaitingPull[];
-}
-
-export function policyOf(image: CachedImage): string {
-  return image.spec?.policyRef?.name || DEFAULT_POLICY;
 }
 
 /** One pacing round for one policy: which pull pods to create now, and the state to keep. */
@@ -51,16 +49,22 @@ export function paceRound(input: PaceInput): PaceRound {
   const governed = input.images.filter((i) => policyOf(i) === input.policy && isSettled(i));
   const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
   const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));
+  const inFlight = input.pods.filter(isPulling).map(inFlightOf);
   const decision = nextPulls({
     policy: input.policy,
     limits: input.limits,
     images: demands,
-    inFlight: input.pods.filter(isPulling).map(inFlightOf),
+    inFlight,
     cursor: input.state.cursor,
     now: input.now,
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
   const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
+  const waitedSeconds = decision.starts.map((start) => {
+    const since = byName.get(start.image)?.status?.waitingNodes?.find((w) => w.node === start.node)?.since;
+    const from = since ? Date.parse(since) : Number.NaN;
+    return Number.isNaN(from) ? 0 : Math.max(0, (input.now - from) / 1000);
+  });
   const lastStart: Record<string, number> = {};
   for (const image of governed) {
     const known = input.state.lastStart[image.metadata.name];
@@ -69,6 +73,8 @@ export function paceRound(input: PaceInput): PaceRound {
   for (const start of decision.starts) lastStart[start.image] = input.now;
   return {
     create,
+    waitedSeconds,
+    inFlight: inFlight.filter((p) => p.policy === input.policy).length + create.length,
     state: { cursor: decision.cursor, lastStart },
     ...(decision.nextWakeAt !== undefined ? { nextWakeAt: decision.nextWakeAt } : {}),
     waiting: decision.waiting,

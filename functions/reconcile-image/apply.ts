@@ -1,11 +1,13 @@
-import type { CachedImage } from '../../lib/api/index.ts';
+import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import type { Outcome } from '../../lib/events/index.ts';
 import { type Kube, KubeError, type Node, type Pod, paths, statusPath } from '../../lib/kube/index.ts';
+import { pullDuration } from '../../lib/metrics.ts';
 import { CACHED_IMAGE_ANNOTATION, pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { sameJson } from '../../lib/same-json.ts';
 import { targetNodes } from '../../lib/targets.ts';
 import { lookupPolicy, missingSecrets, type PolicyLookup, specView } from './observe.ts';
 import { type ImagePlan, type ImageSpecView, planImage, targetsOf } from './plan.ts';
+import { repullDue } from './repull.ts';
 
 export interface ReconcileDeps {
   readonly kube: Kube;
@@ -17,6 +19,7 @@ export interface ReconcileDeps {
 export interface Shared {
   readonly nodes: readonly Node[];
   readonly pods?: readonly Pod[];
+  readonly policies?: readonly PullPolicy[];
 }
 
 export interface ReconcileOptions {
@@ -27,6 +30,8 @@ export interface ReconcileOptions {
    * resync ping list the nodes, so a node that came or went is still noticed.
    */
   readonly targetsFromStatus?: boolean;
+  /** The image as a list just returned it: spares the first read (a conflict reads it again). */
+  readonly listed?: CachedImage;
 }
 
 const WRITE_ATTEMPTS = 3;
@@ -39,7 +44,10 @@ export async function reconcileImage(
 ): Promise<Outcome> {
   let shared = options.shared;
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-    const image = await deps.kube.get<CachedImage>(paths.cachedImage(name));
+    const image =
+      attempt === 0 && options.listed
+        ? options.listed
+        : await deps.kube.get<CachedImage>(paths.cachedImage(name));
     if (!image || image.metadata.deletionTimestamp) {
       const removed = await deletePullPods(deps, name);
       return { result: 'ignored', detail: `CachedImage ${name} is gone; removed ${removed} pull pods` };
@@ -65,9 +73,11 @@ async function reconcileExisting(
     shared?.pods?.filter((p) => belongsTo(p, name)) ??
       kube.list<Pod>(paths.pods(namespace), { labelSelector: pullPodSelectorFor(name) }).then((l) => l.items),
   ]);
+  const now = deps.now();
   const settled = image.status?.observedGeneration === image.metadata.generation;
-  const policy: PolicyLookup = await lookupPolicy(kube, image, { needed: !settled || hasWork(image, pods) });
-  const secrets = await missingSecrets(kube, namespace, image, { needed: !settled || hasWork(image, pods) });
+  const needed = !settled || hasWork(image, pods) || repullDue(image.status, now);
+  const policy: PolicyLookup = await lookupPolicy(kube, image, { needed, listed: shared?.policies });
+  const secrets = await missingSecrets(kube, namespace, image, { needed });
   const plan = planImage({
     generation: image.metadata.generation ?? 0,
     spec,
@@ -77,11 +87,14 @@ async function reconcileExisting(
     missingSecrets: secrets,
     ...(policy.problem ? { policyProblem: policy.problem } : {}),
     backoff: policy.backoff,
-    now: deps.now(),
+    repullIntervalMs: policy.repullIntervalMs,
+    now,
   });
   if (!sameJson(image.status, plan.status)) {
     const written = await writeStatus(kube, image, plan);
     if (written === 'conflict') return 'conflict';
+    for (const pull of plan.recorded)
+      pullDuration.observe({ policy: pull.policy, result: pull.result }, pull.seconds);
   }
   // The status now lists the pending nodes: its update event is what tells the pacer to start them.
   await Promise.all(plan.deletePods.map((p) => kube.delete(paths.pod(namespace, p.name), { uid: p.uid })));

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { CachedImage } from '../../lib/api/index.ts';
+import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import {
   type DropEvent,
   eventApp,
@@ -119,10 +119,11 @@ function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | u
 
 /** The ping: every CachedImage, plus pull pods whose CachedImage no longer exists. */
 async function resyncAll(deps: ReconcileDeps): Promise<Outcome> {
-  const [images, nodes, pods] = await Promise.all([
+  const [images, nodes, pods, policies] = await Promise.all([
     deps.kube.list<CachedImage>(paths.cachedImages()),
     deps.kube.list<Node>(paths.nodes()),
     deps.kube.list<Pod>(paths.pods(deps.namespace), { labelSelector: PULL_POD_SELECTOR }),
+    deps.kube.list<PullPolicy>(paths.pullPolicies()),
   ]);
   const names = new Set(images.items.map((i) => i.metadata.name));
   const orphans = new Set(
@@ -131,9 +132,10 @@ async function resyncAll(deps: ReconcileDeps): Promise<Outcome> {
       .filter((n) => n && !names.has(n)),
   );
   await inBatches([...orphans], (name) => deletePullPods(deps, name));
-  const shared = { nodes: nodes.items, pods: pods.items };
+  // One list of each kind serves every image: a steady-state resync costs four requests in all.
+  const shared = { nodes: nodes.items, pods: pods.items, policies: policies.items };
   const outcomes = await inBatches(images.items, (image) =>
-    reconcileImage(deps, image.metadata.name, { shared }),
+    reconcileImage(deps, image.metadata.name, { shared, listed: image }),
   );
   return firstRetryOr(
     outcomes,

@@ -1,12 +1,9 @@
 import { type CachedImage, type PullPolicy, parseSpec } from '../../lib/api/index.ts';
-import { parseDuration } from '../../lib/duration.ts';
 import { formatReference, parseImageReference } from '../../lib/image-ref.ts';
 import { type Kube, paths } from '../../lib/kube/index.ts';
+import { DEFAULT_PACING_LIMITS } from '../../lib/pacing/index.ts';
+import { policyOf, settingsOf } from '../../lib/policy-settings.ts';
 import type { ImageSpecView } from './plan.ts';
-
-/** Images without a policyRef are paced by the PullPolicy named `default` if one exists, else by the defaults. */
-export const DEFAULT_POLICY = 'default';
-const DEFAULT_BACKOFF = { initialMs: 30_000, maxMs: 300_000 };
 
 /** The spec as the planner needs it, or why it cannot be used. */
 export function specView(image: CachedImage): ImageSpecView {
@@ -21,48 +18,47 @@ export function specView(image: CachedImage): ImageSpecView {
     reference,
     ...(spec.digest ? { digest: spec.digest } : {}),
     placement: { nodeSelector: spec.nodeSelector, tolerations: spec.tolerations },
+    // With IfNotPresent or Never the kubelet keeps what it has, and a digest never moves.
+    repullable: spec.imagePullPolicy === 'Always' && !spec.digest,
   };
 }
 
 export interface PolicyLookup {
   readonly name: string;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly repullIntervalMs?: number;
   readonly problem?: { readonly reason: string; readonly message: string };
 }
 
-/** The image's PullPolicy: a reference to one that does not exist is a problem, never a silent default. */
+/**
+ * The image's PullPolicy: a reference to one that does not exist is a problem, never a silent
+ * default. `listed` (a resync's one list of every policy) saves the read.
+ */
 export async function lookupPolicy(
   kube: Kube,
   image: CachedImage,
-  options: { needed: boolean },
+  options: { readonly needed: boolean; readonly listed?: readonly PullPolicy[] | undefined },
 ): Promise<PolicyLookup> {
   const ref = image.spec?.policyRef?.name;
-  const name = ref || DEFAULT_POLICY;
-  if (!options.needed) return { name, backoff: DEFAULT_BACKOFF };
-  const policy = await kube.get<PullPolicy>(paths.pullPolicy(name));
-  if (!policy) {
-    if (!ref) return { name, backoff: DEFAULT_BACKOFF };
-    return {
-      name,
-      backoff: DEFAULT_BACKOFF,
-      problem: { reason: 'PolicyNotFound', message: `PullPolicy "${name}" (spec.policyRef) does not exist` },
-    };
+  const name = policyOf(image);
+  const defaults = { name, backoff: DEFAULT_PACING_LIMITS.failureBackoff };
+  if (!options.needed && !options.listed) return defaults;
+  const policy = options.listed
+    ? options.listed.find((p) => p.metadata.name === name)
+    : await kube.get<PullPolicy>(paths.pullPolicy(name));
+  if (!policy && ref) {
+    const message = `PullPolicy "${name}" (spec.policyRef) does not exist`;
+    return { ...defaults, problem: { reason: 'PolicyNotFound', message } };
   }
-  const parsed = parseSpec('PullPolicy', policy.spec);
-  if (!parsed.ok) {
-    return {
-      name,
-      backoff: DEFAULT_BACKOFF,
-      problem: { reason: 'InvalidPolicy', message: `PullPolicy "${name}" is invalid: ${parsed.message}` },
-    };
+  const settings = settingsOf(policy);
+  if (!settings.ok) {
+    const message = `PullPolicy "${name}" is invalid: ${settings.message}`;
+    return { ...defaults, problem: { reason: 'InvalidPolicy', message } };
   }
-  const backoff = parsed.spec.failureBackoff;
   return {
     name,
-    backoff: {
-      initialMs: parseDuration(backoff.initial) ?? DEFAULT_BACKOFF.initialMs,
-      maxMs: parseDuration(backoff.max) ?? DEFAULT_BACKOFF.maxMs,
-    },
+    backoff: settings.limits.failureBackoff,
+    ...(settings.repullIntervalMs ? { repullIntervalMs: settings.repullIntervalMs } : {}),
   };
 }
 

@@ -41,7 +41,7 @@ function pod(
 function observe(overrides: Partial<ObservedImage> = {}): ObservedImage {
   return {
     generation: 1,
-    spec: { ok: true, reference: REF, placement: {} },
+    spec: { ok: true, reference: REF, placement: {}, repullable: true },
     targets: ['a', 'b', 'c'],
     pods: [],
     missingSecrets: [],
@@ -233,5 +233,86 @@ describe('targetsOf', () => {
     const { status } = planImage(observe({ pods: [pod('c', errImagePull)] }));
     expect(status.failedNodes.map((f) => f.node)).toEqual(['c']);
     expect(targetsOf(status, 1, REF)).toEqual(expect.arrayContaining(['c']));
+  });
+});
+
+describe('re-pulls (PullPolicy repullInterval)', () => {
+  const DAY = 86_400_000;
+  const cachedEverywhere = {
+    reference: REF,
+    cachedNodes: ['a', 'b', 'c'],
+    pullingNodes: [],
+    lastPulledAt: '2026-11-24T09:00:00Z',
+  };
+
+  it('says when the next round is due, and starts nothing before', () => {
+    const plan = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: 2 * DAY }));
+    expect(plan.status).toMatchObject({ phase: 'Cached', nextRepullAt: '2026-11-26T09:00:00.000Z' });
+    expect(plan.pendingNodes).toEqual([]);
+  });
+
+  it('once due, every cached node pulls again while it stays cached', () => {
+    const plan = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY }));
+    expect(plan.pendingNodes).toEqual(['a', 'b', 'c']);
+    expect(plan.status).toMatchObject({
+      phase: 'Cached',
+      ready: '3/3',
+      repullNodes: ['a', 'b', 'c'],
+      lastRepullAt: NOW.toISOString(),
+    });
+    expect(plan.status.waitingNodes?.[0]).toMatchObject({ reason: 'Repull' });
+    expect(plan.status.nextRepullAt).toBeUndefined();
+  });
+
+  it('a node that pulled again leaves the round and brings the new digest', () => {
+    const round = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY })).status;
+    const newDigest = `sha256:${'b'.repeat(64)}`;
+    const plan = planImage(
+      observe({
+        previous: round,
+        repullIntervalMs: DAY,
+        pods: [pod('a', pulled, { imageID: `docker.io/library/nginx@${newDigest}` })],
+      }),
+    );
+    expect(plan.status.repullNodes).toEqual(['b', 'c']);
+    expect(plan.status.resolvedDigest).toBe(newDigest);
+    expect(plan.pendingNodes).toEqual(['b', 'c']);
+  });
+
+  it('the round ends when every node pulled again, and the next is due an interval after it began', () => {
+    const round = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY })).status;
+    const plan = planImage(
+      observe({
+        previous: round,
+        repullIntervalMs: DAY,
+        pods: [pod('a', pulled), pod('b', pulled), pod('c', pulled)],
+      }),
+    );
+    expect(plan.status.repullNodes).toBeUndefined();
+    expect(plan.status.nextRepullAt).toBe(new Date(NOW.getTime() + DAY).toISOString());
+    expect(plan.pendingNodes).toEqual([]);
+  });
+
+  it('a failed re-pull keeps the node cached and backs off', () => {
+    const round = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY })).status;
+    const plan = planImage(
+      observe({ previous: round, repullIntervalMs: DAY, pods: [pod('a', errImagePull)] }),
+    );
+    expect(plan.status).toMatchObject({ phase: 'Cached', ready: '3/3' });
+    expect(plan.status.failedNodes.map((f) => f.node)).toEqual(['a']);
+    expect(plan.status.waitingNodes?.find((w) => w.node === 'a')).toMatchObject({ reason: 'BackOff' });
+  });
+
+  it('never re-pulls a digest or an image pulled IfNotPresent: nothing new could come', () => {
+    const spec = { ok: true as const, reference: REF, placement: {}, repullable: false };
+    const plan = planImage(observe({ spec, previous: cachedEverywhere, repullIntervalMs: DAY }));
+    expect(plan.pendingNodes).toEqual([]);
+    expect(plan.status.nextRepullAt).toBeUndefined();
+  });
+
+  it('keeps when each node started waiting across writes', () => {
+    const first = planImage(observe()).status;
+    const later = planImage(observe({ previous: first, now: new Date(NOW.getTime() + 5_000) })).status;
+    expect(later.waitingNodes?.[0]?.since).toBe(NOW.toISOString());
   });
 });

@@ -1,7 +1,10 @@
 import { type Condition, setCondition } from '../../lib/conditions.ts';
 import type { Pod } from '../../lib/kube/core.ts';
-import { pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
+import { backoffDelayMs } from '../../lib/pacing/index.ts';
+import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
+import { repullRound } from './repull.ts';
+import { conditionsOf, messageOf, phaseOf, waitingEntry } from './status-text.ts';
 
 export interface FailedNode {
   readonly node: string;
@@ -17,6 +20,8 @@ export interface WaitingNode {
   readonly reason: string;
   readonly message: string;
   readonly retryAt?: string;
+  /** When the node started waiting (for a first pull, a retry or a re-pull). */
+  readonly since?: string;
 }
 
 /** The status reconcile-image owns (shape defined in lib/api). */
@@ -35,6 +40,9 @@ export interface ImageStatus {
   readonly waitingNodes?: readonly WaitingNode[];
   readonly resolvedDigest?: string;
   readonly lastPulledAt?: string;
+  readonly repullNodes?: readonly string[];
+  readonly lastRepullAt?: string;
+  readonly nextRepullAt?: string;
   readonly conditions: readonly Condition[];
   readonly observedGeneration: number;
 }
@@ -45,6 +53,8 @@ export type ImageSpecView =
       readonly reference: string;
       readonly digest?: string;
       readonly placement: Placement;
+      /** A re-pull can bring something new: a tag (not a digest) pulled with imagePullPolicy Always. */
+      readonly repullable: boolean;
     }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
@@ -59,6 +69,8 @@ export interface ObservedImage {
   readonly missingSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string };
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  /** PullPolicy repullInterval in ms; undefined: never. */
+  readonly repullIntervalMs?: number | undefined;
   readonly now: Date;
 }
 
@@ -73,12 +85,15 @@ export interface ImagePlan {
   readonly deletePods: readonly PodRef[];
   /** Targeted nodes that still need a pull and have none in progress (the pacer starts them). */
   readonly pendingNodes: readonly string[];
+  /** Pull outcomes this plan records for the first time, for the pull-duration metric. */
+  readonly recorded: readonly RecordedPull[];
 }
 
-/** Exponential failure backoff: initial × 2^(failures−1), capped at max. */
-export function backoffMs(failures: number, backoff: { initialMs: number; maxMs: number }): number {
-  if (failures <= 0) return 0;
-  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 30));
+export interface RecordedPull {
+  readonly policy: string;
+  readonly result: 'cached' | 'failed';
+  /** From the pod's creation to its outcome. */
+  readonly seconds: number;
 }
 
 /**
@@ -117,7 +132,9 @@ export function planImage(observed: ObservedImage): ImagePlan {
   // registry check, or nothing with IfNotPresent) should it come back.
   const cached = new Set((previous?.cachedNodes ?? []).filter((n) => targetSet.has(n)));
   const failed = new Map((previous?.failedNodes ?? []).map((f) => [f.node, f]));
+  const repulling = new Set(previous?.repullNodes ?? []);
   const deletePods: PodRef[] = [];
+  const recorded: RecordedPull[] = [];
   const pulling = new Set<string>();
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
@@ -140,8 +157,10 @@ export function planImage(observed: ObservedImage): ImagePlan {
     if (outcome.kind === 'cached') {
       cached.add(node);
       failed.delete(node);
+      repulling.delete(node);
       resolvedDigest = outcome.digest ?? resolvedDigest;
       lastPulledAt = latest(lastPulledAt, outcome.at ?? observed.now.toISOString());
+      recorded.push(recordOf(pod, 'cached', outcome.at, observed.now));
       continue;
     }
     const before = failed.get(node);
@@ -149,8 +168,11 @@ export function planImage(observed: ObservedImage): ImagePlan {
     // Pull pods reuse their name on every attempt, so the uid is what tells attempts apart.
     const attempt = pod.metadata.uid ?? pod.metadata.name;
     if (before?.lastPod === attempt) continue;
+    recorded.push(recordOf(pod, 'failed', undefined, observed.now));
     const failures = (before?.failures ?? 0) + 1;
-    const retryAt = new Date(observed.now.getTime() + backoffMs(failures, observed.backoff)).toISOString();
+    const retryAt = new Date(
+      observed.now.getTime() + backoffDelayMs(failures, observed.backoff),
+    ).toISOString();
     failed.set(node, {
       node,
       reason: outcome.reason,
@@ -159,15 +181,30 @@ export function planImage(observed: ObservedImage): ImagePlan {
       retryAt,
       lastPod: attempt,
     });
-    cached.delete(node);
+    // A failed re-pull leaves the image that was there: the node stays cached.
+    if (!repulling.has(node)) cached.delete(node);
   }
 
-  for (const node of failed.keys()) if (!targetSet.has(node) || cached.has(node)) failed.delete(node);
   const ready = targets.filter((n) => cached.has(n));
+  const repull = repullRound({
+    intervalMs: spec.repullable ? observed.repullIntervalMs : undefined,
+    remaining: [...repulling],
+    lastRepullAt: previous?.lastRepullAt,
+    lastPulledAt,
+    ready: ready.filter((n) => !pulling.has(n)),
+    now: observed.now,
+  });
+  const due = new Set(repull.nodes);
+  for (const node of failed.keys()) {
+    if (!targetSet.has(node) || (cached.has(node) && !due.has(node))) failed.delete(node);
+  }
+  const needsPull = (n: string) => (!cached.has(n) || due.has(n)) && !pulling.has(n);
   // A missing policy stops new pulls: pacing with limits nobody chose would be a silent default.
-  const pendingNodes = observed.policyProblem ? [] : targets.filter((n) => !cached.has(n) && !pulling.has(n));
+  const pendingNodes = observed.policyProblem ? [] : targets.filter(needsPull);
   const failedNodes = [...failed.values()].sort((a, b) => a.node.localeCompare(b.node));
-  const waitingNodes = pendingNodes.map((n) => waitingEntry(n, failed.get(n), observed.now));
+  const waitingNodes = pendingNodes.map((n) =>
+    waitingEntry(n, failed.get(n), due.has(n), previous?.waitingNodes, observed.now),
+  );
   const counts = {
     targets: targets.length,
     ready: ready.length,
@@ -179,6 +216,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
   return {
     deletePods,
     pendingNodes,
+    recorded,
     status: {
       phase,
       ready: `${ready.length}/${targets.length}`,
@@ -194,98 +232,13 @@ export function planImage(observed: ObservedImage): ImagePlan {
       waitingNodes,
       ...(resolvedDigest ? { resolvedDigest } : {}),
       ...(lastPulledAt ? { lastPulledAt } : {}),
+      ...(repull.nodes.length > 0 ? { repullNodes: repull.nodes } : {}),
+      ...(repull.lastRepullAt ? { lastRepullAt: repull.lastRepullAt } : {}),
+      ...(repull.nextRepullAt ? { nextRepullAt: repull.nextRepullAt } : {}),
       conditions: conditionsOf(observed, phase, message),
       observedGeneration: observed.generation,
     },
   };
-}
-
-function waitingEntry(node: string, failure: FailedNode | undefined, now: Date): WaitingNode {
-  if (failure && Date.parse(failure.retryAt) > now.getTime()) {
-    return {
-      node,
-      reason: 'BackOff',
-      message: `backing off after ${failure.reason}`,
-      retryAt: failure.retryAt,
-    };
-  }
-  return { node, reason: 'WaitingForSlot', message: 'waiting for pacing slot' };
-}
-
-interface Counts {
-  readonly targets: number;
-  readonly ready: number;
-  readonly pulling: number;
-  readonly pending: number;
-}
-
-function phaseOf(counts: Counts, failedNodes: readonly FailedNode[], observed: ObservedImage): string {
-  if (observed.policyProblem) return observed.policyProblem.reason;
-  if (counts.targets === 0) return 'NoTargetNodes';
-  if (counts.ready === counts.targets) return 'Cached';
-  // The node with the most failures speaks for the image, in the kubelet's own word.
-  const worst = [...failedNodes].sort((a, b) => b.failures - a.failures)[0];
-  if (worst) return worst.reason;
-  if (counts.pulling > 0) return 'Pulling';
-  return 'Pending';
-}
-
-function messageOf(
-  phase: string,
-  counts: Counts,
-  failedNodes: readonly FailedNode[],
-  pulling: readonly string[],
-  observed: ObservedImage,
-): string {
-  const parts: string[] = [];
-  if (observed.policyProblem) parts.push(observed.policyProblem.message);
-  if (observed.missingSecrets.length > 0) {
-    parts.push(`imagePullSecrets not found in the Drop namespace: ${observed.missingSecrets.join(', ')}`);
-  }
-  if (phase === 'NoTargetNodes')
-    parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
-  else parts.push(`cached on ${counts.ready}/${counts.targets} nodes`);
-  if (pulling.length > 0) parts.push(`pulling on ${listNodes(pulling)}`);
-  for (const f of failedNodes.slice(0, 3)) {
-    parts.push(`${f.node}: ${f.reason} (${f.failures}×, retry at ${f.retryAt}): ${f.message}`);
-  }
-  if (failedNodes.length > 3) parts.push(`${failedNodes.length - 3} more nodes failing`);
-  const waiting = counts.pending - failedNodes.length;
-  if (waiting > 0 && phase !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
-  return parts.join('; ');
-}
-
-function listNodes(nodes: readonly string[]): string {
-  return nodes.length <= 3
-    ? nodes.join(', ')
-    : `${nodes.slice(0, 3).join(', ')} and ${nodes.length - 3} more`;
-}
-
-function conditionsOf(observed: ObservedImage, phase: string, message: string): readonly Condition[] {
-  const when = { now: observed.now, observedGeneration: observed.generation };
-  let conditions = setCondition(
-    observed.previous?.conditions ?? [],
-    { type: 'Ready', status: phase === 'Cached' ? 'True' : 'False', reason: phase, message },
-    when,
-  );
-  conditions = setCondition(
-    conditions,
-    observed.missingSecrets.length > 0
-      ? {
-          type: 'PullSecretsFound',
-          status: 'False',
-          reason: 'SecretNotFound',
-          message: `not found in the Drop namespace: ${observed.missingSecrets.join(', ')}`,
-        }
-      : {
-          type: 'PullSecretsFound',
-          status: 'True',
-          reason: 'Found',
-          message: 'every imagePullSecret exists',
-        },
-    when,
-  );
-  return conditions;
 }
 
 function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; message: string }): ImagePlan {
@@ -297,6 +250,7 @@ function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; messag
         uid: p.metadata.uid,
       })),
     pendingNodes: [],
+    recorded: [],
     status: {
       phase: spec.reason,
       ready: '0/0',
@@ -317,6 +271,13 @@ function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; messag
       observedGeneration: observed.generation,
     },
   };
+}
+
+function recordOf(pod: Pod, result: RecordedPull['result'], at: string | undefined, now: Date): RecordedPull {
+  const started = Date.parse(pod.metadata.creationTimestamp ?? '');
+  const ended = at ? Date.parse(at) : now.getTime();
+  const seconds = Number.isNaN(started) || Number.isNaN(ended) ? 0 : Math.max(0, (ended - started) / 1000);
+  return { policy: pod.metadata.labels?.[LABEL.policy] ?? '', result, seconds };
 }
 
 function oldestFirst(pods: readonly Pod[]): readonly Pod[] {

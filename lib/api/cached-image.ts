@@ -55,6 +55,7 @@ const waitingNodeSchema = z
     reason: z.string().meta({ description: 'Why it waits, e.g. WaitingForSlot or BackOff.' }),
     message: z.string().meta({ description: 'Why the pull has not started, in words.' }),
     retryAt: timestampSchema('When the pull may start, if known.').optional(),
+    since: timestampSchema('When the node started waiting.').optional(),
   })
   .meta({ description: 'A target node whose pull has not started yet.' });
 
@@ -93,6 +94,18 @@ export const cachedImageStatusSchema = z
       .optional()
       .meta({ description: 'The digest the nodes pulled (from the pull pod imageID).' }),
     lastPulledAt: timestampSchema('When the latest successful pull finished.').optional(),
+    repullNodes: z
+      .array(z.string().meta({ description: 'Node name.' }))
+      .optional()
+      .meta({
+        description:
+          'Cached nodes still to pull the image again in the current re-pull round (PullPolicy repullInterval).',
+        'x-kubernetes-list-type': 'atomic',
+      }),
+    lastRepullAt: timestampSchema('When the latest re-pull round started.').optional(),
+    nextRepullAt: timestampSchema(
+      'When the next re-pull round is due (PullPolicy repullInterval).',
+    ).optional(),
   })
   .meta({ description: 'What Drop observed; written by reconcile-image.' });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import { paths } from '../../lib/kube/index.ts';
+import { type Lease, microTime } from '../../lib/kube/lease.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
@@ -160,6 +161,97 @@ describe('pacing on the real control plane', () => {
       expect(gaps[i]).toBeGreaterThanOrEqual(wait - 250);
       expect(gaps[i]).toBeLessThan(wait + 3_000);
     }
+    await drop.kube.delete(paths.cachedImage(name));
+    await drop.kube.delete(paths.pullPolicy(name));
+  });
+
+  it('a replica that dies holding the Lease is replaced once its lease duration passes', async () => {
+    const name = uniqueName('orphaned');
+    const lease = `drop-pace-${name}`;
+    await drop.kube.create(
+      paths.pullPolicies(),
+      policy(name, { maxConcurrentNodes: 6, minDelayBetweenPulls: '0s' }),
+    );
+    // What a holder leaves behind when it crashes right after renewing: its Lease, good for 4 s more.
+    const renewed = new Date();
+    await drop.kube.create(paths.leases(NAMESPACE), {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: lease, namespace: NAMESPACE },
+      spec: {
+        holderIdentity: 'crashed-replica',
+        leaseDurationSeconds: 4,
+        acquireTime: microTime(renewed),
+        renewTime: microTime(renewed),
+      },
+    } as Lease);
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    await drop.kube.create(
+      paths.cachedImages(),
+      image(name, {
+        image: 'registry.example/ci/tool',
+        tag: 'v1',
+        nodeSelector: { 'drop.test/pool': pool },
+        policyRef: { name },
+      }),
+    );
+    // The events are answered 429 while the Lease is held; the resync ping is what comes back later.
+    const pings = setInterval(() => void drop.pingAll().catch(() => undefined), 1_000);
+    try {
+      await untilCached(drop, [name], 30_000);
+    } finally {
+      clearInterval(pings);
+      await sampler.stop();
+    }
+    const firstStart = Math.min(...sampler.startsOf(name));
+    expect(firstStart).toBeGreaterThanOrEqual(renewed.getTime() + 4_000);
+    const taken = await drop.kube.get<Lease>(paths.lease(NAMESPACE, lease));
+    expect(taken?.spec?.holderIdentity).not.toBe('crashed-replica');
+    expect(taken?.spec?.leaseTransitions).toBeGreaterThanOrEqual(1);
+    await drop.kube.delete(paths.cachedImage(name));
+    await drop.kube.delete(paths.pullPolicy(name));
+  });
+
+  it('repullInterval pulls a cached image again on every node, which stays Cached meanwhile', async () => {
+    const name = uniqueName('repull');
+    await drop.kube.create(
+      paths.pullPolicies(),
+      policy(name, { maxConcurrentNodes: 6, minDelayBetweenPulls: '0s', repullInterval: '4s' }),
+    );
+    await drop.kube.create(
+      paths.cachedImages(),
+      image(name, {
+        image: 'registry.example/ci/moving',
+        tag: 'stable',
+        nodeSelector: { 'drop.test/pool': pool },
+        policyRef: { name },
+      }),
+    );
+    await untilCached(drop, [name]);
+    const first = (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status;
+    expect(first?.nextRepullAt).toBeDefined();
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    const phases = new Set<string>();
+    // Nothing happens to a Cached image by itself: the resync ping is what notices a round is due.
+    const pings = setInterval(() => void drop.pingAll().catch(() => undefined), 1_000);
+    try {
+      await waitFor(
+        async () => {
+          const status = (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status;
+          phases.add(String(status?.phase));
+          return status?.lastRepullAt && !status.repullNodes && status.nextRepullAt !== first?.nextRepullAt;
+        },
+        { timeoutMs: 45_000, intervalMs: 250, message: 'a re-pull round that completed' },
+      );
+    } finally {
+      clearInterval(pings);
+      await sampler.stop();
+    }
+    const repulledNodes = new Set(
+      sampler.samples.flatMap((s) => s.pods.filter((p) => p.image === name).map((p) => p.node)),
+    );
+    expect([...repulledNodes].sort()).toEqual([...nodes].sort());
+    expect([...phases]).toEqual(['Cached']);
     await drop.kube.delete(paths.cachedImage(name));
     await drop.kube.delete(paths.pullPolicy(name));
   });

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { CachedImage } from '../../lib/api/index.ts';
+import type { Pod } from '../../lib/kube/index.ts';
+import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/pacing/index.ts';
+import { CACHED_IMAGE_ANNOTATION, LABEL, pullPodFor } from '../../lib/pull-pod.ts';
+import { EMPTY_STATE, type PaceInput, paceRound } from './plan.ts';
+
+const NOW = Date.parse('2026-11-26T10:00:00Z');
+const LIMITS: PacingLimits = { ...DEFAULT_PACING_LIMITS, maxConcurrentNodes: 2, minDelayBetweenPullsMs: 0 };
+
+function image(
+  name: string,
+  waiting: readonly string[],
+  extra: Partial<CachedImage['status']> = {},
+  policy?: string,
+): CachedImage {
+  return {
+    apiVersion: 'drop.corewire.io/v1alpha1',
+    kind: 'CachedImage',
+    metadata: { name, generation: 1 },
+    spec: {
+      image: `registry.example/${name}`,
+      tag: 'v1',
+      imagePullPolicy: 'Always',
+      priority: 0,
+      ...(policy ? { policyRef: { name: policy } } : {}),
+    },
+    status: {
+      observedGeneration: 1,
+      reference: `registry.example/${name}:v1`,
+      waitingNodes: waiting.map((node) => ({
+        node,
+        reason: 'WaitingForSlot',
+        message: 'waiting for pacing slot',
+        since: '2026-11-26T09:59:30Z',
+      })),
+      ...extra,
+    },
+  } as CachedImage;
+}
+
+function pod(img: string, node: string, state: 'pulling' | 'done', policy = 'default'): Pod {
+  const base = pullPodFor({
+    cachedImage: img,
+    reference: `registry.example/${img}:v1`,
+    node,
+    namespace: 'drop-system',
+    policy,
+    imagePullPolicy: 'Always',
+    imagePullSecrets: [],
+    tolerations: [],
+  });
+  const waiting = { waiting: { reason: 'ContainerCreating' } };
+  const terminated = { terminated: { exitCode: 0, reason: 'Completed' } };
+  return {
+    ...base,
+    metadata: { ...base.metadata, creationTimestamp: '2026-11-26T09:59:50Z' },
+    status: {
+      phase: state === 'pulling' ? 'Pending' : 'Succeeded',
+      containerStatuses: [{ name: 'pull', state: state === 'pulling' ? waiting : terminated }],
+    },
+  };
+}
+
+function round(overrides: Partial<PaceInput>) {
+  return paceRound({
+    policy: 'default',
+    limits: LIMITS,
+    images: [],
+    pods: [],
+    state: EMPTY_STATE,
+    namespace: 'drop-system',
+    now: NOW,
+    ...overrides,
+  });
+}
+
+const started = (r: ReturnType<typeof paceRound>) =>
+  r.create.map((p) => `${p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION]}@${p.spec?.nodeName}`);
+
+describe('paceRound', () => {
+  it('starts the waiting nodes of the images its policy governs, up to the limits', () => {
+    const r = round({ images: [image('a', ['n1', 'n2', 'n3']), image('other', ['n1'], {}, 'fast')] });
+    expect(started(r)).toEqual(['a@n1', 'a@n2']);
+    expect(r.create[0]?.metadata.labels?.[LABEL.policy]).toBe('default');
+    expect(r.inFlight).toBe(2);
+    expect(r.waitedSeconds).toEqual([30, 30]);
+    expect(r.state.lastStart).toEqual({ a: NOW });
+  });
+
+  it('leaves an image alone until reconcile-image has written status for its current spec', () => {
+    const stale = { ...image('a', ['n1']), metadata: { name: 'a', generation: 2 } };
+    expect(round({ images: [stale] }).create).toEqual([]);
+  });
+
+  it('a pod that shows its outcome frees its node but keeps its own (image, node) busy', () => {
+    const r = round({
+      images: [image('a', ['n1']), image('b', ['n1'])],
+      pods: [pod('a', 'n1', 'done')],
+      limits: { ...LIMITS, maxConcurrentPullsPerNode: 1 },
+    });
+    expect(started(r)).toEqual(['b@n1']);
+  });
+
+  it('a pod still pulling holds the node, whatever policy started it', () => {
+    const r = round({
+      images: [image('b', ['n1', 'n2'])],
+      pods: [pod('x', 'n1', 'pulling', 'fast')],
+      limits: { ...LIMITS, maxConcurrentPullsPerNode: 1 },
+    });
+    expect(started(r)).toEqual(['b@n2']);
+    expect(r.inFlight).toBe(1);
+  });
+
+  it('waits out the failure backoff that reconcile-image recorded, and says when to wake', () => {
+    const failed = image('a', ['n1'], {
+      failedNodes: [
+        { node: 'n1', reason: 'ErrImagePull', message: 'm', failures: 1, retryAt: '2026-11-26T10:00:20Z' },
+      ],
+    });
+    const r = round({ images: [failed] });
+    expect(r.create).toEqual([]);
+    expect(r.nextWakeAt).toBe(Date.parse('2026-11-26T10:00:20Z'));
+    expect(round({ images: [failed], now: Date.parse('2026-11-26T10:00:20Z') }).create).toHaveLength(1);
+  });
+
+  it('keeps minDelayBetweenPulls from the last start it remembers in the Lease', () => {
+    const limits = { ...LIMITS, minDelayBetweenPullsMs: 10_000 };
+    const state = { cursor: {}, lastStart: { a: NOW - 4_000 } };
+    const r = round({ images: [image('a', ['n1'])], limits, state });
+    expect(r.create).toEqual([]);
+    expect(r.nextWakeAt).toBe(NOW + 6_000);
+  });
+});
