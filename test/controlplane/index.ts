@@ -1,8 +1,17 @@
 // The local control plane Drop is tested and run against: pinned etcd, kube-apiserver and kwok,
-// plus the real Knative ApiServerSource adapter. See README.md in this folder.
+// plus the real Knative ApiServerSource adapter and the optional per-node bandwidth model. See README.md in this folder.
 
 export type { ApiServerSource, ApiServerSourceOptions, WatchedResource } from './apiserversource.ts';
 export { startApiServerSource } from './apiserversource.ts';
+export type { BandwidthModel, BandwidthModelOptions } from './bandwidth.ts';
+export { startBandwidthModel } from './bandwidth.ts';
+export {
+  BANDWIDTH_ANNOTATION,
+  DEFAULT_BANDWIDTH,
+  IMAGE_SIZE_ANNOTATION,
+  MODELLED_PULL_TIME_ANNOTATION,
+  PULL_DELAY_ANNOTATION,
+} from './bandwidth-model.ts';
 export { DROP_NAMESPACE, installCrds } from './bootstrap.ts';
 export { ensureBinaries, missingBinaries } from './build.ts';
 export { FAKE_NODE_ANNOTATION } from './components.ts';

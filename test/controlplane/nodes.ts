@@ -1,3 +1,4 @@
+import { BANDWIDTH_ANNOTATION } from './bandwidth-model.ts';
 import { FAKE_NODE_ANNOTATION } from './components.ts';
 import { runKubectl } from './kubectl.ts';
 
@@ -76,6 +77,11 @@ export interface CreateNodesOptions {
   readonly labels?: Readonly<Record<string, string>>;
   readonly taints?: readonly Taint[];
   readonly unschedulable?: boolean;
+  /**
+   * Download bandwidth for the bandwidth model, bytes per second as a quantity (`10Mi`): the
+   * annotation drop.test/bandwidth. Without it the model uses its default (100Mi).
+   */
+  readonly bandwidth?: string;
   /** Wait until kwok reports every node Ready (default true). */
   readonly waitReady?: boolean;
   readonly timeoutMs?: number;
@@ -89,6 +95,7 @@ export async function createNodes(count: number, options: CreateNodesOptions): P
     (_, index): FakeNodeSpec => ({
       name: `${prefix}-${index + 1}`,
       labels: { [NODE_SET_LABEL]: prefix, ...options.labels },
+      ...(options.bandwidth ? { annotations: { [BANDWIDTH_ANNOTATION]: options.bandwidth } } : {}),
       ...(options.taints ? { taints: options.taints } : {}),
       ...(options.unschedulable ? { unschedulable: true } : {}),
     }),

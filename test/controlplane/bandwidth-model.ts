@@ -1,0 +1,197 @@
+// The per-node bandwidth model, as plain data: what a pod asks of it, and how the pulls on one node
+// share that node's bandwidth over time. No clock, no client: the caller passes `now` (ms).
+import type { Node, Pod } from '../../lib/kube/index.ts';
+import { LABEL, MANAGED_BY, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+
+/** Node annotation: the node's download bandwidth in bytes per second, a quantity such as `100Mi`. */
+export const BANDWIDTH_ANNOTATION = 'drop.test/bandwidth';
+/** Pod annotation: the image's size in bytes, a quantity such as `1.5Gi`; wins over a size marker. */
+export const IMAGE_SIZE_ANNOTATION = 'drop.test/image-size';
+/** Pod annotation the kwok stages wait for on a sized pull; the model writes `0s` when the pull ends. */
+export const PULL_DELAY_ANNOTATION = 'drop.test/pull-delay';
+/** Pod annotation the model writes beside it: the pull time it modelled, e.g. `6.002s`. */
+export const MODELLED_PULL_TIME_ANNOTATION = 'drop.test/modelled-pull-time';
+/** The bandwidth of a node without (or with an unreadable) drop.test/bandwidth annotation. */
+export const DEFAULT_BANDWIDTH = '100Mi';
+/** The pods the model times, and the only ones the stages hold for it (see stages/pod-pull-*.yaml). */
+export const MODELLED_POD_SELECTOR = PULL_POD_SELECTOR;
+
+// The same pattern as the stages' jq `test("size-[0-9]+[kmg]i"; "i")`. Case-insensitive because a
+// repository path must be lower case (`registry.example/big-size-200mi`), a tag need not (`:size-2Gi`).
+const SIZE_MARKER = /size-([0-9]+)([kmg]i)/i;
+const QUANTITY = /^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const MULTIPLIER: Readonly<Record<string, number>> = {
+  '': 1,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
+
+/** A Kubernetes quantity of bytes (`100Mi`, `1.5G`, `512`), or undefined when it is not one. */
+export function parseQuantity(text: string): number | undefined {
+  const match = QUANTITY.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (MULTIPLIER[match[2] ?? ''] ?? 1);
+}
+
+export type ImageSize =
+  | { readonly kind: 'unsized' }
+  | { readonly kind: 'sized'; readonly bytes: number }
+  | { readonly kind: 'invalid'; readonly message: string };
+
+/**
+ * The size the model pulls for a pod: drop.test/image-size, else `size-<N>(Ki|Mi|Gi)` in the image
+ * reference. Only Drop's pull pods are sized: any other pod keeps today's pull time.
+ */
+export function imageSize(pod: Pod): ImageSize {
+  if (pod.metadata.labels?.[LABEL.managedBy] !== MANAGED_BY) return { kind: 'unsized' };
+  const annotation = pod.metadata.annotations?.[IMAGE_SIZE_ANNOTATION];
+  if (annotation !== undefined) {
+    const bytes = parseQuantity(annotation);
+    return bytes === undefined
+      ? {
+          kind: 'invalid',
+          message: `${IMAGE_SIZE_ANNOTATION} ${JSON.stringify(annotation)} is not a quantity`,
+        }
+      : { kind: 'sized', bytes };
+  }
+  const marker = SIZE_MARKER.exec(pod.spec?.containers[0]?.image ?? '');
+  if (!marker) return { kind: 'unsized' };
+  const unit = `${marker[2]![0]!.toUpperCase()}i`;
+  return { kind: 'sized', bytes: Number(marker[1]) * (MULTIPLIER[unit] ?? 1) };
+}
+
+/** A node's bandwidth in bytes per second: its annotation, else the default. */
+export function nodeBandwidth(node: Node | undefined): number {
+  const bytes = parseQuantity(node?.metadata.annotations?.[BANDWIDTH_ANNOTATION] ?? DEFAULT_BANDWIDTH);
+  return bytes !== undefined && bytes > 0 ? bytes : parseQuantity(DEFAULT_BANDWIDTH)!;
+}
+
+export type PodChange =
+  | { readonly kind: 'ignore' }
+  /** The pod stopped pulling without the model (deleted, failed, or someone set its delay): drop it. */
+  | { readonly kind: 'leave' }
+  | { readonly kind: 'join'; readonly bytes: number }
+  | { readonly kind: 'invalid'; readonly message: string };
+
+/** What a watch event for a pod means to the model. */
+export function podChange(pod: Pod, deleted: boolean): PodChange {
+  const size = imageSize(pod);
+  if (size.kind === 'unsized') return { kind: 'ignore' };
+  if (deleted || !isPulling(pod) || pod.metadata.annotations?.[PULL_DELAY_ANNOTATION] !== undefined)
+    return { kind: 'leave' };
+  if (!pod.spec?.nodeName) return { kind: 'ignore' };
+  return size.kind === 'invalid' ? size : { kind: 'join', bytes: size.bytes };
+}
+
+// Pulling: kwok has not yet moved the pod past ContainerCreating (stages/pod-pull-start.yaml). A
+// pod that shows anything else (InvalidImageName, a terminated container) uses no bandwidth.
+function isPulling(pod: Pod): boolean {
+  if (pod.metadata.deletionTimestamp) return false;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return false;
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+  return pod.status?.containerStatuses === undefined || waiting === 'ContainerCreating';
+}
+
+export interface Pull {
+  readonly bytes: number;
+  readonly remaining: number;
+  readonly startedAt: number;
+  /** When its last byte arrived; set once remaining reaches 0. */
+  readonly finishedAt?: number;
+  /** The most pulls that shared the node at once while this one ran, itself included. */
+  readonly maxSharing: number;
+}
+
+/** One node's download link: the unfinished pulls share its bandwidth equally (processor sharing). */
+export interface Link {
+  /** Bytes per second. */
+  readonly bandwidth: number;
+  /** The time (ms) up to which every pull's `remaining` is accounted. */
+  readonly at: number;
+  readonly pulls: ReadonlyMap<string, Pull>;
+}
+
+export function emptyLink(bandwidth: number, now: number): Link {
+  return { bandwidth, at: now, pulls: new Map() };
+}
+
+/**
+ * Accounts the bytes every pull received up to now. Stepwise, from one completion to the next: a
+ * pull that finished stops taking its share at that instant, however late the caller looks.
+ */
+export function advance(link: Link, now: number): Link {
+  const pulls = new Map(link.pulls);
+  let at = link.at;
+  for (;;) {
+    const active = [...pulls].filter(([, pull]) => pull.finishedAt === undefined);
+    if (active.length === 0 || at >= now) break;
+    const rate = link.bandwidth / active.length;
+    const least = Math.min(...active.map(([, pull]) => pull.remaining));
+    const nextDone = at + (least / rate) * 1000;
+    const until = Math.min(now, nextDone);
+    for (const [key, pull] of active) {
+      const done = until === nextDone && pull.remaining === least;
+      const remaining = done ? 0 : pull.remaining - (rate * (until - at)) / 1000;
+      pulls.set(key, { ...pull, remaining, ...(done ? { finishedAt: until } : {}) });
+    }
+    at = until;
+  }
+  return { ...link, at: Math.max(at, now), pulls };
+}
+
+/** Starts a pull of `bytes` on the link at `now`; `bandwidth` is the node's current annotation. */
+export function join(link: Link, key: string, bytes: number, bandwidth: number, now: number): Link {
+  const advanced = advance(link, now);
+  const pulls = new Map(advanced.pulls);
+  pulls.set(key, { bytes, remaining: bytes, startedAt: now, maxSharing: 0 });
+  const sharing = [...pulls.values()].filter((pull) => pull.finishedAt === undefined).length;
+  for (const [k, pull] of pulls)
+    if (pull.finishedAt === undefined)
+      pulls.set(k, { ...pull, maxSharing: Math.max(pull.maxSharing, sharing) });
+  return { bandwidth, at: advanced.at, pulls };
+}
+
+/** Takes a pull off the link (finished and reported, or gone). */
+export function leave(link: Link, key: string, now: number): Link {
+  const advanced = advance(link, now);
+  const pulls = new Map(advanced.pulls);
+  pulls.delete(key);
+  return { ...advanced, pulls };
+}
+
+export type FinishedPull = Pull & { readonly finishedAt: number };
+
+/** Advances the link to now and takes off it the pulls whose last byte has arrived. */
+export function takeFinished(link: Link, now: number): { link: Link; finished: [string, FinishedPull][] } {
+  const advanced = advance(link, now);
+  const finished = [...advanced.pulls].filter(
+    (entry): entry is [string, FinishedPull] => entry[1].finishedAt !== undefined,
+  );
+  const pulls = new Map(advanced.pulls);
+  for (const [key] of finished) pulls.delete(key);
+  return { link: { ...advanced, pulls }, finished };
+}
+
+/** When (ms) the next pull on the link will finish if nothing joins or leaves; undefined when idle. */
+export function nextFinish(link: Link): number | undefined {
+  const pulls = [...link.pulls.values()];
+  if (pulls.length === 0) return undefined;
+  if (pulls.some((pull) => pull.finishedAt !== undefined)) return link.at;
+  const least = Math.min(...pulls.map((pull) => pull.remaining));
+  return link.at + (least / (link.bandwidth / pulls.length)) * 1000;
+}
+
+/** A Go duration with millisecond precision, as the stages' `durationFrom` reads it: `6.002s`. */
+export function goDuration(ms: number): string {
+  return `${(Math.max(0, ms) / 1000).toFixed(3)}s`;
+}

@@ -1,0 +1,284 @@
+// The optional bandwidth model: a sized pull takes size ÷ the node's bandwidth, shared equally by
+// the sized pulls on that node; every other pod keeps the pull time the stages give it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Node, Pod } from '../../lib/kube/index.ts';
+import {
+  advance,
+  emptyLink,
+  imageSize,
+  join,
+  leave,
+  nextFinish,
+  nodeBandwidth,
+  parseQuantity,
+  takeFinished,
+} from '../controlplane/bandwidth-model.ts';
+import {
+  BANDWIDTH_ANNOTATION,
+  type BandwidthModel,
+  createNodes,
+  DROP_NAMESPACE,
+  deleteNodes,
+  IMAGE_SIZE_ANNOTATION,
+  MODELLED_PULL_TIME_ANNOTATION,
+  PULL_DELAY_ANNOTATION,
+  startBandwidthModel,
+} from '../controlplane/index.ts';
+import { kubeconfigPath, kubectl, kubectlJson, uniqueName, waitFor } from './harness.ts';
+
+const Mi = 2 ** 20;
+
+describe('the bandwidth model, as plain data', () => {
+  const pullPod = (image: string, annotations: Record<string, string> = {}, managedBy = 'drop'): Pod => ({
+    metadata: { name: 'p', labels: { 'app.kubernetes.io/managed-by': managedBy }, annotations },
+    spec: { nodeName: 'n', containers: [{ name: 'pull', image }] },
+  });
+
+  it('reads the size from drop.test/image-size, else a size-<N>(Ki|Mi|Gi) marker, on Drop pull pods only', () => {
+    expect(imageSize(pullPod('registry.example/big-size-20mi:1'))).toEqual({ kind: 'sized', bytes: 20 * Mi });
+    expect(imageSize(pullPod('registry.example/app:size-2Gi'))).toEqual({
+      kind: 'sized',
+      bytes: 2 * 1024 * Mi,
+    });
+    expect(imageSize(pullPod('registry.example/app:1', { [IMAGE_SIZE_ANNOTATION]: '1.5G' }))).toEqual({
+      kind: 'sized',
+      bytes: 1.5e9,
+    });
+    expect(
+      imageSize(pullPod('registry.example/app-size-1mi:1', { [IMAGE_SIZE_ANNOTATION]: '512Ki' })),
+    ).toEqual({
+      kind: 'sized',
+      bytes: 512 * 1024,
+    });
+    expect(imageSize(pullPod('registry.example/app:1')).kind).toBe('unsized');
+    expect(imageSize(pullPod('registry.example/big-size-20mi:1', {}, 'drop-test')).kind).toBe('unsized');
+    expect(imageSize(pullPod('registry.example/app:1', { [IMAGE_SIZE_ANNOTATION]: 'big' })).kind).toBe(
+      'invalid',
+    );
+  });
+
+  it('a node without a readable drop.test/bandwidth has 100Mi', () => {
+    const node = (bandwidth?: string): Node => ({
+      metadata: { name: 'n', annotations: bandwidth ? { [BANDWIDTH_ANNOTATION]: bandwidth } : {} },
+    });
+    expect(nodeBandwidth(node('10Mi'))).toBe(10 * Mi);
+    expect(nodeBandwidth(node())).toBe(100 * Mi);
+    expect(nodeBandwidth(node('fast'))).toBe(100 * Mi);
+    expect(nodeBandwidth(node('0'))).toBe(100 * Mi);
+    expect(nodeBandwidth(undefined)).toBe(100 * Mi);
+    expect(parseQuantity('1e3')).toBeUndefined();
+  });
+
+  it('one pull alone takes size ÷ bandwidth', () => {
+    const link = join(emptyLink(10 * Mi, 0), 'a', 20 * Mi, 10 * Mi, 0);
+    expect(nextFinish(link)).toBe(2_000);
+  });
+
+  it('two pulls that start together share the node and both take twice as long', () => {
+    let link = join(emptyLink(10 * Mi, 0), 'a', 20 * Mi, 10 * Mi, 0);
+    link = join(link, 'b', 20 * Mi, 10 * Mi, 0);
+    const { finished } = takeFinished(link, 4_000);
+    expect(finished.map(([key, pull]) => [key, pull.finishedAt, pull.maxSharing])).toEqual([
+      ['a', 4_000, 2],
+      ['b', 4_000, 2],
+    ]);
+    expect(takeFinished(link, 3_999).finished).toEqual([]);
+  });
+
+  it('a pull that joins later slows the first only from then on, and gets its share back when the first ends', () => {
+    let link = join(emptyLink(10 * Mi, 0), 'a', 30 * Mi, 10 * Mi, 0);
+    link = join(link, 'b', 30 * Mi, 10 * Mi, 1_500);
+    // a: 15Mi alone, then 15Mi at 5Mi/s → 4.5 s. b: 15Mi at 5Mi/s, then 15Mi alone → 6 s.
+    expect(nextFinish(link)).toBe(4_500);
+    // Looked at late, the model still ends a at 4.5 s and gives b the whole link from then on.
+    const late = takeFinished(link, 5_000);
+    expect(late.finished.map(([key, pull]) => [key, pull.finishedAt])).toEqual([['a', 4_500]]);
+    expect(nextFinish(late.link)).toBeCloseTo(6_000, 6);
+  });
+
+  it('a pull that goes away gives its share back', () => {
+    let link = join(emptyLink(10 * Mi, 0), 'a', 20 * Mi, 10 * Mi, 0);
+    link = join(link, 'b', 20 * Mi, 10 * Mi, 0);
+    link = leave(link, 'b', 1_000);
+    // a: 5Mi in the first second, 15Mi alone after → 2.5 s.
+    expect(nextFinish(link)).toBe(2_500);
+    expect(advance(link, 2_500).pulls.get('a')?.finishedAt).toBe(2_500);
+  });
+});
+
+interface Observed {
+  metadata: { name: string; creationTimestamp: string; annotations?: Record<string, string> };
+  status?: {
+    phase?: string;
+    containerStatuses?: {
+      state?: { waiting?: { reason?: string }; terminated?: { finishedAt?: string } };
+    }[];
+  };
+}
+
+describe('pull pods on nodes with a bandwidth, the bandwidth model running', () => {
+  const run = uniqueName('bandwidth');
+  let model: BandwidthModel | undefined;
+  const nodes: Record<'slow' | 'pair' | 'fast' | 'plain' | 'failing', string> = {
+    slow: '',
+    pair: '',
+    fast: '',
+    plain: '',
+    failing: '',
+  };
+
+  beforeAll(async () => {
+    const config = kubeconfigPath();
+    model = startBandwidthModel({ kubeconfigPath: config, namespace: DROP_NAMESPACE });
+    const [[slow = '', pair = '', failing = ''], [fast = ''], [plain = '']] = await Promise.all([
+      createNodes(3, { kubeconfigPath: config, prefix: `${run}-10mi`, bandwidth: '10Mi' }),
+      createNodes(1, { kubeconfigPath: config, prefix: `${run}-20mi`, bandwidth: '20Mi' }),
+      createNodes(1, { kubeconfigPath: config, prefix: `${run}-default` }),
+    ]);
+    Object.assign(nodes, { slow, pair, failing, fast, plain });
+  });
+  afterAll(async () => {
+    await kubectl(['delete', 'pods', '-n', DROP_NAMESPACE, '-l', `drop.test/run=${run}`, '--wait=false']);
+    await model?.stop();
+    await deleteNodes(kubeconfigPath(), Object.values(nodes).filter(Boolean));
+  });
+
+  // Shaped like Drop's pull pods (label app.kubernetes.io/managed-by=drop, `restricted`-admissible).
+  const pullPod = (key: string, node: string, image: string, annotations: Record<string, string> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${run}-${key}`,
+      namespace: DROP_NAMESPACE,
+      labels: { 'app.kubernetes.io/managed-by': 'drop', 'drop.test/run': run },
+      annotations,
+    },
+    spec: {
+      nodeName: node,
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'pull',
+          image,
+          command: ['/.drop-prepull/no-such-command'],
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+        },
+      ],
+    },
+  });
+
+  const listPods = async () => {
+    const list = await kubectlJson<{ items: Observed[] }>([
+      'get',
+      'pods',
+      '-n',
+      DROP_NAMESPACE,
+      '-l',
+      `drop.test/run=${run}`,
+    ]);
+    return new Map(list.items.map((pod) => [pod.metadata.name.slice(run.length + 1), pod]));
+  };
+  const waiting = (pod: Observed | undefined) => pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+  // Pull time from the pod's own timestamps. The API server keeps whole seconds, so a value is the
+  // real time ±1 s: the expectations below are wide by that much and the pulls a few seconds long.
+  const pullSeconds = (pod: Observed) =>
+    (Date.parse(pod.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt ?? '') -
+      Date.parse(pod.metadata.creationTimestamp)) /
+    1000;
+  const modelledSeconds = (pod: Observed | undefined) => {
+    const value = pod?.metadata.annotations?.[MODELLED_PULL_TIME_ANNOTATION];
+    expect(value, 'no modelled pull time: does this cluster’s kwok run the current stages/?').toMatch(/s$/);
+    return Number.parseFloat(value ?? '');
+  };
+
+  it('a sized pull takes size ÷ bandwidth, shared equally on its node; an unsized pull keeps its 0.5–1 s', async () => {
+    const pods = [
+      pullPod('single', nodes.slow, 'registry.example/bw/app-size-30mi:1'),
+      pullPod('unsized', nodes.slow, 'registry.example/bw/app:1'),
+      pullPod('pair-1', nodes.pair, 'registry.example/bw/one-size-30mi:1'),
+      pullPod('pair-2', nodes.pair, 'registry.example/bw/two:size-30Mi'),
+      pullPod('fast', nodes.fast, 'registry.example/bw/app-size-30mi:1'),
+      pullPod('default', nodes.plain, 'registry.example/bw/app:2', { [IMAGE_SIZE_ANNOTATION]: '300Mi' }),
+      pullPod('failing', nodes.failing, 'registry.example/errimagepull/bw-size-20mi:1'),
+    ];
+    // One request per pod from one kubectl: the pair starts within milliseconds.
+    await kubectl(['create', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: pods }),
+    });
+
+    const early = await waitFor(
+      async () => {
+        const seen = await listPods();
+        return seen.get('unsized')?.status?.phase === 'Succeeded' ? seen : undefined;
+      },
+      { timeoutMs: 20_000, message: 'the unsized pod succeeds' },
+    );
+    // The gate: while the model says the bytes are still coming, kwok holds every sized pod.
+    for (const key of ['single', 'pair-1', 'pair-2', 'default'])
+      expect([key, waiting(early.get(key))]).toEqual([key, 'ContainerCreating']);
+    expect(early.get('unsized')?.metadata.annotations?.[PULL_DELAY_ANNOTATION]).toBeUndefined();
+    expect(pullSeconds(early.get('unsized')!)).toBeLessThanOrEqual(2);
+
+    const done = await waitFor(
+      async () => {
+        const seen = await listPods();
+        const finished = ['single', 'pair-1', 'pair-2', 'fast', 'default'].every(
+          (key) => seen.get(key)?.status?.phase === 'Succeeded',
+        );
+        return finished && waiting(seen.get('failing')) === 'ImagePullBackOff' ? seen : undefined;
+      },
+      { timeoutMs: 40_000, message: 'every sized pull ends' },
+    );
+    const observed = (key: string) => ({
+      key,
+      modelled: modelledSeconds(done.get(key)),
+      pod: key === 'failing' ? undefined : pullSeconds(done.get(key)!),
+    });
+    const single = observed('single');
+    const pair = [observed('pair-1'), observed('pair-2')];
+    const fast = observed('fast');
+    const plain = observed('default');
+    const failing = observed('failing');
+    console.error(
+      `drop: bandwidth model, seconds (modelled / from pod timestamps): ${[
+        single,
+        ...pair,
+        fast,
+        plain,
+        failing,
+      ]
+        .map((o) => `${o.key} ${o.modelled} / ${o.pod ?? '-'}`)
+        .join(', ')}`,
+    );
+
+    // The model's own arithmetic, to the millisecond: 30Mi at 10Mi/s, at 20Mi/s, 300Mi at 100Mi/s.
+    expect(single.modelled).toBeCloseTo(3, 2);
+    expect(fast.modelled).toBeCloseTo(1.5, 2);
+    expect(plain.modelled).toBeCloseTo(3, 2);
+    expect(failing.modelled).toBeCloseTo(2, 2);
+    // Two pulls created a few milliseconds apart: 6 s minus that gap, each.
+    for (const p of pair) {
+      expect(p.modelled).toBeGreaterThan(5.5);
+      expect(p.modelled).toBeLessThanOrEqual(6);
+    }
+
+    // What kwok showed, from creation to the container's finishedAt (whole seconds, ±1).
+    expect(single.pod).toBeGreaterThanOrEqual(2);
+    expect(single.pod).toBeLessThanOrEqual(5);
+    for (const p of pair) {
+      expect(p.pod).toBeGreaterThanOrEqual(5);
+      expect(p.pod).toBeLessThanOrEqual(8);
+      expect(p.pod).toBeGreaterThan(single.pod!);
+    }
+    expect(fast.pod).toBeGreaterThanOrEqual(1);
+    expect(fast.pod).toBeLessThanOrEqual(3);
+    expect(plain.pod).toBeGreaterThanOrEqual(2);
+    expect(plain.pod).toBeLessThanOrEqual(5);
+  });
+});
