@@ -3,22 +3,30 @@
 // `eval "$(npm run -s cluster:up)"` configures the current shell.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startBandwidthModel } from './bandwidth.ts';
 import { ensureBinaries } from './build.ts';
 import { binDir, readPins } from './pins.ts';
 import { healthyState, startControlPlane } from './start.ts';
 import { DEFAULT_STATE_DIR, isComponentRunning, readState, stopComponents } from './state.ts';
 
-const USAGE = `usage: cli.ts <build|up|down|status> [--nodes N] [--state-dir DIR]
-  build    build the pinned binaries into ${binDir()} (once)
-  up       start etcd, kube-apiserver and kwok; create drop-system, CRDs and N fake nodes (default 3)
-  down     stop everything that up started
-  status   show what runs (exit 1 when the control plane is not healthy)
-env: DROP_NODES (node count), DROP_STATE_DIR (default ${DEFAULT_STATE_DIR}), DROP_CACHE_DIR`;
+const USAGE = `usage: cli.ts <build|up|down|status|bandwidth> [--nodes N] [--bandwidth] [--state-dir DIR]
+  build      build the pinned binaries into ${binDir()} (once)
+  up         start etcd, kube-apiserver and kwok; create drop-system, CRDs and N fake nodes (default 3);
+             --bandwidth also runs the bandwidth model (README.md "Pull time")
+  down       stop everything that up started
+  status     show what runs (exit 1 when the control plane is not healthy or a component died)
+  bandwidth  run the bandwidth model in the foreground until SIGTERM or Ctrl-C (what up --bandwidth
+             starts); [--kubeconfig PATH] (default $KUBECONFIG, else the state dir's) [--namespace NS]
+env: DROP_NODES (node count), DROP_BANDWIDTH_MODEL=1 (as --bandwidth),
+     DROP_STATE_DIR (default ${DEFAULT_STATE_DIR}), DROP_CACHE_DIR`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     nodes: { type: 'string' },
+    bandwidth: { type: 'boolean' },
+    kubeconfig: { type: 'string' },
+    namespace: { type: 'string' },
     'state-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -42,6 +50,7 @@ async function main(command: string | undefined): Promise<number> {
       const plane = await startControlPlane({
         stateDir,
         detached: true,
+        bandwidthModel: values.bandwidth ?? process.env.DROP_BANDWIDTH_MODEL === '1',
         log: say,
         ...(nodes === undefined ? {} : { nodes }),
       });
@@ -75,7 +84,23 @@ async function main(command: string | undefined): Promise<number> {
         );
       const healthy = await healthyState(stateDir);
       say(`drop: ${state.server} ${healthy ? 'ready' : 'NOT healthy'}; KUBECONFIG=${state.kubeconfigPath}`);
-      return healthy ? 0 : 1;
+      return healthy && state.components.every(isComponentRunning) ? 0 : 1;
+    }
+    case 'bandwidth': {
+      const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG ?? join(stateDir, 'kubeconfig');
+      const model = startBandwidthModel({
+        kubeconfigPath,
+        ...(values.namespace ? { namespace: values.namespace } : {}),
+        log: (line) => console.log(line),
+      });
+      // up --bandwidth waits for this line.
+      console.log(JSON.stringify({ time: new Date().toISOString(), msg: 'started', kubeconfigPath }));
+      await new Promise((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await model.stop();
+      return 0;
     }
     default:
       say(USAGE);

@@ -1,5 +1,7 @@
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Credentials } from './credentials.ts';
 
 /** Our kwok Stage files: node lifecycle and the pull-pod outcomes (see stages/README.md). */
@@ -80,4 +82,22 @@ export function kwokArgs(kubeconfigPath: string): string[] {
     '--node-lease-duration-seconds=40',
     ...stages,
   ];
+}
+
+/**
+ * `cli.ts bandwidth` as one node process (not the `tsx` wrapper, which would fork a second one that
+ * outlives a SIGKILL of the first): the bandwidth model, for `up --bandwidth`.
+ */
+export function bandwidthModelCommand(kubeconfigPath: string): {
+  readonly binary: string;
+  readonly entry: string;
+  readonly args: string[];
+} {
+  const entry = new URL('./cli.ts', import.meta.url).pathname;
+  const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return {
+    binary: process.execPath,
+    entry,
+    args: ['--import', loader, entry, 'bandwidth', `--kubeconfig=${kubeconfigPath}`],
+  };
 }

@@ -2,14 +2,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { applyNamespaces, installCrds } from './bootstrap.ts';
 import { ensureBinaries, type Log } from './build.ts';
-import { apiserverArgs, etcdArgs, kwokArgs, type Ports } from './components.ts';
+import { apiserverArgs, bandwidthModelCommand, etcdArgs, kwokArgs, type Ports } from './components.ts';
 import { apiGet, kubeconfigYaml, servingCaPath, writeCredentials } from './credentials.ts';
 import { applyNodes, defaultNodeSpecs } from './nodes.ts';
 import { binaryPath, kubectlPath } from './pins.ts';
-import { freePorts, killNow, sleep, startProcess } from './processes.ts';
+import { freePorts, killNow, poll, sleep, startProcess } from './processes.ts';
 import {
-  type ComponentName,
+  CORE_COMPONENTS,
   type ControlPlaneState,
+  type CoreComponentName,
   DEFAULT_STATE_DIR,
   isComponentRunning,
   type RunningComponent,
@@ -27,6 +28,11 @@ export interface ControlPlaneOptions {
   readonly detached?: boolean;
   /** CRD folder to install, or false for none; default `crds/` when it exists. */
   readonly crdsDir?: string | false;
+  /**
+   * Also run the bandwidth model (a node process, see README.md "Pull time"); default false. On a
+   * running control plane it is started if it does not run; it is never stopped by `up`.
+   */
+  readonly bandwidthModel?: boolean;
   readonly log?: Log;
 }
 
@@ -55,14 +61,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     // Running twice is harmless: nothing restarts, and missing pieces (CRDs, nodes) are added.
     log(`drop: control plane already running at ${existing.server} (state in ${stateDir})`);
     const names = await bootstrap(existing.kubeconfigPath, options, nodes);
+    if (options.bandwidthModel) await ensureBandwidthModel(stateDir, options.detached ?? false, log);
     return handle(stateDir, existing, names, true);
   }
   await stopComponents(stateDir);
   const state = await launch(stateDir, options.detached ?? false, log);
-  const stopOnExit = options.detached ? undefined : () => killNow(state.components.map((c) => c.pid));
+  // Read at exit: the bandwidth model joins state.json after launch.
+  const stopOnExit = options.detached
+    ? undefined
+    : () => killNow((readState(stateDir) ?? state).components.map((c) => c.pid));
   if (stopOnExit) process.once('exit', stopOnExit);
   try {
     const names = await bootstrap(state.kubeconfigPath, options, nodes);
+    if (options.bandwidthModel) await ensureBandwidthModel(stateDir, options.detached ?? false, log);
     return handle(stateDir, state, names, false, stopOnExit);
   } catch (error) {
     if (stopOnExit) process.removeListener('exit', stopOnExit);
@@ -80,7 +91,7 @@ async function launch(stateDir: string, detached: boolean, log: Log): Promise<Co
   const server = `https://127.0.0.1:${ports.apiserver}`;
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   const components: RunningComponent[] = [];
-  const start = (name: ComponentName, args: string[]): RunningComponent => {
+  const start = (name: CoreComponentName, args: string[]): RunningComponent => {
     const binary = binaryPath(name);
     const logFile = join(stateDir, 'logs', `${name}.log`);
     writeFileSync(logFile, '');
@@ -147,14 +158,45 @@ async function waitUntil(component: RunningComponent, what: string, check: () =>
   throw new Error(`timed out after 60 s waiting for ${what}`);
 }
 
-/** The state of stateDir when all its processes run and the API server is ready, else undefined. */
+/**
+ * The state of stateDir when etcd, kube-apiserver and kwok run and the API server is ready, else
+ * undefined. The bandwidth model is not part of health: `up --bandwidth` restarts it alone.
+ */
 export async function healthyState(stateDir: string): Promise<ControlPlaneState | undefined> {
   const state = readState(stateDir);
-  if (state?.components.length !== 3 || !state.components.every(isComponentRunning)) return undefined;
+  const core = state?.components.filter((c) => (CORE_COMPONENTS as readonly string[]).includes(c.name)) ?? [];
+  if (!state || core.length !== CORE_COMPONENTS.length || !core.every(isComponentRunning)) return undefined;
   const caFile = servingCaPath(join(stateDir, 'pki', 'serving'));
   const token = readFileSync(join(stateDir, 'pki', 'tokens.csv'), 'utf8').split(',')[0] ?? '';
   const ready = await apiGet(state.server, caFile, token, '/readyz').catch(() => undefined);
   return ready?.status === 200 ? state : undefined;
+}
+
+/** Starts the bandwidth model unless it runs, records it in state.json, and waits until it has started. */
+async function ensureBandwidthModel(stateDir: string, detached: boolean, log: Log): Promise<void> {
+  const state = readState(stateDir);
+  if (!state) throw new Error(`no control plane state in ${stateDir}`);
+  const others = state.components.filter((c) => c.name !== 'bandwidth-model');
+  const current = state.components.find((c) => c.name === 'bandwidth-model');
+  if (current && isComponentRunning(current)) return;
+  const { binary, entry, args } = bandwidthModelCommand(state.kubeconfigPath);
+  const logFile = join(stateDir, 'logs', 'bandwidth-model.log');
+  writeFileSync(logFile, '');
+  const pid = startProcess(binary, args, { logFile, detached });
+  const component: RunningComponent = { name: 'bandwidth-model', binary, entry, log: logFile, pid };
+  writeState(stateDir, { ...state, components: [...others, component] });
+  const outcome = await poll(
+    async () => {
+      if (!isComponentRunning(component)) return 'exited';
+      return readFileSync(logFile, 'utf8').includes('"msg":"started"') ? 'started' : undefined;
+    },
+    { timeoutMs: 30_000, describe: () => 'the bandwidth model did not start within 30 s' },
+  ).catch((error: Error) => error);
+  if (outcome !== 'started') {
+    const why = outcome === 'exited' ? 'the bandwidth model exited' : outcome.message;
+    throw new Error(`${why}\n${logTail(component)}`);
+  }
+  log(`drop: bandwidth model running (pid ${pid}, log ${logFile})`);
 }
 
 // `.drop/bin/kubectl` -> the pinned kubectl, so `export PATH=$PWD/.drop/bin:$PATH` gives a kubectl
@@ -186,13 +228,15 @@ function handle(
   };
 }
 
+function logTail(component: RunningComponent): string {
+  const lines = existsSync(component.log)
+    ? readFileSync(component.log, 'utf8').trimEnd().split('\n').slice(-15)
+    : [];
+  return `--- ${component.log} (last lines)\n${lines.join('\n')}`;
+}
+
 function withLogs(error: unknown, components: readonly RunningComponent[]): Error {
-  const tails = components
-    .map((c) => {
-      const lines = existsSync(c.log) ? readFileSync(c.log, 'utf8').trimEnd().split('\n').slice(-15) : [];
-      return `--- ${c.log} (last lines)\n${lines.join('\n')}`;
-    })
-    .join('\n');
+  const tails = components.map(logTail).join('\n');
   const message = error instanceof Error ? error.message : String(error);
   return new Error(`control plane failed to start: ${message}\n${tails}`);
 }

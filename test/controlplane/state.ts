@@ -6,12 +6,17 @@ import { commandLine, isRunning, stopProcess } from './processes.ts';
 /** `.drop/` in the repository: git-ignored, home of the cluster that `npm run cluster:up` starts. */
 export const DEFAULT_STATE_DIR = new URL('../../.drop/', import.meta.url).pathname.replace(/\/$/, '');
 
-export type ComponentName = 'etcd' | 'kube-apiserver' | 'kwok';
+/** What every control plane runs; the bandwidth model is optional (`up --bandwidth`). */
+export const CORE_COMPONENTS = ['etcd', 'kube-apiserver', 'kwok'] as const;
+export type CoreComponentName = (typeof CORE_COMPONENTS)[number];
+export type ComponentName = CoreComponentName | 'bandwidth-model';
 
 export interface RunningComponent {
   readonly name: ComponentName;
   readonly pid: number;
   readonly binary: string;
+  /** The script the binary runs, when it is node (the bandwidth model). */
+  readonly entry?: string;
   readonly log: string;
 }
 
@@ -40,10 +45,15 @@ export function writeState(stateDir: string, state: ControlPlaneState): void {
 
 /** Whether the pid still runs the binary we started (pids are reused after a reboot). */
 export function isComponentRunning(component: RunningComponent): boolean {
-  return isRunning(component.pid) && commandLine(component.pid).startsWith(component.binary);
+  if (!isRunning(component.pid)) return false;
+  const command = commandLine(component.pid);
+  return command.startsWith(component.binary) && (!component.entry || command.includes(component.entry));
 }
 
-/** Stops the components in reverse start order (kwok and the API server before etcd) and forgets them. */
+/**
+ * Stops the components in reverse start order (the bandwidth model, kwok and the API server before
+ * etcd) and forgets them.
+ */
 export async function stopComponents(stateDir: string): Promise<readonly RunningComponent[]> {
   const state = readState(stateDir);
   if (!state) return [];
