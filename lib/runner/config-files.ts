@@ -1,0 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { type Sources, sourcesOf } from './sources.ts';
+
+/** The config/ directory of this checkout (or of the image, where it is copied beside the code). */
+export const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
+
+/**
+ * Every ApiServerSource and PingSource in the YAML files under `dir`. config/standalone/ is the
+ * runner's own Deployment, not a source of events, and is skipped.
+ */
+export function readSources(dir: string, defaultNamespace: string): Sources {
+  const objects = yamlFiles(dir).flatMap((file) =>
+    parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => doc.toJS() as unknown),
+  );
+  return sourcesOf(objects, defaultNamespace);
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === 'standalone' ? [] : yamlFiles(path);
+      return /\.ya?ml$/.test(entry.name) ? [path] : [];
+    })
+    .sort();
+}
