@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { localObjectReferenceSchema, objectMetaSchema } from './core.ts';
+import { kindSchema, localObjectReferenceSchema, objectMetaSchema } from './core.ts';
 import {
   countSchema,
   imageFields,
@@ -11,7 +11,6 @@ import {
   TAG_XOR_DIGEST,
   tolerationsSchema,
 } from './fields.ts';
-import { API_VERSION } from './group.ts';
 
 /** Static entries per set; discovery adds its own (DiscoveryPolicy maxImages). */
 export const MAX_SET_IMAGES = 1000;
@@ -67,15 +66,11 @@ export const cachedImageSetStatusSchema = z
   })
   .meta({ description: 'What Drop observed; written by reconcile-set.' });
 
-export const cachedImageSetSchema = z
-  .object({
-    apiVersion: z.literal(API_VERSION).default(API_VERSION),
-    kind: z.literal('CachedImageSet').default('CachedImageSet'),
-    metadata: objectMetaSchema,
-    spec: cachedImageSetSpecSchema,
-    status: cachedImageSetStatusSchema.optional(),
-  })
-  .meta({ description: 'A group of images, static and discovered; each becomes a child CachedImage.' });
+export const cachedImageSetSchema = kindSchema('CachedImageSet', {
+  spec: cachedImageSetSpecSchema,
+  status: cachedImageSetStatusSchema,
+  description: 'A group of images, static and discovered; each becomes a child CachedImage.',
+});
 
 export type CachedImageSetEntry = z.output<typeof setEntrySchema>;
 export type CachedImageSetSpec = z.output<typeof cachedImageSetSpecSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectMetaSchema, timestampSchema } from './core.ts';
+import { kindSchema, objectMetaSchema, timestampSchema } from './core.ts';
 import {
   countSchema,
   imageFields,
@@ -11,7 +11,6 @@ import {
   TAG_XOR_DIGEST,
   tolerationsSchema,
 } from './fields.ts';
-import { API_VERSION } from './group.ts';
 
 export const cachedImageSpecSchema = z
   .object({
@@ -109,15 +108,11 @@ export const cachedImageStatusSchema = z
   })
   .meta({ description: 'What Drop observed; written by reconcile-image.' });
 
-export const cachedImageSchema = z
-  .object({
-    apiVersion: z.literal(API_VERSION).default(API_VERSION),
-    kind: z.literal('CachedImage').default('CachedImage'),
-    metadata: objectMetaSchema,
-    spec: cachedImageSpecSchema,
-    status: cachedImageStatusSchema.optional(),
-  })
-  .meta({ description: 'Caches one image on every target node, paced by a PullPolicy.' });
+export const cachedImageSchema = kindSchema('CachedImage', {
+  spec: cachedImageSpecSchema,
+  status: cachedImageStatusSchema,
+  description: 'Caches one image on every target node, paced by a PullPolicy.',
+});
 
 export type CachedImageSpec = z.output<typeof cachedImageSpecSchema>;
 export type CachedImageStatus = z.output<typeof cachedImageStatusSchema>;

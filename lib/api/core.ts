@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { API_VERSION } from './group.ts';
 
 // Kubernetes core/meta shapes that Drop's kinds embed, with the validation Kubernetes itself
 // applies where a pull pod would otherwise be rejected later, far from the user's manifest.
@@ -118,3 +119,19 @@ export type LocalObjectReference = z.output<typeof localObjectReferenceSchema>;
 export type Toleration = z.output<typeof tolerationSchema>;
 export type Condition = z.output<typeof conditionSchema>;
 export type ObjectMeta = z.output<typeof objectMetaSchema>;
+
+/** A whole Drop object: apiVersion and kind (defaulted), metadata, spec and optional status. */
+export function kindSchema<K extends string, Spec extends z.ZodType, Status extends z.ZodType>(
+  kind: K,
+  parts: { readonly spec: Spec; readonly status: Status; readonly description: string },
+) {
+  return z
+    .object({
+      apiVersion: z.literal(API_VERSION).default(API_VERSION),
+      kind: z.literal(kind).default(kind),
+      metadata: objectMetaSchema,
+      spec: parts.spec,
+      status: parts.status.optional(),
+    })
+    .meta({ description: parts.description });
+}

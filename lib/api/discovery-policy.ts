@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { localObjectReferenceSchema, objectMetaSchema, timestampSchema } from './core.ts';
+import { kindSchema, localObjectReferenceSchema, objectMetaSchema, timestampSchema } from './core.ts';
 import { countSchema, durationSchema, statusFields } from './fields.ts';
-import { API_VERSION } from './group.ts';
 
 const HTTP_URL = '^https?://[^\\s/?#]+[^\\s]*$';
 const httpUrl = (description: string) =>
@@ -163,15 +162,11 @@ export const discoveryPolicyStatusSchema = z
   })
   .meta({ description: 'What Drop observed; written by discover.' });
 
-export const discoveryPolicySchema = z
-  .object({
-    apiVersion: z.literal(API_VERSION).default(API_VERSION),
-    kind: z.literal('DiscoveryPolicy').default('DiscoveryPolicy'),
-    metadata: objectMetaSchema,
-    spec: discoveryPolicySpecSchema,
-    status: discoveryPolicyStatusSchema.optional(),
-  })
-  .meta({ description: 'Discovers the images that matter from Prometheus metrics or registry tags.' });
+export const discoveryPolicySchema = kindSchema('DiscoveryPolicy', {
+  spec: discoveryPolicySpecSchema,
+  status: discoveryPolicyStatusSchema,
+  description: 'Discovers the images that matter from Prometheus metrics or registry tags.',
+});
 
 export type DiscoverySource = z.output<typeof sourceSchema>;
 export type PrometheusSource = z.output<typeof prometheusSourceSchema>;

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.ts';
-import { objectMetaSchema } from './core.ts';
+import { kindSchema, objectMetaSchema } from './core.ts';
 import { durationSchema, statusFields } from './fields.ts';
-import { API_VERSION } from './group.ts';
 
 const INITIAL_NOT_ABOVE_MAX = {
   // CEL's duration() parses the same Go duration strings (cel-go uses time.ParseDuration).
@@ -54,16 +53,12 @@ export const pullPolicyStatusSchema = z
   })
   .meta({ description: 'What Drop observed.' });
 
-export const pullPolicySchema = z
-  .object({
-    apiVersion: z.literal(API_VERSION).default(API_VERSION),
-    kind: z.literal('PullPolicy').default('PullPolicy'),
-    metadata: objectMetaSchema,
-    // Every field has a default, so a PullPolicy without spec is the default limits.
-    spec: pullPolicySpecSchema.prefault({}),
-    status: pullPolicyStatusSchema.optional(),
-  })
-  .meta({ description: 'Pacing and safety settings shared by images: how many pulls, how fast, how often.' });
+export const pullPolicySchema = kindSchema('PullPolicy', {
+  // Every field has a default, so a PullPolicy without spec is the default limits.
+  spec: pullPolicySpecSchema.prefault({}),
+  status: pullPolicyStatusSchema,
+  description: 'Pacing and safety settings shared by images: how many pulls, how fast, how often.',
+});
 
 export type PullPolicySpec = z.output<typeof pullPolicySpecSchema>;
 export type PullPolicyStatus = z.output<typeof pullPolicyStatusSchema>;
