@@ -245,17 +245,11 @@ describe('pull pods on nodes with a bandwidth, the bandwidth model running', () 
     const fast = observed('fast');
     const plain = observed('default');
     const failing = observed('failing');
-    console.error(
-      `drop: bandwidth model, seconds (modelled / from pod timestamps): ${[
-        single,
-        ...pair,
-        fast,
-        plain,
-        failing,
-      ]
-        .map((o) => `${o.key} ${o.modelled} / ${o.pod ?? '-'}`)
-        .join(', ')}`,
+    const report = [single, ...pair, fast, plain, failing].map(
+      (o) => `${o.key} ${o.modelled} / ${o.pod ?? '-'}`,
     );
+    report.push(`unsized - / ${pullSeconds(early.get('unsized')!)}`);
+    console.error(`drop: bandwidth model, seconds (modelled / from pod timestamps): ${report.join(', ')}`);
 
     // The model's own arithmetic, to the millisecond: 30Mi at 10Mi/s, at 20Mi/s, 300Mi at 100Mi/s.
     expect(single.modelled).toBeCloseTo(3, 2);
