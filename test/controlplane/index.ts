@@ -15,6 +15,7 @@ export {
 export { DROP_NAMESPACE, installCrds } from './bootstrap.ts';
 export { ensureBinaries, missingBinaries } from './build.ts';
 export { FAKE_NODE_ANNOTATION } from './components.ts';
+export { ensureKnativeCrds, installKnativeCrds, knativeCrdsDir } from './knative.ts';
 export type { KubectlOptions, KubectlResult } from './kubectl.ts';
 export { execKubectl, runKubectl } from './kubectl.ts';
 export type { CreateNodesOptions, FakeNodeSpec, Taint } from './nodes.ts';

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 /** The Go modules that pin every control-plane version (see build/go.mod). */
 export const BUILD_DIR = new URL('./build/', import.meta.url).pathname;
 const KWOK_DIR = join(BUILD_DIR, 'kwok');
+/** Pins the Knative Serving release whose CRDs validate config/ (YAML only, nothing is built). */
+export const KNATIVE_DIR = join(BUILD_DIR, 'knative');
 
 export type BinaryName = 'etcd' | 'kube-apiserver' | 'kubectl' | 'kwok' | 'apiserver_receive_adapter';
 
@@ -25,17 +27,20 @@ export interface Pins {
   readonly etcd: string;
   readonly eventing: string;
   readonly kwok: string;
+  readonly serving: string;
 }
 
-/** The versions pinned in build/go.mod and build/kwok/go.mod. */
+/** The versions pinned in build/go.mod, build/kwok/go.mod and build/knative/go.mod. */
 export function readPins(): Pins {
   const main = readFileSync(join(BUILD_DIR, 'go.mod'), 'utf8');
   const kwok = readFileSync(join(KWOK_DIR, 'go.mod'), 'utf8');
+  const knative = readFileSync(join(KNATIVE_DIR, 'go.mod'), 'utf8');
   return {
     kubernetes: requiredVersion(main, 'k8s.io/kubernetes'),
     etcd: requiredVersion(main, 'go.etcd.io/etcd/server/v3'),
     eventing: requiredVersion(main, 'knative.dev/eventing'),
     kwok: requiredVersion(kwok, 'sigs.k8s.io/kwok'),
+    serving: requiredVersion(knative, 'knative.dev/serving'),
   };
 }
 
