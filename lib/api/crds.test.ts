@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderCrds } from './gen.ts';
+import { KUSTOMIZATION_FILE, renderCrds, renderKustomization } from './gen.ts';
 import { kinds } from './kinds.ts';
 
 const CRDS = new URL('../../crds/', import.meta.url);
@@ -49,6 +49,10 @@ describe('crds/', () => {
     for (const [file, text] of Object.entries(renderCrds())) {
       expect(readFileSync(new URL(file, CRDS), 'utf8'), `crds/${file} is stale: run npm run gen`).toBe(text);
     }
+    expect(
+      readFileSync(new URL(KUSTOMIZATION_FILE, CRDS), 'utf8'),
+      `crds/${KUSTOMIZATION_FILE} is stale: run npm run gen`,
+    ).toBe(renderKustomization(Object.keys(renderCrds())));
   });
 
   it('holds one cluster-scoped CRD per kind, in category drop, with a status subresource', () => {

@@ -17,10 +17,27 @@ export function renderCrds(): Readonly<Record<string, string>> {
   return files;
 }
 
+// `Kustomization` (a name kustomize accepts) rather than kustomization.yaml: `kubectl apply -f crds/`
+// reads every *.yaml in the folder and would reject a Kustomization as an object it cannot map.
+export const KUSTOMIZATION_FILE = 'Kustomization';
+
+/** crds/ as a kustomize base, so that config/ can include it (kustomize loads no file outside its root). */
+export function renderKustomization(crdFiles: readonly string[]): string {
+  return (
+    HEADER +
+    stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [...crdFiles].sort(),
+    })
+  );
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = new URL('../../crds/', import.meta.url);
   mkdirSync(dir, { recursive: true });
   const files = renderCrds();
   for (const [file, text] of Object.entries(files)) writeFileSync(new URL(file, dir), text);
-  console.log(`wrote ${Object.keys(files).length} CRDs to crds/`);
+  writeFileSync(new URL(KUSTOMIZATION_FILE, dir), renderKustomization(Object.keys(files)));
+  console.log(`wrote ${Object.keys(files).length} CRDs and ${KUSTOMIZATION_FILE} to crds/`);
 }
