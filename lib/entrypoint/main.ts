@@ -38,7 +38,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log.error('function failed to start', {
+  const training = process.argv.includes('--write-code-cache');
+  log.error(training ? 'writing the code caches failed' : 'function failed to start', {
     error: error instanceof Error ? (error.stack ?? error.message) : String(error),
   });
   process.exit(1);

@@ -29,7 +29,8 @@ export async function writeCodeCaches(entrypoint: string, bundles: readonly Func
         KUBECONFIG: kubeconfig,
         PORT: String(port),
         HOST: '127.0.0.1',
-        DROP_LOG_LEVEL: 'silent',
+        // Errors only: a function that cannot start says why; the 503s it answers are expected.
+        DROP_LOG_LEVEL: 'error',
       });
       const kb = (statSync(bundle.cachePath).size / 1024).toFixed(0);
       console.error(`code cache: ${bundle.name} (${kb} KB)`);
@@ -85,7 +86,7 @@ function runChild(entrypoint: string, name: string, env: Record<string, string>)
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, entrypoint], {
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'inherit', 'inherit'],
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
     child.once('error', reject);
