@@ -44,8 +44,11 @@ const generatedCodeIsPure: Plugin = {
 
 /** Bundles the functions and the entrypoint; returns the bundle paths. */
 export async function bundleFunctions(names = functionNames()): Promise<string[]> {
-  rmSync(OUT_DIR, { recursive: true, force: true });
   mkdirSync(OUT_DIR, { recursive: true });
+  // Only this build's files: `npm run build` (tsc) writes dist/functions/<name>/ beside them.
+  for (const file of readdirSync(OUT_DIR)) {
+    if (/\.cjs(\.v8cache)?$/.test(file)) rmSync(join(OUT_DIR, file));
+  }
   const entries = [
     ...names.map((name) => ({ in: join(ROOT, 'functions', name, 'main.ts'), out: name })),
     { in: join(ROOT, 'lib', 'entrypoint', 'main.ts'), out: 'entrypoint' },
