@@ -9,6 +9,7 @@ import { build, type Plugin } from 'esbuild';
 const ROOT = new URL('../', import.meta.url).pathname;
 export const OUT_DIR = join(ROOT, 'dist', 'functions');
 export const ENTRYPOINT = join(OUT_DIR, 'entrypoint.cjs');
+export const STANDALONE = 'standalone';
 
 /** Every function: a folder under functions/ with a main.ts, so a new one is bundled without edits. */
 export function functionNames(root = ROOT): string[] {
@@ -51,6 +52,8 @@ export async function bundleFunctions(names = functionNames()): Promise<string[]
   }
   const entries = [
     ...names.map((name) => ({ in: join(ROOT, 'functions', name, 'main.ts'), out: name })),
+    // The standalone runner (config/standalone/): every function in one process, FUNCTION=standalone.
+    { in: join(ROOT, 'lib', 'runner', 'main.ts'), out: STANDALONE },
     { in: join(ROOT, 'lib', 'entrypoint', 'main.ts'), out: 'entrypoint' },
   ];
   const result = await build({

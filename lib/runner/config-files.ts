@@ -3,8 +3,13 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type Sources, sourcesOf } from './sources.ts';
 
-/** The config/ directory of this checkout (or of the image, where it is copied beside the code). */
-export const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
+/**
+ * Where config/ is: DROP_CONFIG_DIR, else config/ in the working directory (the repository root
+ * for npm start, /app in the image, which copies it there).
+ */
+export function configDir(): string {
+  return process.env.DROP_CONFIG_DIR || join(process.cwd(), 'config');
+}
 
 /**
  * Every ApiServerSource and PingSource in the YAML files under `dir`. config/standalone/ is the
