@@ -240,3 +240,45 @@ export function selectorString(selector: WatchedResource['selector']): string {
   });
   return [...labels, ...expressions].join(',');
 }
+
+const VERB_ORDER = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+
+/** `cachedimages: get, list · nodes: get, list` — one scope's grants, resources in name order. */
+function permissions(grants: readonly Grant[]): string {
+  const byResource = new Map<string, string[]>();
+  for (const g of grants) byResource.set(g.resource, [...(byResource.get(g.resource) ?? []), g.verb]);
+  const text = [...byResource]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([resource, verbs]) => {
+      const ordered = [...verbs].sort((a, b) => VERB_ORDER.indexOf(a) - VERB_ORDER.indexOf(b));
+      return `${resource}: ${ordered.join(', ')}`;
+    })
+    .join(' · ');
+  return text || '—';
+}
+
+/**
+ * The README's table of what each ServiceAccount may do, rendered from the manifests: one row per
+ * ServiceAccount, cluster-wide grants (ClusterRoleBindings) and those in drop-system (RoleBindings).
+ */
+export function permissionsTable(): string {
+  const rows: [string, Grant[]][] = [
+    ...FUNCTIONS.map((fn): [string, Grant[]] => [
+      serviceAccountOf(fn),
+      grantsOf(functionManifests(fn, 'rbac.yaml'), serviceAccountOf(fn)),
+    ]),
+    ...FUNCTIONS.map((fn): [string, Grant[]] => [
+      sourceServiceAccountOf(fn),
+      grantsOf(functionManifests(fn, 'sources.yaml'), sourceServiceAccountOf(fn)),
+    ]),
+    ['drop-standalone', grantsOf(readManifests('standalone/rbac.yaml'), 'drop-standalone')],
+  ];
+  return [
+    `| ServiceAccount | cluster-wide (ClusterRole) | in ${NAMESPACE} (Role) |`,
+    '|---|---|---|',
+    ...rows.map(
+      ([name, grants]) =>
+        `| \`${name}\` | ${permissions(grants.filter((g) => g.scope === '*'))} | ${permissions(grants.filter((g) => g.scope === NAMESPACE))} |`,
+    ),
+  ].join('\n');
+}

@@ -18,6 +18,7 @@ import {
   grantsOf,
   NAMESPACE,
   ofKind,
+  permissionsTable,
   readManifests,
   serviceAccountOf,
   sourceServiceAccountOf,
@@ -205,6 +206,12 @@ describe('config/', () => {
       'rbac.yaml',
       'deployment.yaml',
     ]);
+  });
+
+  it('is what the README says each ServiceAccount may do', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    // On failure, paste the expected table into README "Deploy".
+    expect(readme).toContain(permissionsTable());
   });
 
   it('sets the image in one place per kustomization', () => {
