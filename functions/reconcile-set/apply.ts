@@ -9,7 +9,7 @@ import type { Outcome } from '../../lib/events/index.ts';
 import { type Kube, KubeError, paths, statusPath } from '../../lib/kube/index.ts';
 import { labelValue } from '../../lib/pull-pod.ts';
 import { sameJson } from '../../lib/same-json.ts';
-import { isOurs, type Lookup, type ObservedSet, planSet, type SetPlan } from './plan.ts';
+import { type DiscoveryView, isOurs, type Lookup, type ObservedSet, planSet, type SetPlan } from './plan.ts';
 
 export interface SetDeps {
   readonly kube: Kube;
@@ -106,13 +106,20 @@ async function observe(
     children,
     ...(discovery
       ? {
-          discovery: discovery.found
-            ? { name: discovery.name, found: true, object: { images: discovery.object.status?.images ?? [] } }
-            : discovery,
+          discovery: discovery.found ? { ...discovery, object: discoveryView(discovery.object) } : discovery,
         }
       : {}),
     ...(pullPolicy ? { pullPolicy } : {}),
     now: deps.now(),
+  };
+}
+
+function discoveryView(policy: DiscoveryPolicy): DiscoveryView {
+  const status = policy.status;
+  return {
+    images: status?.images ?? [],
+    ...(status?.phase ? { phase: status.phase } : {}),
+    ...(status?.message ? { message: status.message } : {}),
   };
 }
 

@@ -247,4 +247,54 @@ describe('planSet', () => {
     expect(plan.status.phase).toBe('Degraded');
     expect(plan.status.message).toMatch(/^invalid spec: spec\.images\[0\]/);
   });
+
+  it('waits for the first sync of its DiscoveryPolicy before it says AllReady', () => {
+    const source = set({ discoveryPolicyRef: { name: 'popular' } });
+    const plan = planSet(
+      observe({
+        set: source,
+        pullPolicy: undefined,
+        discovery: { name: 'popular', found: true, object: { images: [] } },
+      }),
+    );
+    expect(plan.status).toMatchObject({ phase: 'Progressing', ready: '0/0' });
+    expect(plan.status.message).toContain('waiting for the first sync of DiscoveryPolicy "popular"');
+  });
+
+  it('a failing DiscoveryPolicy keeps the children it found and makes the set Degraded, saying why', () => {
+    const source = set({ discoveryPolicyRef: { name: 'popular' } });
+    const found: DiscoveredImage = {
+      reference: 'docker.io/library/a:1',
+      image: 'docker.io/library/a',
+      tag: '1',
+      score: 1,
+      source: 'prometheus',
+    };
+    const object = {
+      images: [found],
+      phase: 'ConnectionRefused',
+      message: 'connect ECONNREFUSED 10.0.0.9:9090',
+    };
+    const first = planSet(
+      observe({
+        set: source,
+        pullPolicy: undefined,
+        discovery: { name: 'popular', found: true, object: { images: [found], phase: 'Synced' } },
+      }),
+    );
+    const children = stored(first, ['Cached']);
+    const plan = planSet(
+      observe({
+        set: source,
+        pullPolicy: undefined,
+        children,
+        discovery: { name: 'popular', found: true, object },
+      }),
+    );
+    expect(plan.delete).toEqual([]);
+    expect(plan.status).toMatchObject({ phase: 'Degraded', ready: '1/1' });
+    expect(plan.status.message).toContain(
+      'DiscoveryPolicy "popular" is ConnectionRefused: connect ECONNREFUSED',
+    );
+  });
 });

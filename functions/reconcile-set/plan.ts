@@ -28,11 +28,19 @@ export interface ObservedSet {
   readonly set: CachedImageSet;
   /** CachedImages labelled with this set's name, whoever owns them. */
   readonly children: readonly CachedImage[];
-  readonly discovery?: Lookup<{ readonly images: readonly DiscoveredImage[] }>;
+  readonly discovery?: Lookup<DiscoveryView>;
   readonly pullPolicy?: Lookup<unknown>;
   /** Child names that turned out to be taken by a CachedImage this set does not manage. */
   readonly conflicts?: readonly string[];
   readonly now: Date;
+}
+
+/** What a set reads of its DiscoveryPolicy: the images, and whether the last sync worked. */
+export interface DiscoveryView {
+  readonly images: readonly DiscoveredImage[];
+  /** The policy's STATUS word (`Synced`, or why the last sync failed); absent before the first sync. */
+  readonly phase?: string;
+  readonly message?: string;
 }
 
 export interface ChildRef {
@@ -219,21 +227,32 @@ function statusOf(
   const ready = managed.filter((m) => !m.fresh && isCached(m.child));
   const failing = managed.filter((m) => !m.fresh && m.child && isFailing(m.child));
   const missing = missingReferences(observed);
+  const discovery = observed.discovery?.found ? observed.discovery : undefined;
+  // A failing source keeps its last good images (children stay), but the set says so.
+  const sourceFailing = discovery?.object.phase && discovery.object.phase !== 'Synced';
   const problems = [
     ...missing.map((m) => m.message),
+    ...(sourceFailing
+      ? [
+          `DiscoveryPolicy "${discovery.name}" is ${discovery.object.phase}: ${discovery.object.message ?? ''}`,
+        ]
+      : []),
     ...foreign.map(
       (n) => `CachedImage ${n} exists and is not managed by this set; delete it or rename the set`,
     ),
   ];
+  // Before the first sync the set cannot know its images yet.
+  const awaitingSync = discovery !== undefined && !discovery.object.phase;
   const phase: SetStatus['phase'] =
     problems.length > 0 || failing.length > 0
       ? 'Degraded'
-      : ready.length === managed.length
+      : ready.length === managed.length && !awaitingSync
         ? 'AllReady'
         : 'Progressing';
   const message = [
     ...problems,
     `${ready.length}/${managed.length} images cached`,
+    ...(awaitingSync ? [`waiting for the first sync of DiscoveryPolicy "${discovery.name}"`] : []),
     ...failing
       .slice(0, MAX_LISTED)
       .map((m) => `${m.name}: ${m.child?.status?.phase} (${m.child?.status?.message ?? ''})`),

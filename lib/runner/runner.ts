@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Hono } from 'hono';
 import type { Kube } from '../kube/client.ts';
 import { apiServerEvent, type EventMode, type HttpEvent, pingEvent } from './cloudevent.ts';
@@ -35,6 +36,8 @@ const RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600, 3_200, 5_000];
  */
 export function startRunner(options: RunnerOptions): { stop(): void } {
   const controller = new AbortController();
+  // One signal stops every watch: each open stream listens on it, well past the default 10.
+  setMaxListeners(0, controller.signal);
   const deliver = (app: string, event: HttpEvent) => deliverWithRetry(options, app, event, controller.signal);
   for (const subscription of options.subscriptions) {
     for (const target of subscription.targets) {

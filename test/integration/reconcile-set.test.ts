@@ -232,7 +232,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
         const current = await drop.kube.get<DiscoveryPolicy>(paths.discoveryPolicy(policy));
         await drop.kube.replace(statusPath(paths.discoveryPolicy(policy)), {
           ...current!,
-          status: { ...current?.status, images: [...images], imageCount: images.length },
+          status: { ...current?.status, phase: 'Synced', images: [...images], imageCount: images.length },
         });
       };
       const found = (repo: string, tag: string, score: number): DiscoveredImage => ({
