@@ -1,6 +1,7 @@
 // A Kube whose every request is written down with the API server's answer, as the authorizer sees
 // it (verb, group, resource, namespace): what a function really did with its token.
 
+import type { IncomingMessage } from 'node:http';
 import { KubeHttp, type Method, type RequestOptions } from '../../lib/kube/http.ts';
 import { Kube, KubeError, loadKubeConfig } from '../../lib/kube/index.ts';
 
@@ -28,6 +29,24 @@ class AuditedHttp extends KubeHttp {
     } catch (error) {
       const status = error instanceof KubeError ? error.status : 0;
       this.log.push({ method, path, ...attributesOf(method, path, options.query), status });
+      throw error;
+    }
+  }
+
+  override async stream(
+    path: string,
+    query: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const record = (status: number) =>
+      this.log.push({ method: 'GET', path, ...attributesOf('GET', path, query), status });
+    try {
+      const response = await super.stream(path, query, signal);
+      record(response.statusCode ?? 0);
+      return response;
+    } catch (error) {
+      // An abort (the watcher stopping) is no answer from the API server.
+      if (!signal.aborted) record(error instanceof KubeError ? error.status : 0);
       throw error;
     }
   }

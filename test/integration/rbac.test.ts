@@ -4,20 +4,28 @@
 // grant is used by at least one (so none is granted for nothing). Then every verb on every resource
 // it is not granted is tried for real and refused with 403 — the same for the event sources'
 // ServiceAccounts, which may only get, list and watch what they watch.
+//
+// Like every suite, it needs the cluster to itself (vitest runs the suites one at a time): another
+// Drop reconciling the same cluster would do part of each scenario's work, and the record would no
+// longer be this function's alone.
 import type { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscoverApp } from '../../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
-import type { CachedImage, DiscoveryPolicy } from '../../lib/api/index.ts';
+import type { CachedImage, CachedImageSet, DiscoveryPolicy } from '../../lib/api/index.ts';
 import { KubeHttp } from '../../lib/kube/http.ts';
 import { createKube, type KubeObject, loadKubeConfig, type Pod, paths } from '../../lib/kube/index.ts';
 import { microTime } from '../../lib/kube/lease.ts';
+import { createLogger } from '../../lib/log.ts';
 import { pullOutcome, pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { apiServerEvent, type HttpEvent, pingEvent, type WatchAction } from '../../lib/runner/cloudevent.ts';
+import { readSources } from '../../lib/runner/config-files.ts';
+import { startStandalone } from '../../lib/runner/standalone.ts';
 import {
   apiServerSourceOf,
+  CONFIG_DIR,
   FUNCTIONS,
   type FunctionName,
   functionManifests,
@@ -372,6 +380,63 @@ describe('each event source with its own ServiceAccount token', () => {
 });
 
 describe('the standalone ServiceAccount', () => {
+  it('runs the standalone runner: a set with a policy ends AllReady, nothing refused', async () => {
+    const name = uniqueName('rbac-standalone');
+    const nodes = await createNodes(2, { kubeconfigPath: kubeconfigPath(), prefix: name });
+    cleanups.push(() => deleteNodes(kubeconfigPath(), nodes));
+    cleanups.push(() => admin.delete(paths.pullPolicy(name)));
+    cleanups.push(() => admin.delete(paths.lease(NAMESPACE, `drop-pace-${name}`)));
+    const children = async () =>
+      (await admin.list<CachedImage>(paths.cachedImages())).items.filter((c) =>
+        c.metadata.ownerReferences?.some((o) => o.name === name),
+      );
+    cleanups.push(async () => {
+      await admin.delete(paths.cachedImageSet(name));
+      for (const c of await children()) await admin.delete(paths.cachedImage(c.metadata.name));
+    });
+    await admin.create(
+      paths.pullPolicies(),
+      object('PullPolicy', name, { maxConcurrentNodes: 2, minDelayBetweenPulls: '1s' }),
+    );
+    await admin.create(
+      paths.cachedImageSets(),
+      object('CachedImageSet', name, {
+        images: ['x', 'y'].map((image) => ({ image: `registry.example/rbac/${image}`, tag: '1' })),
+        policyRef: { name },
+        nodeSelector: { [NODE_SET_LABEL]: name },
+      }),
+    );
+    const audited = auditedKube(await standaloneKubeconfig(), 'drop-standalone');
+    const running = await startStandalone({
+      kube: audited.kube,
+      namespace: NAMESPACE,
+      sources: readSources(CONFIG_DIR, NAMESPACE),
+      log: createLogger({ component: 'standalone' }),
+      port: 0,
+      hostname: '127.0.0.1',
+    });
+    try {
+      await waitFor(
+        async () => {
+          const set = await read<CachedImageSet>(paths.cachedImageSet(name));
+          return (
+            set.status?.observedGeneration === set.metadata.generation && set.status?.phase === 'AllReady'
+          );
+        },
+        { timeoutMs: 90_000, message: `CachedImageSet ${name} AllReady` },
+      );
+    } finally {
+      await running.stop();
+    }
+    const show = (r: AuditedRequest) => `${r.method} ${r.path}: ${r.status}`;
+    expect(audited.requests.filter((r) => r.status === 401 || r.status === 403).map(show)).toEqual([]);
+    const watched = new Set(audited.requests.filter((r) => r.verb === 'watch').map((r) => r.resource));
+    const sources = FUNCTIONS.flatMap((fn) =>
+      apiServerSourceOf(fn).spec.resources.map((r) => PLURAL[r.kind]),
+    );
+    expect([...watched].sort()).toEqual([...new Set(sources)].sort());
+  });
+
   it('is refused (403) every verb on every resource it is not granted', async () => {
     const grants = grantsOf(readManifests('standalone/rbac.yaml'), 'drop-standalone');
     const result = await probeUngranted(await standaloneKubeconfig(), grants);
