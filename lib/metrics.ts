@@ -79,3 +79,11 @@ export const slotWait = new Histogram({
   buckets: PULL_BUCKETS,
   registers: [registry],
 });
+
+export const paceRoundDuration = new Histogram({
+  name: 'drop_pacing_round_seconds',
+  help: 'One pacing round: read the policy, its images and the pull pods, decide, create the pods.',
+  labelNames: ['policy'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import type { Outcome } from '../../lib/events/index.ts';
-import { type Kube, type Pod, paths } from '../../lib/kube/index.ts';
+import { type Kube, paths } from '../../lib/kube/index.ts';
 import { acquireLease, type Lease, leaseState, pokeLease, writeLease } from '../../lib/kube/lease.ts';
-import { pullsInFlight, pullsStartedTotal, slotWait } from '../../lib/metrics.ts';
+import { paceRoundDuration, pullsInFlight, pullsStartedTotal, slotWait } from '../../lib/metrics.ts';
 import { settingsOf } from '../../lib/policy-settings.ts';
-import { PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { EMPTY_STATE, type PacerState, paceRound } from './plan.ts';
+import { PacingView } from './view.ts';
 
 export interface PaceDeps {
   readonly kube: Kube;
@@ -19,6 +18,8 @@ export interface PaceDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** True once if a request in this process asked for another round since the last call. */
   readonly takeRerun?: () => boolean;
+  /** Asks for another round and wakes the loop: what a request in this process does. */
+  readonly nudge?: () => void;
   /** How long one holder keeps serving a policy, waiting for delays to pass (below the ping period). */
   readonly windowMs: number;
   /** Called once the Lease is held, so an HTTP answer need not wait for the rounds. */
@@ -66,54 +67,79 @@ export async function pacePolicy(deps: PaceDeps, policy: string): Promise<Outcom
     };
   }
   deps.onAcquired?.();
-  let lease: Lease = attempt.lease;
-  const deadline = deps.now().getTime() + deps.windowMs;
+  const view = await PacingView.open(deps.kube, deps.namespace, deps.nudge ?? (() => undefined));
+  try {
+    return await serve(deps, policy, attempt.lease, view);
+  } finally {
+    view.close();
+  }
+}
+
+/**
+ * Rounds under the Lease until nothing is left to wait for inside the window. The state (cursor,
+ * last starts) lives here between rounds and is written with every renewal and at release: a
+ * holder that dies loses at most a renewal period of it, which the next holder rebuilds from the
+ * pods (their creation times) and a fresh rotation.
+ */
+async function serve(deps: PaceDeps, policy: string, acquired: Lease, view: PacingView): Promise<Outcome> {
+  const name = leaseName(policy);
+  let lease = acquired;
+  let state = (leaseState(acquired) as PacerState | undefined) ?? EMPTY_STATE;
+  let writtenAt = deps.now().getTime();
+  const deadline = writtenAt + deps.windowMs;
   let started = 0;
-  const retake = () =>
-    acquireLease(deps.kube, deps.namespace, name, deps.identity, LEASE_SECONDS, deps.now());
-  const passedOn = (holder: string): Outcome => ({
-    result: 'done',
-    detail: `started ${started} pulls; Lease passed to ${holder}`,
-  });
+  const retake = async (): Promise<Outcome | undefined> => {
+    const again = await acquireLease(
+      deps.kube,
+      deps.namespace,
+      name,
+      deps.identity,
+      LEASE_SECONDS,
+      deps.now(),
+    );
+    if (!again.held)
+      return { result: 'done', detail: `started ${started} pulls; Lease passed to ${again.holder}` };
+    lease = again.lease;
+    writtenAt = deps.now().getTime();
+    return undefined;
+  };
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const result = await runRound(deps, policy, lease);
+    const result = await runRound(deps, policy, state, view);
     if (result.kind === 'invalid') {
-      await writeLease(deps.kube, lease, leaseState(lease) ?? EMPTY_STATE, {
-        release: true,
-        now: deps.now(),
-      });
+      await writeLease(deps.kube, lease, state, { release: true, now: deps.now() });
       return { result: 'done', detail: result.detail };
     }
     started += result.started;
+    state = result.state;
     const wake = result.nextWakeAt;
-    const inWindow = deps.now().getTime() < deadline && !deps.stopped?.();
+    const now = deps.now().getTime();
+    const inWindow = now < deadline && !deps.stopped?.();
     // Asked for another round while this one ran (a slot freed): run it now, still holding the Lease.
     const rerun = inWindow && (deps.takeRerun?.() ?? false);
-    const keepServing = rerun || (inWindow && wake !== undefined && wake <= deadline);
-    const written = await writeLease(deps.kube, lease, result.state, {
-      release: !keepServing,
-      now: deps.now(),
-    });
-    if (written === 'conflict') {
+    // Pulls that wait for a slot keep the holder: the view wakes it the moment one frees.
+    const keepServing =
+      rerun || (inWindow && (result.waiting > 0 || (wake !== undefined && wake <= deadline)));
+    if (!keepServing || now - writtenAt >= RENEW_MS) {
+      const written = await writeLease(deps.kube, lease, state, { release: !keepServing, now: deps.now() });
       // Poked or taken over: take it again (or learn we lost it) and run another round.
-      const again = await retake();
-      if (!again.held) return passedOn(again.holder);
-      lease = again.lease;
-      continue;
+      if (written === 'conflict') {
+        const lost = await retake();
+        if (lost) return lost;
+        continue;
+      }
+      lease = written;
+      writtenAt = deps.now().getTime();
     }
     if (!keepServing) return { result: 'done', detail: `started ${started} pulls for policy ${policy}` };
-    if (rerun || wake === undefined) {
-      lease = written;
-      continue;
-    }
-    const waited = await waitUntil(deps, written, result.state, wake);
+    if (rerun) continue;
+    const waited = await waitUntil(deps, lease, state, Math.min(wake ?? deadline, deadline));
     if (waited !== 'poked') {
+      if (waited !== lease) writtenAt = deps.now().getTime();
       lease = waited;
       continue;
     }
-    const again = await retake();
-    if (!again.held) return passedOn(again.holder);
-    lease = again.lease;
+    const lost = await retake();
+    if (lost) return lost;
   }
   return { result: 'done', detail: `started ${started} pulls (round limit reached)` };
 }
@@ -124,29 +150,33 @@ type RoundResult =
       readonly started: number;
       readonly state: PacerState;
       readonly nextWakeAt?: number;
+      /** Pending pulls this round could not start. */
+      readonly waiting: number;
     }
   | { readonly kind: 'invalid'; readonly detail: string };
 
-async function runRound(deps: PaceDeps, policy: string, lease: Lease): Promise<RoundResult> {
+async function runRound(
+  deps: PaceDeps,
+  policy: string,
+  state: PacerState,
+  view: PacingView,
+): Promise<RoundResult> {
   const { kube, namespace } = deps;
-  const [policyObject, images, pods] = await Promise.all([
-    kube.get<PullPolicy>(paths.pullPolicy(policy)),
-    kube.list<CachedImage>(paths.cachedImages()),
-    kube.list<Pod>(paths.pods(namespace), { labelSelector: PULL_POD_SELECTOR }),
-  ]);
-  const limits = settingsOf(policyObject);
+  const timer = paceRoundDuration.startTimer({ policy });
+  const limits = settingsOf(view.policy(policy));
   if (!limits.ok) return { kind: 'invalid', detail: `PullPolicy ${policy}: ${limits.message}` };
   const round = paceRound({
     policy,
     limits: limits.limits,
-    images: images.items,
-    pods: pods.items,
-    state: (leaseState(lease) as PacerState | undefined) ?? EMPTY_STATE,
+    images: view.images(),
+    pods: view.pods(),
+    state,
     namespace,
     now: deps.now().getTime(),
   });
   // A pod that already exists (a racing holder, or a retry) is the same pull: create is idempotent by name.
   const created = await Promise.all(round.create.map((pod) => kube.create(paths.pods(namespace), pod)));
+  for (const pod of created) if (pod) view.created(pod);
   const started = created.filter(Boolean).length;
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
@@ -154,10 +184,12 @@ async function runRound(deps: PaceDeps, policy: string, lease: Lease): Promise<R
   round.waitedSeconds.forEach((seconds, i) => {
     if (created[i]) slotWait.observe({ policy }, seconds);
   });
+  timer();
   return {
     kind: 'ran',
     started,
     state: round.state,
+    waiting: round.waiting.length,
     ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
   };
 }

@@ -82,6 +82,10 @@ export function createPacer(options: PacerOptions): Pacer {
           entry.rerun = false;
           return asked;
         },
+        nudge: () => {
+          entry.rerun = true;
+          entry.wake?.();
+        },
         windowMs: options.windowMs ?? 45_000,
         stopped: () => closed,
         // The adapter sends one event at a time per watch: answering once the Lease is ours, not

@@ -36,10 +36,13 @@ export async function runWatch(
   emit: Emit,
   signal: AbortSignal,
   onError: (error: unknown) => void,
+  /** Called with each complete list (the first, and after a relist): a cache replaces its content. */
+  onListed?: (objects: readonly KubeObject[]) => void,
 ): Promise<void> {
   while (!signal.aborted) {
     try {
       const list = await kube.list<KubeObject>(target.path, { labelSelector: target.labelSelector });
+      onListed?.(list.items.map((object) => withKind(object, target)));
       for (const object of list.items) await emit('add', withKind(object, target));
       await streamFrom(http, target, list.metadata.resourceVersion ?? '', emit, signal);
     } catch (error) {
