@@ -2,7 +2,7 @@ import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import type { Outcome } from '../../lib/events/index.ts';
 import { type Kube, KubeError, type Node, type Pod, paths, statusPath } from '../../lib/kube/index.ts';
 import { pullDuration } from '../../lib/metrics.ts';
-import { CACHED_IMAGE_ANNOTATION, pullPodSelectorFor } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, pullOutcome, pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { sameJson } from '../../lib/same-json.ts';
 import { targetNodes } from '../../lib/targets.ts';
 import { lookupPolicy, missingSecrets, type PolicyLookup, specView } from './observe.ts';
@@ -74,10 +74,11 @@ async function reconcileExisting(
       kube.list<Pod>(paths.pods(namespace), { labelSelector: pullPodSelectorFor(name) }).then((l) => l.items),
   ]);
   const now = deps.now();
-  const settled = image.status?.observedGeneration === image.metadata.generation;
-  const needed = !settled || hasWork(image, pods) || repullDue(image.status, now);
-  const policy: PolicyLookup = await lookupPolicy(kube, image, { needed, listed: shared?.policies });
-  const secrets = await missingSecrets(kube, namespace, image, { needed });
+  const reads = readsNeeded(image, pods, now, Boolean(shared));
+  const [policy, secrets] = await Promise.all([
+    lookupPolicy(kube, image, { needed: reads.policy, listed: shared?.policies }),
+    missingSecrets(kube, namespace, image, { needed: reads.secrets }),
+  ]);
   const plan = planImage({
     generation: image.metadata.generation ?? 0,
     spec,
@@ -87,7 +88,7 @@ async function reconcileExisting(
     missingSecrets: secrets,
     ...(policy.problem ? { policyProblem: policy.problem } : {}),
     backoff: policy.backoff,
-    repullIntervalMs: policy.repullIntervalMs,
+    ...(policy.read ? { repull: { intervalMs: policy.repullIntervalMs } } : {}),
     now,
   });
   if (!sameJson(image.status, plan.status)) {
@@ -123,8 +124,31 @@ function belongsTo(pod: Pod, name: string): boolean {
 }
 
 // Steady state means nothing to record and nothing to start: skip the policy and Secret reads.
-function hasWork(image: CachedImage, pods: readonly Pod[]): boolean {
-  return pods.length > 0 || image.status?.phase !== 'Cached';
+const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy']);
+
+/**
+ * Which reads this reconcile needs besides the image and its pods. A pod event on a settled image
+ * needs neither the policy nor the Secrets, unless it records a failure (its backoff is the
+ * policy's), a re-pull is due, or the status reports a problem with them that may have gone; a
+ * spec change and the resync read both.
+ */
+function readsNeeded(
+  image: CachedImage,
+  pods: readonly Pod[],
+  now: Date,
+  resync: boolean,
+): { policy: boolean; secrets: boolean } {
+  const status = image.status;
+  const fresh = resync || status?.observedGeneration !== image.metadata.generation;
+  const failure = pods.some((p) => !p.metadata.deletionTimestamp && pullOutcome(p).kind === 'failed');
+  // Unread Secrets count as found: only a status that says one was missing needs them read again.
+  const secretsMissing = status?.conditions?.some(
+    (c) => c.type === 'PullSecretsFound' && c.status === 'False',
+  );
+  return {
+    policy: fresh || failure || repullDue(status, now) || POLICY_PROBLEMS.has(status?.phase ?? ''),
+    secrets: fresh || Boolean(secretsMissing),
+  };
 }
 
 async function writeStatus(kube: Kube, image: CachedImage, plan: ImagePlan): Promise<'ok' | 'conflict'> {

@@ -25,6 +25,8 @@ export function specView(image: CachedImage): ImageSpecView {
 
 export interface PolicyLookup {
   readonly name: string;
+  /** False when the policy was not needed and not read: its settings here are the defaults. */
+  readonly read: boolean;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   readonly repullIntervalMs?: number;
   readonly problem?: { readonly reason: string; readonly message: string };
@@ -41,8 +43,8 @@ export async function lookupPolicy(
 ): Promise<PolicyLookup> {
   const ref = image.spec?.policyRef?.name;
   const name = policyOf(image);
-  const defaults = { name, backoff: DEFAULT_PACING_LIMITS.failureBackoff };
-  if (!options.needed && !options.listed) return defaults;
+  const defaults = { name, read: true, backoff: DEFAULT_PACING_LIMITS.failureBackoff };
+  if (!options.needed && !options.listed) return { ...defaults, read: false };
   const policy = options.listed
     ? options.listed.find((p) => p.metadata.name === name)
     : await kube.get<PullPolicy>(paths.pullPolicy(name));
@@ -57,6 +59,7 @@ export async function lookupPolicy(
   }
   return {
     name,
+    read: true,
     backoff: settings.limits.failureBackoff,
     ...(settings.repullIntervalMs ? { repullIntervalMs: settings.repullIntervalMs } : {}),
   };

@@ -46,6 +46,7 @@ function observe(overrides: Partial<ObservedImage> = {}): ObservedImage {
     pods: [],
     missingSecrets: [],
     backoff: { initialMs: 30_000, maxMs: 300_000 },
+    repull: { intervalMs: undefined },
     now: NOW,
     ...overrides,
   };
@@ -246,13 +247,13 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
   };
 
   it('says when the next round is due, and starts nothing before', () => {
-    const plan = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: 2 * DAY }));
+    const plan = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: 2 * DAY } }));
     expect(plan.status).toMatchObject({ phase: 'Cached', nextRepullAt: '2026-11-26T09:00:00.000Z' });
     expect(plan.pendingNodes).toEqual([]);
   });
 
   it('once due, every cached node pulls again while it stays cached', () => {
-    const plan = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY }));
+    const plan = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } }));
     expect(plan.pendingNodes).toEqual(['a', 'b', 'c']);
     expect(plan.status).toMatchObject({
       phase: 'Cached',
@@ -265,12 +266,12 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
   });
 
   it('a node that pulled again leaves the round and brings the new digest', () => {
-    const round = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY })).status;
+    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
     const newDigest = `sha256:${'b'.repeat(64)}`;
     const plan = planImage(
       observe({
         previous: round,
-        repullIntervalMs: DAY,
+        repull: { intervalMs: DAY },
         pods: [pod('a', pulled, { imageID: `docker.io/library/nginx@${newDigest}` })],
       }),
     );
@@ -280,11 +281,11 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
   });
 
   it('the round ends when every node pulled again, and the next is due an interval after it began', () => {
-    const round = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY })).status;
+    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
     const plan = planImage(
       observe({
         previous: round,
-        repullIntervalMs: DAY,
+        repull: { intervalMs: DAY },
         pods: [pod('a', pulled), pod('b', pulled), pod('c', pulled)],
       }),
     );
@@ -294,9 +295,9 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
   });
 
   it('a failed re-pull keeps the node cached and backs off', () => {
-    const round = planImage(observe({ previous: cachedEverywhere, repullIntervalMs: DAY })).status;
+    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
     const plan = planImage(
-      observe({ previous: round, repullIntervalMs: DAY, pods: [pod('a', errImagePull)] }),
+      observe({ previous: round, repull: { intervalMs: DAY }, pods: [pod('a', errImagePull)] }),
     );
     expect(plan.status).toMatchObject({ phase: 'Cached', ready: '3/3' });
     expect(plan.status.failedNodes.map((f) => f.node)).toEqual(['a']);
@@ -305,7 +306,7 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
 
   it('never re-pulls a digest or an image pulled IfNotPresent: nothing new could come', () => {
     const spec = { ok: true as const, reference: REF, placement: {}, repullable: false };
-    const plan = planImage(observe({ spec, previous: cachedEverywhere, repullIntervalMs: DAY }));
+    const plan = planImage(observe({ spec, previous: cachedEverywhere, repull: { intervalMs: DAY } }));
     expect(plan.pendingNodes).toEqual([]);
     expect(plan.status.nextRepullAt).toBeUndefined();
   });
@@ -314,5 +315,15 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     const first = planImage(observe()).status;
     const later = planImage(observe({ previous: first, now: new Date(NOW.getTime() + 5_000) })).status;
     expect(later.waitingNodes?.[0]?.since).toBe(NOW.toISOString());
+  });
+
+  it('without reading the policy, keeps the round and the next due time as the status has them', () => {
+    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
+    const { repull: _read, ...unread } = observe({ previous: round, pods: [pod('a', pulled)] });
+    const plan = planImage(unread);
+    expect(plan.status).toMatchObject({ repullNodes: ['b', 'c'], lastRepullAt: round.lastRepullAt });
+    const due = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: 2 * DAY } })).status;
+    const { repull: _again, ...steady } = observe({ previous: due });
+    expect(planImage(steady).status.nextRepullAt).toBe(due.nextRepullAt);
   });
 });

@@ -3,7 +3,7 @@ import type { Pod } from '../../lib/kube/core.ts';
 import { backoffDelayMs } from '../../lib/pacing/index.ts';
 import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
-import { repullRound } from './repull.ts';
+import { type RepullRound, repullRound } from './repull.ts';
 import { conditionsOf, messageOf, phaseOf, waitingEntry } from './status-text.ts';
 
 export interface FailedNode {
@@ -69,8 +69,8 @@ export interface ObservedImage {
   readonly missingSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string };
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
-  /** PullPolicy repullInterval in ms; undefined: never. */
-  readonly repullIntervalMs?: number | undefined;
+  /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the round as the status has it. */
+  readonly repull?: { readonly intervalMs: number | undefined };
   readonly now: Date;
 }
 
@@ -186,14 +186,16 @@ export function planImage(observed: ObservedImage): ImagePlan {
   }
 
   const ready = targets.filter((n) => cached.has(n));
-  const repull = repullRound({
-    intervalMs: spec.repullable ? observed.repullIntervalMs : undefined,
-    remaining: [...repulling],
-    lastRepullAt: previous?.lastRepullAt,
-    lastPulledAt,
-    ready: ready.filter((n) => !pulling.has(n)),
-    now: observed.now,
-  });
+  const repull = observed.repull
+    ? repullRound({
+        intervalMs: spec.repullable ? observed.repull.intervalMs : undefined,
+        remaining: [...repulling],
+        lastRepullAt: previous?.lastRepullAt,
+        lastPulledAt,
+        ready: ready.filter((n) => !pulling.has(n)),
+        now: observed.now,
+      })
+    : keptRound(previous, repulling, ready);
   const due = new Set(repull.nodes);
   for (const node of failed.keys()) {
     if (!targetSet.has(node) || (cached.has(node) && !due.has(node))) failed.delete(node);
@@ -270,6 +272,19 @@ function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; messag
       ),
       observedGeneration: observed.generation,
     },
+  };
+}
+
+// The policy was not read: the round goes on as recorded, less the nodes that pulled again.
+function keptRound(
+  previous: Partial<ImageStatus> | undefined,
+  remaining: ReadonlySet<string>,
+  ready: readonly string[],
+): RepullRound {
+  return {
+    nodes: ready.filter((n) => remaining.has(n)),
+    ...(previous?.lastRepullAt ? { lastRepullAt: previous.lastRepullAt } : {}),
+    ...(previous?.nextRepullAt ? { nextRepullAt: previous.nextRepullAt } : {}),
   };
 }
 
