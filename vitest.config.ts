@@ -15,6 +15,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 120_000,
+          // One JSON line per handled event is for operators; in a test run it buries the report.
+          env: { DROP_LOG_LEVEL: process.env.DROP_LOG_LEVEL ?? 'warn' },
           hookTimeout: 180_000,
           // One shared control plane; suites isolate by unique names, not by process.
           fileParallelism: false,

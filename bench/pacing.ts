@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CachedImage } from '../lib/api/index.ts';
 import { paths } from '../lib/kube/index.ts';
-import { kubeRequestsTotal } from '../lib/metrics.ts';
+import { kubeRequestsTotal, paceRoundDuration } from '../lib/metrics.ts';
 import { convergenceLowerBoundMs, type PacingLimits } from '../lib/pacing/index.ts';
 import { createNodes, startControlPlane } from '../test/controlplane/index.ts';
 import { startDrop } from '../test/integration/drop.ts';
+import { percentile, watchNodeIdle } from './node-idle.ts';
 
 export interface PacingBenchOptions {
   readonly nodes: number;
@@ -17,16 +18,33 @@ export interface PacingBenchOptions {
 
 export interface PacingBenchResult {
   readonly convergedMs: number;
+  readonly pullsDoneMs: number;
+  /** Observed pull times (creation to outcome): the simulated pull plus kwok's own reaction. */
+  readonly pullMs: { readonly p50: number; readonly p90: number };
+  /** Pacing rounds run, and their mean duration. */
+  readonly rounds: { readonly count: number; readonly meanMs: number };
+  /** From a pull's outcome to the next pull on that node, over every pull that had a successor. */
+  readonly nodeIdleMs: { readonly p50: number; readonly p90: number; readonly max: number };
   readonly lowerBoundMs: number;
   readonly ratio: number;
+  /** convergedMs over the bound at the median pull time observed (kwok adds its own reaction time). */
+  readonly observedRatio: number;
   readonly pulls: number;
   readonly apiRequests: number;
   readonly requestsPerPull: number;
+  readonly requestsPerPullByFunction: Readonly<Record<string, number>>;
 }
 
-async function totalRequests(): Promise<number> {
+async function requestsByFunction(): Promise<Record<string, number>> {
   const metric = await kubeRequestsTotal.get();
-  return metric.values.reduce((sum, v) => sum + v.value, 0);
+  const counts: Record<string, number> = {};
+  for (const v of metric.values)
+    counts[String(v.labels.function)] = (counts[String(v.labels.function)] ?? 0) + v.value;
+  return counts;
+}
+
+function total(counts: Readonly<Record<string, number>>): number {
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
 
 /**
@@ -59,7 +77,8 @@ export async function benchPacing(
         ...(l.maxConcurrentPulls ? { maxConcurrentPulls: l.maxConcurrentPulls } : {}),
       },
     } as never);
-    const before = await totalRequests();
+    const idle = watchNodeIdle(drop.kube, 'drop-system');
+    const before = await requestsByFunction();
     const started = Date.now();
     const names = Array.from({ length: options.images }, (_, i) => `bench-${i}`);
     await Promise.all(
@@ -84,7 +103,23 @@ export async function benchPacing(
       await new Promise((r) => setTimeout(r, 200));
     }
     const convergedMs = Date.now() - started;
-    const apiRequests = (await totalRequests()) - before;
+    // When the last pull finished (the kubelet's finishedAt, whole seconds), apart from when its
+    // outcome reached the status: pacing and recording, measured separately.
+    const finished = (await drop.kube.list<CachedImage>(paths.cachedImages())).items.map(
+      (i) => Date.parse(i.status?.lastPulledAt ?? '') || started,
+    );
+    const pullsDoneMs = Math.max(...finished) - started;
+    idle.stop();
+    const gaps = idle.gaps();
+    const pullTimes = idle.pullTimes();
+    const rounds = (await paceRoundDuration.get()).values;
+    const roundCount = rounds.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const roundSum = rounds.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+    const after = await requestsByFunction();
+    const byFunction = Object.fromEntries(
+      Object.entries(after).map(([fn, n]) => [fn, n - (before[fn] ?? 0)]),
+    );
+    const apiRequests = total(byFunction);
     await drop.stop();
     const lowerBoundMs = convergenceLowerBoundMs({
       limits: options.limits,
@@ -93,13 +128,28 @@ export async function benchPacing(
       pullMs: options.pullSeconds * 1000,
     });
     const pulls = options.nodes * options.images;
+    // The same bound at the pull time kwok actually delivered: what is left is Drop's own overhead.
+    const observedBoundMs = convergenceLowerBoundMs({
+      limits: options.limits,
+      images: names.map(() => ({ nodes: options.nodes })),
+      nodesTotal: options.nodes,
+      pullMs: percentile(pullTimes, 50),
+    });
     return {
       convergedMs,
+      pullsDoneMs,
+      rounds: { count: roundCount, meanMs: roundCount ? (roundSum / roundCount) * 1000 : 0 },
+      pullMs: { p50: percentile(pullTimes, 50), p90: percentile(pullTimes, 90) },
+      nodeIdleMs: { p50: percentile(gaps, 50), p90: percentile(gaps, 90), max: gaps.at(-1) ?? 0 },
       lowerBoundMs,
       ratio: convergedMs / lowerBoundMs,
+      observedRatio: convergedMs / observedBoundMs,
       pulls,
       apiRequests,
       requestsPerPull: apiRequests / pulls,
+      requestsPerPullByFunction: Object.fromEntries(
+        Object.entries(byFunction).map(([fn, n]) => [fn, n / pulls]),
+      ),
     };
   } finally {
     await plane.stop();

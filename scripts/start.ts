@@ -10,13 +10,14 @@ import { createKube, dropNamespace, loadKubeConfig } from '../lib/kube/index.ts'
 import { createLogger } from '../lib/log.ts';
 import { readSources } from '../lib/runner/config-files.ts';
 import { startStandalone } from '../lib/runner/standalone.ts';
-import { type ControlPlane, startControlPlane } from '../test/controlplane/index.ts';
+import { type ControlPlane, DEFAULT_STATE_DIR, startControlPlane } from '../test/controlplane/index.ts';
 
 const USAGE = `usage: npm start [-- --examples] [--install-crds] [--nodes N] [--port P]
   with KUBECONFIG set: run Drop against that cluster (--install-crds: install the CRDs and namespace first)
   without: start a local control plane in .drop/ with N fake nodes (default 6) and run Drop on it
   --examples   apply the manifests in examples/
-env: DROP_LOG_LEVEL (default warn here; info logs every event), DROP_NAMESPACE (default drop-system)`;
+env: DROP_LOG_LEVEL (default warn here; info logs every event), DROP_NAMESPACE (default drop-system),
+     DROP_STATE_DIR (the local control plane's folder, default .drop/)`;
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +29,7 @@ const { values } = parseArgs({
   },
 });
 const say = (line: string) => console.error(line);
+const stateDir = process.env.DROP_STATE_DIR ?? DEFAULT_STATE_DIR;
 
 async function main(): Promise<void> {
   if (values.help) return say(USAGE);
@@ -36,8 +38,8 @@ async function main(): Promise<void> {
   const external = process.env.KUBECONFIG;
   let plane: ControlPlane | undefined;
   if (!external) {
-    say('drop: no KUBECONFIG set: starting a local control plane in .drop/ (the first run builds it)');
-    plane = await startControlPlane({ nodes: Number(values.nodes ?? 6), log: say });
+    say(`drop: no KUBECONFIG set: starting a local control plane in ${stateDir} (the first run builds it)`);
+    plane = await startControlPlane({ stateDir, nodes: Number(values.nodes ?? 6), log: say });
   }
   const kubeconfigPath = plane?.kubeconfigPath ?? external ?? '';
   const kube = createKube(loadKubeConfig(kubeconfigPath), 'drop-start');

@@ -181,11 +181,16 @@ describe('discovery from a real Prometheus', () => {
     const wrong = 'not-the-password-0c1d';
     const name = await secret({ username: prometheus.username, password: wrong, 'ca.crt': pki.caPem });
     const logged: string[] = [];
+    // The event log line is written at info, which the test run silences by default.
+    vi.stubEnv('DROP_LOG_LEVEL', 'info');
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       logged.push(String(chunk));
       return true;
     });
-    const policy = await syncNew({ sources: [source({}, name)] }).finally(() => spy.mockRestore());
+    const policy = await syncNew({ sources: [source({}, name)] }).finally(() => {
+      spy.mockRestore();
+      vi.unstubAllEnvs();
+    });
     expect(policy.status?.phase).toBe('Unauthorized');
     expect(policy.status?.message).toContain('check token or username/password');
     const everything = JSON.stringify(policy) + logged.join('');

@@ -1,0 +1,67 @@
+import type { Kube, KubeObject, Pod } from '../lib/kube/index.ts';
+import { paths } from '../lib/kube/index.ts';
+import { PULL_POD_SELECTOR, pullOutcome } from '../lib/pull-pod.ts';
+import { runWatch } from '../lib/runner/watch.ts';
+
+/**
+ * Watches Drop's pull pods and, per node, the time from one pull's outcome to the next pull pod's
+ * creation: how long the pacer left a node idle that had more to pull. Times are when this process
+ * saw the changes, so both ends carry the same watch delay.
+ */
+export function watchNodeIdle(kube: Kube, namespace: string) {
+  const created = new Map<string, number>();
+  const ended = new Map<string, number>();
+  const nodeOf = new Map<string, string>();
+  const controller = new AbortController();
+  void runWatch(
+    kube,
+    kube.transport,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      plural: 'pods',
+      path: paths.pods(namespace),
+      labelSelector: PULL_POD_SELECTOR,
+    },
+    async (action, object: KubeObject) => {
+      const pod = object as Pod;
+      const key = `${pod.metadata.name}/${pod.metadata.uid}`;
+      const now = performance.now();
+      if (!created.has(key)) created.set(key, now);
+      nodeOf.set(key, pod.spec?.nodeName ?? '');
+      if (!ended.has(key) && (action === 'delete' || pullOutcome(pod).kind !== 'pulling'))
+        ended.set(key, now);
+    },
+    controller.signal,
+    () => undefined,
+  );
+  return {
+    stop(): void {
+      controller.abort();
+    },
+    /** Each pull's time in ms, creation to outcome, as this process saw them (kwok's reaction included). */
+    pullTimes(): number[] {
+      return [...ended].map(([key, end]) => end - (created.get(key) ?? end)).sort((a, b) => a - b);
+    },
+    /** Idle gaps in ms: for each pull, from its end to the next pull created on the same node. */
+    gaps(): number[] {
+      const byNode = new Map<string, string[]>();
+      for (const [key, node] of nodeOf) byNode.set(node, [...(byNode.get(node) ?? []), key]);
+      const gaps: number[] = [];
+      for (const keys of byNode.values()) {
+        const ordered = keys.sort((a, b) => (created.get(a) ?? 0) - (created.get(b) ?? 0));
+        for (let i = 1; i < ordered.length; i++) {
+          const previousEnd = ended.get(ordered[i - 1] ?? '');
+          const next = created.get(ordered[i] ?? '');
+          if (previousEnd !== undefined && next !== undefined) gaps.push(Math.max(0, next - previousEnd));
+        }
+      }
+      return gaps.sort((a, b) => a - b);
+    },
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
