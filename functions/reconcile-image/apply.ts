@@ -5,7 +5,7 @@ import { pullDuration } from '../../lib/metrics.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome, pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { sameJson } from '../../lib/same-json.ts';
 import { targetNodes } from '../../lib/targets.ts';
-import { lookupPolicy, missingSecrets, type PolicyLookup, specView } from './observe.ts';
+import { lookupPolicy, missingSecrets, specView } from './observe.ts';
 import { type ImagePlan, type ImageSpecView, planImage, targetsOf } from './plan.ts';
 import { repullDue } from './repull.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kindSchema, localObjectReferenceSchema, objectMetaSchema } from './core.ts';
+import { kindSchema, localObjectReferenceSchema } from './core.ts';
 import {
   countSchema,
   imageFields,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kindSchema, objectMetaSchema, timestampSchema } from './core.ts';
+import { kindSchema, timestampSchema } from './core.ts';
 import {
   countSchema,
   imageFields,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kindSchema, localObjectReferenceSchema, objectMetaSchema, timestampSchema } from './core.ts';
+import { kindSchema, localObjectReferenceSchema, timestampSchema } from './core.ts';
 import { countSchema, durationSchema, statusFields } from './fields.ts';
 
 const HTTP_URL = '^https?://[^\\s/?#]+[^\\s]*$';

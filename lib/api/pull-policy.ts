@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.ts';
-import { kindSchema, objectMetaSchema } from './core.ts';
+import { kindSchema } from './core.ts';
 import { durationSchema, statusFields } from './fields.ts';
 
 const INITIAL_NOT_ABOVE_MAX = {
