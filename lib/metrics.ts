@@ -87,3 +87,10 @@ export const paceRoundDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
 });
+
+export const pullsWithdrawnTotal = new Counter({
+  name: 'drop_pulls_withdrawn_total',
+  help: 'New pulls withdrawn because another policy put one on the same node at the same moment.',
+  labelNames: ['policy'] as const,
+  registers: [registry],
+});

@@ -6,7 +6,8 @@ import { acquireLease, type Lease, leaseState, pokeLease, writeLease } from '../
 import { paceRoundDuration, pullsInFlight, pullsStartedTotal, slotWait } from '../../lib/metrics.ts';
 import { settingsOf } from '../../lib/policy-settings.ts';
 import { EMPTY_STATE, type PacerState, paceRound } from './plan.ts';
-import { PacingView } from './view.ts';
+import type { PacingView } from './view.ts';
+import { withdrawCollisions } from './withdraw.ts';
 
 export interface PaceDeps {
   readonly kube: Kube;
@@ -20,6 +21,10 @@ export interface PaceDeps {
   readonly takeRerun?: () => boolean;
   /** Asks for another round and wakes the loop: what a request in this process does. */
   readonly nudge?: () => void;
+  /** The process's shared view of pods, images and policies, opened on first use; release when done. */
+  readonly useView: () => Promise<{ readonly view: PacingView; release(): void }>;
+  /** Runs a round's decide-and-create alone among this process's holders (of other policies too). */
+  readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
   /** How long one holder keeps serving a policy, waiting for delays to pass (below the ping period). */
   readonly windowMs: number;
   /** Called once the Lease is held, so an HTTP answer need not wait for the rounds. */
@@ -67,11 +72,13 @@ export async function pacePolicy(deps: PaceDeps, policy: string): Promise<Outcom
     };
   }
   deps.onAcquired?.();
-  const view = await PacingView.open(deps.kube, deps.namespace, deps.nudge ?? (() => undefined));
+  const { view, release } = await deps.useView();
+  const unsubscribe = view.subscribe(deps.nudge ?? (() => undefined));
   try {
     return await serve(deps, policy, attempt.lease, view);
   } finally {
-    view.close();
+    unsubscribe();
+    release();
   }
 }
 
@@ -87,6 +94,7 @@ async function serve(deps: PaceDeps, policy: string, acquired: Lease, view: Paci
   let state = (leaseState(acquired) as PacerState | undefined) ?? EMPTY_STATE;
   let writtenAt = deps.now().getTime();
   const deadline = writtenAt + deps.windowMs;
+  const holdOff = new Map<string, number>();
   let started = 0;
   const retake = async (): Promise<Outcome | undefined> => {
     const again = await acquireLease(
@@ -104,7 +112,7 @@ async function serve(deps: PaceDeps, policy: string, acquired: Lease, view: Paci
     return undefined;
   };
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const result = await runRound(deps, policy, state, view);
+    const result = await runRound(deps, policy, state, view, holdOff);
     if (result.kind === 'invalid') {
       await writeLease(deps.kube, lease, state, { release: true, now: deps.now() });
       return { result: 'done', detail: result.detail };
@@ -160,24 +168,34 @@ async function runRound(
   policy: string,
   state: PacerState,
   view: PacingView,
+  holdOff: Map<string, number>,
 ): Promise<RoundResult> {
   const { kube, namespace } = deps;
   const timer = paceRoundDuration.startTimer({ policy });
-  const limits = settingsOf(view.policy(policy));
-  if (!limits.ok) return { kind: 'invalid', detail: `PullPolicy ${policy}: ${limits.message}` };
-  const round = paceRound({
-    policy,
-    limits: limits.limits,
-    images: view.images(),
-    pods: view.pods(),
-    state,
-    namespace,
-    now: deps.now().getTime(),
+  // Alone among this process's holders: a holder of another policy here sees these pods (the
+  // shared view) before it decides; holders in other processes are caught by withdrawCollisions.
+  const decided = await deps.exclusive(async () => {
+    const limits = settingsOf(view.policy(policy));
+    if (!limits.ok) return { kind: 'invalid' as const, detail: `PullPolicy ${policy}: ${limits.message}` };
+    const round = paceRound({
+      policy,
+      limits: limits.limits,
+      images: view.images(),
+      pods: view.pods(),
+      state,
+      namespace,
+      now: deps.now().getTime(),
+      holdOff,
+    });
+    // A pod that already exists (a racing holder, or a retry) is the same pull: create is idempotent by name.
+    const created = await Promise.all(round.create.map((pod) => kube.create(paths.pods(namespace), pod)));
+    for (const pod of created) if (pod) view.created(pod);
+    const perNode = limits.limits.maxConcurrentPullsPerNode;
+    const withdrawn = await withdrawCollisions(deps, policy, created, view, perNode, holdOff);
+    return { kind: 'ran' as const, round, created, started: created.filter(Boolean).length - withdrawn };
   });
-  // A pod that already exists (a racing holder, or a retry) is the same pull: create is idempotent by name.
-  const created = await Promise.all(round.create.map((pod) => kube.create(paths.pods(namespace), pod)));
-  for (const pod of created) if (pod) view.created(pod);
-  const started = created.filter(Boolean).length;
+  if (decided.kind === 'invalid') return decided;
+  const { round, created, started } = decided;
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
   pullsInFlight.set({ policy }, round.inFlight);

@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/log.ts';
 import { policyOf } from '../../lib/policy-settings.ts';
 import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
 import { type PaceDeps, pacePolicy, replicaIdentity } from './apply.ts';
+import { PacingView } from './view.ts';
 
 export const FUNCTION = 'pace';
 
@@ -42,6 +43,8 @@ export function createPacer(options: PacerOptions): Pacer {
   // another round in memory; other replicas poke the Lease instead.
   const serving = new Map<string, Serving>();
   const now = options.now ?? (() => new Date());
+  const useView = sharedView(options.kube, options.namespace);
+  const exclusive = oneAtATime();
   let closed = false;
   return {
     async request(policy, kube = options.kube) {
@@ -86,6 +89,8 @@ export function createPacer(options: PacerOptions): Pacer {
           entry.rerun = true;
           entry.wake?.();
         },
+        useView,
+        exclusive,
         windowMs: options.windowMs ?? 45_000,
         stopped: () => closed,
         // The adapter sends one event at a time per watch: answering once the Lease is ours, not
@@ -120,6 +125,42 @@ export function createPacer(options: PacerOptions): Pacer {
       for (const entry of serving.values()) entry.wake?.();
       await this.idle();
     },
+  };
+}
+
+/** One PacingView for all of a process's holders, open while any of them serves. */
+function sharedView(kube: Kube, namespace: string): PaceDeps['useView'] {
+  let shared: { readonly view: Promise<PacingView>; users: number } | undefined;
+  return async () => {
+    if (!shared) shared = { view: PacingView.open(kube, namespace), users: 0 };
+    const current = shared;
+    current.users++;
+    const done = () => {
+      current.users--;
+      if (current.users > 0) return;
+      if (shared === current) shared = undefined;
+      void current.view.then(
+        (v) => v.close(),
+        () => undefined,
+      );
+    };
+    try {
+      const view = await current.view;
+      return { view, release: done };
+    } catch (error) {
+      done();
+      throw error;
+    }
+  };
+}
+
+/** Runs the given work one after another, in call order. */
+function oneAtATime(): PaceDeps['exclusive'] {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = tail.then(work);
+    tail = run.catch(() => undefined);
+    return run;
   };
 }
 

@@ -31,6 +31,8 @@ export interface PaceInput {
   readonly state: PacerState;
   readonly namespace: string;
   readonly now: number;
+  /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
+  readonly holdOff?: ReadonlyMap<string, number>;
 }
 
 export interface PaceRound {
@@ -76,9 +78,16 @@ export function paceRound(input: PaceInput): PaceRound {
     waitedSeconds,
     inFlight: inFlight.filter((p) => p.policy === input.policy).length + create.length,
     state: { cursor: decision.cursor, lastStart },
-    ...(decision.nextWakeAt !== undefined ? { nextWakeAt: decision.nextWakeAt } : {}),
+    ...wakeOf(decision.nextWakeAt, input),
     waiting: decision.waiting,
   };
+}
+
+// A node held off comes back when its hold ends: wake then, too.
+function wakeOf(scheduled: number | undefined, input: PaceInput): { nextWakeAt?: number } {
+  const holds = [...(input.holdOff?.values() ?? [])].filter((until) => until > input.now);
+  const wake = Math.min(scheduled ?? Number.POSITIVE_INFINITY, ...holds);
+  return Number.isFinite(wake) ? { nextWakeAt: wake } : {};
 }
 
 // Only a status written for the current spec says which reference to pull and which nodes wait.
@@ -107,7 +116,9 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
   return {
     name: image.metadata.name,
     priority: image.spec?.priority ?? 0,
-    pendingNodes: (status.waitingNodes ?? []).map((w) => w.node).filter((n) => !busy.has(n)),
+    pendingNodes: (status.waitingNodes ?? [])
+      .map((w) => w.node)
+      .filter((n) => !busy.has(n) && !((input.holdOff?.get(n) ?? 0) > input.now)),
     failures,
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
   };

@@ -6,11 +6,12 @@ import { runWatch, type WatchTarget } from '../../lib/runner/watch.ts';
 const SYNC_TIMEOUT_MS = 10_000;
 
 /**
- * What a holder serving a policy reads every round — the pull pods, the CachedImages and the
- * PullPolicies — kept by watches for as long as it serves, instead of reads every round (at 100
- * nodes × 10 images, ~0.5 MB of JSON a round). It tells the holder when a slot frees or an image's waiting nodes change,
- * so the next round need not wait for the adapter's event. Pods the holder creates are added at
- * once: a watch that lags can only make it count a finished pull as running, never the reverse.
+ * What the holders in this process read every round — the pull pods, the CachedImages and the
+ * PullPolicies — kept by watches for as long as one serves, instead of reads every round (at 100
+ * nodes × 10 images, ~0.5 MB of JSON a round). It tells the holders when a slot frees or an
+ * image's waiting nodes change, so the next round need not wait for the adapter's event. Pods a holder creates are added at
+ * once: a watch that lags can only make a finished pull count as running, never the reverse. The
+ * holders of several policies in one process share one view, so each sees the others' new pulls.
  */
 export class PacingView {
   readonly #pods = new Map<string, Pod>();
@@ -18,11 +19,13 @@ export class PacingView {
   readonly #policies = new Map<string, PullPolicy>();
   readonly #controller = new AbortController();
 
-  private constructor(private readonly nudge: () => void) {}
+  readonly #listeners = new Set<() => void>();
+
+  private constructor() {}
 
   /** Lists and watches the pull pods in `namespace`, every CachedImage and PullPolicy; resolves once all are listed. */
-  static async open(kube: Kube, namespace: string, nudge: () => void): Promise<PacingView> {
-    const view = new PacingView(nudge);
+  static async open(kube: Kube, namespace: string): Promise<PacingView> {
+    const view = new PacingView();
     let failure: unknown;
     const onError = (error: unknown) => {
       failure = error;
@@ -79,6 +82,12 @@ export class PacingView {
     return this.#policies.get(name);
   }
 
+  /** Calls `listener` when a slot frees, waiting nodes change or a policy changes; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** A pod this holder just created (the API's answer), before its watch event arrives. */
   created(pod: Pod): void {
     this.#pods.set(pod.metadata.name, pod);
@@ -112,13 +121,17 @@ export class PacingView {
     });
   }
 
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
+  }
+
   // A pull ended (an outcome, or deleted while pulling): a slot is free.
   #onPod(pod: Pod, deleted: boolean): void {
     const before = this.#pods.get(pod.metadata.name);
     if (deleted) this.#pods.delete(pod.metadata.name);
     else this.#pods.set(pod.metadata.name, pod);
     const wasPulling = before !== undefined && pullOutcome(before).kind === 'pulling';
-    if (wasPulling && (deleted || pullOutcome(pod).kind !== 'pulling')) this.nudge();
+    if (wasPulling && (deleted || pullOutcome(pod).kind !== 'pulling')) this.#changed();
   }
 
   // Waiting nodes came or went (a new image, a recorded failure, a node that joined).
@@ -126,7 +139,7 @@ export class PacingView {
     const before = this.#images.get(image.metadata.name);
     if (deleted) this.#images.delete(image.metadata.name);
     else this.#images.set(image.metadata.name, image);
-    if (waitingOf(before) !== waitingOf(deleted ? undefined : image)) this.nudge();
+    if (waitingOf(before) !== waitingOf(deleted ? undefined : image)) this.#changed();
   }
 
   // New limits may allow more starts (or fewer: the next round counts them).
@@ -134,7 +147,7 @@ export class PacingView {
     const before = this.#policies.get(policy.metadata.name);
     if (deleted) this.#policies.delete(policy.metadata.name);
     else this.#policies.set(policy.metadata.name, policy);
-    if (deleted || before?.metadata.resourceVersion !== policy.metadata.resourceVersion) this.nudge();
+    if (deleted || before?.metadata.resourceVersion !== policy.metadata.resourceVersion) this.#changed();
   }
 }
 

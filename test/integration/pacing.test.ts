@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPacer } from '../../functions/pace/index.ts';
 import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import { paths } from '../../lib/kube/index.ts';
 import { type Lease, microTime } from '../../lib/kube/lease.ts';
@@ -254,5 +255,97 @@ describe('pacing on the real control plane', () => {
     expect([...phases]).toEqual(['Cached']);
     await drop.kube.delete(paths.cachedImage(name));
     await drop.kube.delete(paths.pullPolicy(name));
+  });
+
+  it('two policies on the same nodes never pull on one node at once (maxConcurrentPullsPerNode 1)', async () => {
+    const name = uniqueName('two-policies');
+    const policies = [`${name}-a`, `${name}-b`];
+    for (const p of policies) {
+      await drop.kube.create(
+        paths.pullPolicies(),
+        policy(p, { maxConcurrentNodes: 6, minDelayBetweenPulls: '0s' }),
+      );
+    }
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    const images = policies.flatMap((p) => [`${p}-1`, `${p}-2`].map((n) => ({ name: n, policy: p })));
+    for (const [i, { name: n, policy: p }] of images.entries()) {
+      await drop.kube.create(
+        paths.cachedImages(),
+        image(n, {
+          image: `registry.example/ci/slow-2s-shared${i}`,
+          tag: 'v1',
+          nodeSelector: { 'drop.test/pool': pool },
+          policyRef: { name: p },
+        }),
+      );
+    }
+    await untilCached(
+      drop,
+      images.map((i) => i.name),
+    );
+    await sampler.stop();
+    const mine = new Set(images.map((i) => i.name));
+    // Both policies' holders run in this one process: they share a view and decide one at a time,
+    // so neither can put a pull on a node the other just filled (functions/pace/index.ts).
+    const perNode = sampler.samples.map((s) =>
+      maxPerKey({ ...s, pods: s.pods.filter((p) => mine.has(p.image)) }, (p) => p.node),
+    );
+    expect(Math.max(...perNode)).toBe(1);
+    for (const { name: n } of images) await drop.kube.delete(paths.cachedImage(n));
+    for (const p of policies) await drop.kube.delete(paths.pullPolicy(p));
+  });
+
+  it('two replicas pacing two policies on the same nodes: a collision never outlives its round', async () => {
+    // Two pacers as two replicas would be: each its own view and lock, one policy's Lease each.
+    const pacers = ['replica-a', 'replica-b'].map((identity) =>
+      createPacer({ kube: drop.kube, namespace: NAMESPACE, identity, windowMs: 20_000 }),
+    );
+    const name = uniqueName('two-replicas');
+    const policies = [`${name}-a`, `${name}-b`];
+    for (const p of policies) {
+      await drop.kube.create(
+        paths.pullPolicies(),
+        policy(p, { maxConcurrentNodes: 6, minDelayBetweenPulls: '0s' }),
+      );
+    }
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    const images = policies.flatMap((p) => [1, 2, 3].map((n) => ({ name: `${p}-${n}`, policy: p })));
+    for (const [i, { name: n, policy: p }] of images.entries()) {
+      await drop.kube.create(
+        paths.cachedImages(),
+        image(n, {
+          image: `registry.example/ci/slow-1s-replica${i}`,
+          tag: 'v1',
+          nodeSelector: { 'drop.test/pool': pool },
+          policyRef: { name: p },
+        }),
+      );
+    }
+    // Each replica is asked often for its own policy, as its events would.
+    const asks = setInterval(() => pacers.forEach((pacer, i) => void pacer.request(policies[i] ?? '')), 200);
+    try {
+      await untilCached(
+        drop,
+        images.map((i) => i.name),
+      );
+    } finally {
+      clearInterval(asks);
+      await sampler.stop();
+      await Promise.all(pacers.map((p) => p.close()));
+    }
+    const mine = new Set(images.map((i) => i.name));
+    const crowded = sampler.samples.map((s) => {
+      const pulls = s.pods.filter((p) => mine.has(p.image) && !p.deleting);
+      return new Set(
+        [...new Set(pulls.map((p) => p.node))].filter(
+          (node) => pulls.filter((p) => p.node === node).length > 1,
+        ),
+      );
+    });
+    // A node over the limit in two samples in a row (100 ms apart) would be a collision that lasted.
+    const lasting = crowded.flatMap((nodes, i) => [...nodes].filter((node) => crowded[i + 1]?.has(node)));
+    expect(lasting).toEqual([]);
+    for (const { name: n } of images) await drop.kube.delete(paths.cachedImage(n));
+    for (const p of policies) await drop.kube.delete(paths.pullPolicy(p));
   });
 });

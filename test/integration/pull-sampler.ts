@@ -4,7 +4,13 @@ import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR, pullOutcome } from '../../l
 
 export interface Sample {
   readonly at: number;
-  readonly pods: readonly { readonly image: string; readonly node: string; readonly name: string }[];
+  readonly pods: readonly {
+    readonly image: string;
+    readonly node: string;
+    readonly name: string;
+    /** Being deleted: withdrawn by the pacer, or recorded by reconcile-image. */
+    readonly deleting: boolean;
+  }[];
 }
 
 /**
@@ -26,6 +32,7 @@ export function samplePulls(kube: Kube, namespace: string) {
           image: p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',
           node: p.spec?.nodeName ?? '',
           name: `${p.metadata.name}/${p.metadata.uid}`,
+          deleting: Boolean(p.metadata.deletionTimestamp),
         }));
       for (const pod of pods) if (!firstSeen.has(pod.name)) firstSeen.set(pod.name, at);
       samples.push({ at, pods });
