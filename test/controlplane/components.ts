@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Credentials } from './credentials.ts';
 
-/** Our kwok Stage files: node lifecycle and the pull-pod outcomes (see stages/README.md). */
+/** Our kwok Stage files: node lifecycle and the pull-pod outcomes (see README.md, "Pull outcomes"). */
 export const STAGES_DIR = new URL('./stages/', import.meta.url).pathname;
 
 /** The annotation kwok selects the nodes it manages by. */
