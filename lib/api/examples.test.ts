@@ -1,10 +1,21 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type KindName, kinds } from './kinds.ts';
 import { parseSpec } from './parse.ts';
 
-const EXAMPLES = new URL('../../../shared/examples/', import.meta.url);
+const EXAMPLES = new URL('../../examples/', import.meta.url);
+// Where the users' manifests come from, beside the repository on development machines.
+const USERS = new URL('../../../shared/examples/', import.meta.url);
+const USER_EXAMPLES = [
+  'cachedimage-alpine.yaml',
+  'cachedimage-golang-ci.yaml',
+  'cachedimage-nginx.yaml',
+  'discovery-prometheus.yaml',
+  'discovery-registry.yaml',
+  'private-registry-set.yaml',
+  'pullpolicy-and-set.yaml',
+];
 
 function exampleDocuments(): { name: string; kind: KindName; doc: Record<string, unknown> }[] {
   return readdirSync(EXAMPLES)
@@ -28,6 +39,28 @@ function example(name: string): unknown {
   if (!found) throw new Error(`no example ${name}`);
   return kinds[found.kind].schema.parse(found.doc);
 }
+
+describe('examples/', () => {
+  it("holds the users' manifests unchanged", () => {
+    expect(
+      readdirSync(EXAMPLES)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual(USER_EXAMPLES);
+    // A clean clone has no ../shared: there the list above is the check; beside it, every byte too.
+    if (!existsSync(USERS)) return;
+    expect(
+      readdirSync(USERS)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual(USER_EXAMPLES);
+    for (const file of USER_EXAMPLES) {
+      expect(readFileSync(new URL(file, EXAMPLES), 'utf8'), file).toBe(
+        readFileSync(new URL(file, USERS), 'utf8'),
+      );
+    }
+  });
+});
 
 describe("the users' example manifests", () => {
   const documents = exampleDocuments();

@@ -1,11 +1,11 @@
-// The users' discovery examples (../shared/examples), pointed at the test servers: only the
+// The users' discovery examples (examples/, as ../shared/examples has them), pointed at the test servers: only the
 // endpoint or url and the Secret's credentials change; queries, filters and names stay as written.
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../lib/kube/index.ts';
 import type { DiscoveryServers } from './servers.ts';
 
-const EXAMPLES = new URL('../../../shared/examples/', import.meta.url);
+const EXAMPLES = new URL('../../examples/', import.meta.url);
 
 export type ExampleObject = KubeObject & Record<string, unknown>;
 

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { kubectl, kubectlResult } from './harness.ts';
 
-const EXAMPLES = new URL('../../../shared/examples/', import.meta.url).pathname;
+const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
 
 describe('the CRDs on a real API server', () => {
   it('every example manifest applies unchanged (server-side dry run)', async () => {

@@ -8,7 +8,7 @@ import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, ping, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
 
-const EXAMPLES = new URL('../../../shared/examples/', import.meta.url);
+const EXAMPLES = new URL('../../examples/', import.meta.url);
 
 function example(file: string): CachedImage {
   return parse(readFileSync(new URL(file, EXAMPLES), 'utf8')) as CachedImage;

@@ -13,7 +13,7 @@ import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
 
-const EXAMPLE = new URL('../../../shared/examples/pullpolicy-and-set.yaml', import.meta.url).pathname;
+const EXAMPLE = new URL('../../examples/pullpolicy-and-set.yaml', import.meta.url).pathname;
 
 function setWith(name: string, spec: Record<string, unknown>): CachedImageSet {
   return {
