@@ -46,21 +46,19 @@ export function leaseName(policy: string): string {
   return `drop-pace-${policy}`.slice(0, 253);
 }
 
+function takeLease(deps: PaceDeps, name: string) {
+  return acquireLease(deps.kube, deps.namespace, name, deps.identity, LEASE_SECONDS, deps.now());
+}
+
 /**
- * Serves one policy under its Lease: start what every limit allows, wait for the next start that
- * time alone unlocks if it falls inside the window, repeat; release when nothing is due soon.
- * Another holder means busy (429) after poking it, so it runs one more round for our work.
+ * Serves one policy under its Lease: start what every limit allows, then wait — for a slot to
+ * free, a delay or backoff to pass, or another request — and repeat inside the window; release
+ * when nothing waits any more. Another holder means busy (429) after poking it, so that it runs
+ * one more round for our work.
  */
 export async function pacePolicy(deps: PaceDeps, policy: string): Promise<Outcome> {
   const name = leaseName(policy);
-  const attempt = await acquireLease(
-    deps.kube,
-    deps.namespace,
-    name,
-    deps.identity,
-    LEASE_SECONDS,
-    deps.now(),
-  );
+  const attempt = await takeLease(deps, name);
   if (!attempt.held) {
     await pokeLease(deps.kube, deps.namespace, name, deps.now());
     const wait = Math.max(1, Math.ceil((attempt.expiresAt.getTime() - deps.now().getTime()) / 1000));
@@ -97,14 +95,7 @@ async function serve(deps: PaceDeps, policy: string, acquired: Lease, view: Paci
   const holdOff = new Map<string, number>();
   let started = 0;
   const retake = async (): Promise<Outcome | undefined> => {
-    const again = await acquireLease(
-      deps.kube,
-      deps.namespace,
-      name,
-      deps.identity,
-      LEASE_SECONDS,
-      deps.now(),
-    );
+    const again = await takeLease(deps, name);
     if (!again.held)
       return { result: 'done', detail: `started ${started} pulls; Lease passed to ${again.holder}` };
     lease = again.lease;

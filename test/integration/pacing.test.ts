@@ -1,30 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPacer } from '../../functions/pace/index.ts';
-import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
+import type { CachedImage } from '../../lib/api/index.ts';
 import { paths } from '../../lib/kube/index.ts';
 import { type Lease, microTime } from '../../lib/kube/lease.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
+import { cachedImage as image, pullPolicy as policy } from './objects.ts';
 import { maxPerKey, samplePulls } from './pull-sampler.ts';
-
-function policy(name: string, spec: Record<string, unknown>): PullPolicy {
-  return {
-    apiVersion: 'drop.corewire.io/v1alpha1',
-    kind: 'PullPolicy',
-    metadata: { name },
-    spec,
-  } as PullPolicy;
-}
-
-function image(name: string, spec: Record<string, unknown>): CachedImage {
-  return {
-    apiVersion: 'drop.corewire.io/v1alpha1',
-    kind: 'CachedImage',
-    metadata: { name },
-    spec,
-  } as CachedImage;
-}
 
 async function untilCached(drop: RunningDrop, names: readonly string[], timeoutMs = 90_000): Promise<void> {
   await waitFor(

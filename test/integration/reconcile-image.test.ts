@@ -7,6 +7,7 @@ import { pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, ping, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
+import { cachedImage as imageWith } from './objects.ts';
 
 const EXAMPLES = new URL('../../examples/', import.meta.url);
 
@@ -38,15 +39,6 @@ async function waitForStatus(
     },
     { timeoutMs, intervalMs: 250 },
   );
-}
-
-function imageWith(name: string, spec: Record<string, unknown>): CachedImage {
-  return {
-    apiVersion: 'drop.corewire.io/v1alpha1',
-    kind: 'CachedImage',
-    metadata: { name },
-    spec,
-  } as CachedImage;
 }
 
 describe('reconcile-image fed by the real ApiServerSource adapter', () => {

@@ -12,17 +12,9 @@ import { labelValue, pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
+import { cachedImageSet as setWith } from './objects.ts';
 
 const EXAMPLE = new URL('../../examples/pullpolicy-and-set.yaml', import.meta.url).pathname;
-
-function setWith(name: string, spec: Record<string, unknown>): CachedImageSet {
-  return {
-    apiVersion: 'drop.corewire.io/v1alpha1',
-    kind: 'CachedImageSet',
-    metadata: { name },
-    spec,
-  } as CachedImageSet;
-}
 
 async function children(drop: RunningDrop, set: string): Promise<readonly CachedImage[]> {
   const list = await drop.kube.list<CachedImage>(paths.cachedImages(), {
