@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedImage } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/index.ts';
-import { pullPodFor } from '../../lib/pull-pod.ts';
+import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
 import { collisions, contested } from './collisions.ts';
 
 function pod(image: string, node: string, policy: string, extra: Partial<Pod['metadata']> = {}): Pod {
-  const base = pullPodFor({
-    cachedImage: image,
-    reference: `registry.example/${image}:v1`,
-    node,
-    namespace: 'drop-system',
-    policy,
-    imagePullPolicy: 'Always',
-    imagePullSecrets: [],
-    tolerations: [],
-  });
+  const base = pullPodOf(image, node, policy);
   return { ...base, metadata: { ...base.metadata, ...extra } };
 }
 

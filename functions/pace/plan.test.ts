@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CachedImage } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/index.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/pacing/index.ts';
-import { CACHED_IMAGE_ANNOTATION, LABEL, pullPodFor } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, LABEL } from '../../lib/pull-pod.ts';
+import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
 import { EMPTY_STATE, type PaceInput, paceRound } from './plan.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
@@ -40,16 +41,7 @@ function image(
 }
 
 function pod(img: string, node: string, state: 'pulling' | 'done', policy = 'default'): Pod {
-  const base = pullPodFor({
-    cachedImage: img,
-    reference: `registry.example/${img}:v1`,
-    node,
-    namespace: 'drop-system',
-    policy,
-    imagePullPolicy: 'Always',
-    imagePullSecrets: [],
-    tolerations: [],
-  });
+  const base = pullPodOf(img, node, policy);
   const waiting = { waiting: { reason: 'ContainerCreating' } };
   const terminated = { terminated: { exitCode: 0, reason: 'Completed' } };
   return {

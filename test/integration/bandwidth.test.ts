@@ -25,6 +25,7 @@ import {
   startBandwidthModel,
 } from '../controlplane/index.ts';
 import { kubeconfigPath, kubectl, kubectlJson, uniqueName, waitFor } from './harness.ts';
+import { pullPodLike } from './objects.ts';
 
 const Mi = 2 ** 20;
 
@@ -143,35 +144,12 @@ describe('pull pods on nodes with a bandwidth, the bandwidth model running', () 
     await deleteNodes(kubeconfigPath(), Object.values(nodes).filter(Boolean));
   });
 
-  // Shaped like Drop's pull pods (label app.kubernetes.io/managed-by=drop, `restricted`-admissible).
-  const pullPod = (key: string, node: string, image: string, annotations: Record<string, string> = {}) => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: `${run}-${key}`,
-      namespace: DROP_NAMESPACE,
+  // Drop's own pull pod (label app.kubernetes.io/managed-by=drop, `restricted`-admissible).
+  const pullPod = (key: string, node: string, image: string, annotations: Record<string, string> = {}) =>
+    pullPodLike(`${run}-${key}`, node, image, {
       labels: { 'app.kubernetes.io/managed-by': 'drop', 'drop.test/run': run },
       annotations,
-    },
-    spec: {
-      nodeName: node,
-      restartPolicy: 'Never',
-      automountServiceAccountToken: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-      containers: [
-        {
-          name: 'pull',
-          image,
-          command: ['/.drop-prepull/no-such-command'],
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-        },
-      ],
-    },
-  });
+    });
 
   const listPods = async () => {
     const list = await kubectlJson<{ items: Observed[] }>([

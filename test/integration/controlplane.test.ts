@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodes, DROP_NAMESPACE, deleteNodes, NODE_SET_LABEL } from '../controlplane/index.ts';
 import { kubeconfigPath, kubectl, kubectlJson, kubectlResult, uniqueName, waitFor } from './harness.ts';
+import { pullPodLike } from './objects.ts';
 
 interface ContainerState {
   waiting?: { reason?: string; message?: string };
@@ -129,40 +130,16 @@ describe('pull pods on fake nodes reach the outcome their stage selects', () => 
     await deleteNodes(kubeconfigPath(), [node]);
   });
 
-  // Shaped like Drop's pull pods, so it also proves they pass `restricted` Pod Security.
+  // Drop's own pull pod shape, so it also proves Drop's pods pass `restricted` Pod Security.
   async function pullPod(
     image: string,
     extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {},
   ) {
     const name = uniqueName('pull');
-    const pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        namespace: DROP_NAMESPACE,
-        labels: { 'app.kubernetes.io/managed-by': 'drop-test', 'drop.test/run': run, ...extra.labels },
-        annotations: extra.annotations ?? {},
-      },
-      spec: {
-        nodeName: node,
-        restartPolicy: 'Never',
-        automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [
-          {
-            name: 'pull',
-            image,
-            command: ['/.drop-prepull/no-such-command'],
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              capabilities: { drop: ['ALL'] },
-            },
-          },
-        ],
-      },
-    };
+    const pod = pullPodLike(name, node, image, {
+      labels: { 'app.kubernetes.io/managed-by': 'drop-test', 'drop.test/run': run, ...extra.labels },
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    });
     await kubectl(['create', '-f', '-'], { input: JSON.stringify(pod) });
     return name;
   }
