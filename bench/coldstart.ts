@@ -3,14 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type HttpEvent, pingEvent } from '../lib/controller/source-events.ts';
 import { freePort, refusingKubeconfig } from '../lib/entrypoint/train.ts';
-import { type HttpEvent, pingEvent } from '../lib/runner/cloudevent.ts';
 import { bundleFunctions, ENTRYPOINT, functionNames, writeCodeCaches } from '../scripts/build-functions.ts';
 import { missingBinaries, startControlPlane } from '../test/controlplane/index.ts';
 
-/** DESIGN.md "Bars": a function answers its first request within 250 ms of process start, peak RSS ≤ 100 MB. */
+/** docs/design.md §Bars: a function answers its first request within 250 ms of process start, peak RSS ≤ 100 MB. */
 export const BAR = { ms: 250, mb: 100 } as const;
-/** DESIGN.md: bare Node + Hono starts in ~90 ms on an idle machine of ours. */
+/** Bare Node + Hono starts in ~90 ms on an idle machine of ours. */
 const IDLE_HELLO_MS = 90;
 const HELLO = new URL('./hello.mjs', import.meta.url).pathname;
 

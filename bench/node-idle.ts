@@ -1,7 +1,7 @@
 import type { Kube, KubeObject, Pod } from '../lib/kube/index.ts';
 import { paths } from '../lib/kube/index.ts';
+import { runWatch } from '../lib/kube/watch.ts';
 import { PULL_POD_SELECTOR, pullOutcome } from '../lib/pull-pod.ts';
-import { runWatch } from '../lib/runner/watch.ts';
 
 /**
  * Watches Drop's pull pods and, per node, the time from one pull's outcome to the next pull pod's

@@ -1,4 +1,5 @@
-import { DEFAULT_PACING_LIMITS } from '../lib/pacing/index.ts';
+import { availableParallelism, loadavg } from 'node:os';
+import { DEFAULT_PACING_LIMITS } from '../lib/policy/index.ts';
 import { coldstart } from './coldstart.ts';
 import { benchPacing } from './pacing.ts';
 
@@ -45,6 +46,7 @@ async function pacing(): Promise<boolean> {
       `pacing.pull_ms             p50 ${result.pullMs.p50.toFixed(0)}  p90 ${result.pullMs.p90.toFixed(0)}   (creation to outcome; ${workload.pullSeconds * 1000} simulated, the rest is kwok)`,
       `pacing.node_idle_ms        p50 ${result.nodeIdleMs.p50.toFixed(0)}  p90 ${result.nodeIdleMs.p90.toFixed(0)}  max ${result.nodeIdleMs.max.toFixed(0)}   (a pull's outcome to the next pull on its node)`,
       `pacing.rounds              ${result.rounds.count}   (mean ${result.rounds.meanMs.toFixed(0)} ms each)`,
+      `pacing.load_average        ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} CPUs (at the end of the run)`,
       `pacing.api_requests_per_pull ${result.requestsPerPull.toFixed(1)}   (${result.apiRequests} requests / ${result.pulls} pulls: ${Object.entries(
         result.requestsPerPullByFunction,
       )

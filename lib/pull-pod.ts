@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContainerStatus, Pod, Toleration } from './kube/core.ts';
+import { labelValue } from './kube/labels.ts';
 
 /** Labels every pull pod carries; `managed-by` keeps the ApiServerSource watch on pods small. */
 export const LABEL = {
@@ -99,13 +100,6 @@ export function pullPodFor(request: PullRequest): Pod {
 /** The label selector for the pull pods of one CachedImage (check the annotation for the exact name). */
 export function pullPodSelectorFor(cachedImage: string): string {
   return `${PULL_POD_SELECTOR},${LABEL.cachedImage}=${labelValue(cachedImage)}`;
-}
-
-// Label values are at most 63 characters; names longer than that keep a readable prefix and a hash.
-export function labelValue(value: string): string {
-  if (value.length <= 63) return value;
-  const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
-  return `${value.slice(0, 54).replace(/[^a-zA-Z0-9]+$/, '')}-${hash}`;
 }
 
 export type PullOutcome =

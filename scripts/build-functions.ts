@@ -53,7 +53,7 @@ export async function bundleFunctions(names = functionNames()): Promise<string[]
   const entries = [
     ...names.map((name) => ({ in: join(ROOT, 'functions', name, 'main.ts'), out: name })),
     // The standalone runner (config/standalone/): every function in one process, FUNCTION=standalone.
-    { in: join(ROOT, 'lib', 'runner', 'main.ts'), out: STANDALONE },
+    { in: join(ROOT, 'standalone', 'main.ts'), out: STANDALONE },
     { in: join(ROOT, 'lib', 'entrypoint', 'main.ts'), out: 'entrypoint' },
   ];
   const result = await build({

@@ -8,8 +8,8 @@ import { parseArgs } from 'node:util';
 import { applyObjects, EXAMPLES_DIR, ensureNamespace, installCrds, readManifests } from '../lib/install.ts';
 import { createKube, dropNamespace, loadKubeConfig } from '../lib/kube/index.ts';
 import { createLogger } from '../lib/log.ts';
-import { readSources } from '../lib/runner/config-files.ts';
-import { startStandalone } from '../lib/runner/standalone.ts';
+import { readSources } from '../standalone/config-files.ts';
+import { startStandalone } from '../standalone/standalone.ts';
 import { type ControlPlane, DEFAULT_STATE_DIR, startControlPlane } from '../test/controlplane/index.ts';
 
 const USAGE = `usage: npm start [-- --examples] [--install-crds] [--nodes N] [--port P]

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   type DiscoveryPolicy,
+  type DiscoveryPolicyStatus,
   discoveryPolicySpecSchema,
   discoveryPolicyStatusSchema,
 } from '../../lib/api/index.ts';
 import { type Candidate, failure, type SourceOutcome } from '../../lib/discovery/index.ts';
-import { invalidSpecStatus, type PolicyStatus, type SourceRun, syncDue, syncedStatus } from './plan.ts';
+import { type SourceRun, syncDue } from './plan.ts';
+import { invalidSpecStatus, syncedStatus } from './status.ts';
 
 const NOW = new Date('2026-01-10T12:00:00.000Z');
 const LATER = (ms: number) => new Date(NOW.getTime() + ms);
@@ -28,7 +30,7 @@ const ok = (candidates: Candidate[], summary = 'fine'): SourceOutcome => ({ ok: 
 const runs = (...outcomes: SourceOutcome[]): SourceRun[] =>
   outcomes.map((outcome, i) => ({ type: i === 0 ? 'prometheus' : 'registry', outcome }));
 
-function policy(status?: PolicyStatus, generation = 1): DiscoveryPolicy {
+function policy(status?: DiscoveryPolicyStatus, generation = 1): DiscoveryPolicy {
   return {
     apiVersion: 'drop.corewire.io/v1alpha1',
     kind: 'DiscoveryPolicy',
@@ -53,7 +55,7 @@ const goodSync = () =>
 describe('a successful sync', () => {
   it('ranks every source’s images by score and keeps maxImages', () => {
     const status = goodSync();
-    expect(status.images.map((i) => [i.reference, i.score, i.source])).toEqual([
+    expect(status.images?.map((i) => [i.reference, i.score, i.source])).toEqual([
       ['docker.io/library/golang:1.22', 40, 'prometheus'],
       ['docker.io/library/alpine:3.19', 2, 'prometheus'],
       ['r:5000/team/app:v2', 1, 'registry'],
@@ -129,8 +131,11 @@ describe('a failed sync', () => {
     expect(status.message).toBe(
       `source 0 (prometheus): ${broken.message}; keeping the 3 images of the last good sync at ${NOW.toISOString()}`,
     );
-    expect(status.sources[0]).toMatchObject({ phase: 'ConnectionRefused', lastSyncTime: NOW.toISOString() });
-    expect(status.sources[0]).not.toHaveProperty('images');
+    expect(status.sources?.[0]).toMatchObject({
+      phase: 'ConnectionRefused',
+      lastSyncTime: NOW.toISOString(),
+    });
+    expect(status.sources?.[0]).not.toHaveProperty('images');
   });
 
   it('has no images when no sync ever succeeded', () => {

@@ -1,6 +1,6 @@
 import type { CachedImage } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/index.ts';
-import { policyOf } from '../../lib/policy-settings.ts';
+import { policyOf } from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
 
 // Each policy has its own Lease, but maxConcurrentPullsPerNode counts every policy's pulls on a

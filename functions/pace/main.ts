@@ -1,6 +1,6 @@
+import { serveApp } from '../../lib/controller/serve.ts';
 import { createKube, dropNamespace, loadKubeConfig } from '../../lib/kube/index.ts';
 import { createLogger } from '../../lib/log.ts';
-import { serveApp } from '../../lib/serve.ts';
 import { createPaceApp, createPacer, FUNCTION } from './index.ts';
 
 const kube = createKube(loadKubeConfig(), FUNCTION);

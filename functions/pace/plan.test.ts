@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedImage } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/index.ts';
-import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/pacing/index.ts';
+import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL } from '../../lib/pull-pod.ts';
 import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
-import { EMPTY_STATE, type PaceInput, paceRound } from './plan.ts';
+import { EMPTY_MEMORY, type PaceInput, paceRound } from './plan.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 const LIMITS: PacingLimits = { ...DEFAULT_PACING_LIMITS, maxConcurrentNodes: 2, minDelayBetweenPullsMs: 0 };
@@ -60,7 +60,7 @@ function round(overrides: Partial<PaceInput>) {
     limits: LIMITS,
     images: [],
     pods: [],
-    state: EMPTY_STATE,
+    memory: EMPTY_MEMORY,
     namespace: 'drop-system',
     now: NOW,
     ...overrides,
@@ -77,7 +77,7 @@ describe('paceRound', () => {
     expect(r.create[0]?.metadata.labels?.[LABEL.policy]).toBe('default');
     expect(r.inFlight).toBe(2);
     expect(r.waitedSeconds).toEqual([30, 30]);
-    expect(r.state.lastStart).toEqual({ a: NOW });
+    expect(r.memory.lastStart).toEqual({ a: NOW });
   });
 
   it('leaves an image alone until reconcile-image has written status for its current spec', () => {
@@ -104,10 +104,17 @@ describe('paceRound', () => {
     expect(r.inFlight).toBe(1);
   });
 
-  it('waits out the failure backoff that reconcile-image recorded, and says when to wake', () => {
+  it('waits out the failure backoff from the failure reconcile-image recorded, and says when to wake', () => {
     const failed = image('a', ['n1'], {
       failedNodes: [
-        { node: 'n1', reason: 'ErrImagePull', message: 'm', failures: 1, retryAt: '2026-11-26T10:00:20Z' },
+        {
+          node: 'n1',
+          reason: 'ErrImagePull',
+          message: 'm',
+          failures: 1,
+          retryAt: '2026-11-26T10:00:20Z',
+          lastFailedAt: '2026-11-26T09:59:50Z',
+        },
       ],
     });
     const r = round({ images: [failed] });
@@ -118,8 +125,8 @@ describe('paceRound', () => {
 
   it('keeps minDelayBetweenPulls from the last start it remembers in the Lease', () => {
     const limits = { ...LIMITS, minDelayBetweenPullsMs: 10_000 };
-    const state = { cursor: {}, lastStart: { a: NOW - 4_000 } };
-    const r = round({ images: [image('a', ['n1'])], limits, state });
+    const memory = { cursor: {}, lastStart: { a: NOW - 4_000 } };
+    const r = round({ images: [image('a', ['n1'])], limits, memory });
     expect(r.create).toEqual([]);
     expect(r.nextWakeAt).toBe(NOW + 6_000);
   });

@@ -1,25 +1,23 @@
 import type { CachedImage } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
-  backoffDelayMs,
   type ImageDemand,
   type InFlightPull,
   nextPulls,
   type PacingCursor,
-  type PacingLimits,
   type WaitingPull,
 } from '../../lib/pacing/index.ts';
-import { policyOf } from '../../lib/policy-settings.ts';
+import { type PacingLimits, policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, pullOutcome, pullPodFor } from '../../lib/pull-pod.ts';
 
-/** What the pacer keeps in its Lease between rounds. */
-export interface PacerState {
+/** What a holder keeps in its policy's Lease between rounds. */
+export interface PacerMemory {
   readonly cursor: PacingCursor;
   /** Last pull start per CachedImage, epoch ms: finished pods are deleted, so this is the only record. */
   readonly lastStart: Readonly<Record<string, number>>;
 }
 
-export const EMPTY_STATE: PacerState = { cursor: {}, lastStart: {} };
+export const EMPTY_MEMORY: PacerMemory = { cursor: {}, lastStart: {} };
 
 export interface PaceInput {
   readonly policy: string;
@@ -28,7 +26,7 @@ export interface PaceInput {
   readonly images: readonly CachedImage[];
   /** Every Drop pull pod in the cluster, any policy. */
   readonly pods: readonly Pod[];
-  readonly state: PacerState;
+  readonly memory: PacerMemory;
   readonly namespace: string;
   readonly now: number;
   /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
@@ -41,12 +39,13 @@ export interface PaceRound {
   readonly waitedSeconds: readonly number[];
   /** Pulls of this policy in flight once `create` has started. */
   readonly inFlight: number;
-  readonly state: PacerState;
+  readonly memory: PacerMemory;
   readonly nextWakeAt?: number;
+  /** Why each pending (image, node) of this policy did not start: written into the image's status. */
   readonly waiting: readonly WaitingPull[];
 }
 
-/** One pacing round for one policy: which pull pods to create now, and the state to keep. */
+/** One pacing round for one policy: which pull pods to create now, and what to remember. */
 export function paceRound(input: PaceInput): PaceRound {
   const governed = input.images.filter((i) => policyOf(i) === input.policy && isSettled(i));
   const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
@@ -57,7 +56,7 @@ export function paceRound(input: PaceInput): PaceRound {
     limits: input.limits,
     images: demands,
     inFlight,
-    cursor: input.state.cursor,
+    cursor: input.memory.cursor,
     now: input.now,
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
@@ -69,7 +68,7 @@ export function paceRound(input: PaceInput): PaceRound {
   });
   const lastStart: Record<string, number> = {};
   for (const image of governed) {
-    const known = input.state.lastStart[image.metadata.name];
+    const known = input.memory.lastStart[image.metadata.name];
     if (known !== undefined) lastStart[image.metadata.name] = known;
   }
   for (const start of decision.starts) lastStart[start.image] = input.now;
@@ -77,7 +76,7 @@ export function paceRound(input: PaceInput): PaceRound {
     create,
     waitedSeconds,
     inFlight: inFlight.filter((p) => p.policy === input.policy).length + create.length,
-    state: { cursor: decision.cursor, lastStart },
+    memory: { cursor: decision.cursor, lastStart },
     ...wakeOf(decision.nextWakeAt, input),
     waiting: decision.waiting,
   };
@@ -104,15 +103,12 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
   const busy = new Set(pods.map((p) => p.spec?.nodeName ?? ''));
   const failures: Record<string, { failures: number; lastFailedAt: number }> = {};
   for (const f of status.failedNodes ?? []) {
-    // reconcile-image recorded retryAt with this policy's backoff; the scheduler wants when it failed.
-    const retryAt = Date.parse(f.retryAt) || input.now;
-    failures[f.node] = {
-      failures: f.failures,
-      lastFailedAt: retryAt - backoffDelayMs(f.failures, input.limits.failureBackoff),
-    };
+    // A record written before lastFailedAt existed counts from retryAt: it can only wait longer.
+    const failedAt = Date.parse(f.lastFailedAt ?? f.retryAt);
+    failures[f.node] = { failures: f.failures, lastFailedAt: Number.isNaN(failedAt) ? 0 : failedAt };
   }
   const podStarts = pods.map((p) => Date.parse(p.metadata.creationTimestamp ?? '') || 0);
-  const lastStartAt = Math.max(input.state.lastStart[image.metadata.name] ?? 0, ...podStarts);
+  const lastStartAt = Math.max(input.memory.lastStart[image.metadata.name] ?? 0, ...podStarts);
   return {
     name: image.metadata.name,
     priority: image.spec?.priority ?? 0,

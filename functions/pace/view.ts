@@ -1,7 +1,13 @@
 import { API_VERSION, type CachedImage, PLURAL, type PullPolicy } from '../../lib/api/index.ts';
-import { type Kube, type KubeObject, type Pod, paths } from '../../lib/kube/index.ts';
+import {
+  type Kube,
+  type KubeObject,
+  type Pod,
+  paths,
+  runWatch,
+  type WatchTarget,
+} from '../../lib/kube/index.ts';
 import { PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
-import { runWatch, type WatchTarget } from '../../lib/runner/watch.ts';
 
 const SYNC_TIMEOUT_MS = 10_000;
 

@@ -103,6 +103,7 @@ describe('planImage', () => {
         message: 'Failed to pull image "x": not found',
         failures: 1,
         retryAt: '2026-11-25T10:00:30.000Z',
+        lastFailedAt: NOW.toISOString(),
         lastPod: 'uid-a',
       },
     ]);
@@ -246,7 +247,7 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     lastPulledAt: '2026-11-24T09:00:00Z',
   };
 
-  it('says when the next round is due, and starts nothing before', () => {
+  it('says when the next cycle is due, and starts nothing before', () => {
     const plan = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: 2 * DAY } }));
     expect(plan.status).toMatchObject({ phase: 'Cached', nextRepullAt: '2026-11-26T09:00:00.000Z' });
     expect(plan.pendingNodes).toEqual([]);
@@ -265,12 +266,12 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     expect(plan.status.nextRepullAt).toBeUndefined();
   });
 
-  it('a node that pulled again leaves the round and brings the new digest', () => {
-    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
+  it('a node that pulled again leaves the cycle and brings the new digest', () => {
+    const cycle = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
     const newDigest = `sha256:${'b'.repeat(64)}`;
     const plan = planImage(
       observe({
-        previous: round,
+        previous: cycle,
         repull: { intervalMs: DAY },
         pods: [pod('a', pulled, { imageID: `docker.io/library/nginx@${newDigest}` })],
       }),
@@ -280,11 +281,11 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     expect(plan.pendingNodes).toEqual(['b', 'c']);
   });
 
-  it('the round ends when every node pulled again, and the next is due an interval after it began', () => {
-    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
+  it('the cycle ends when every node pulled again, and the next is due an interval after it began', () => {
+    const cycle = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
     const plan = planImage(
       observe({
-        previous: round,
+        previous: cycle,
         repull: { intervalMs: DAY },
         pods: [pod('a', pulled), pod('b', pulled), pod('c', pulled)],
       }),
@@ -295,9 +296,9 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
   });
 
   it('a failed re-pull keeps the node cached and backs off', () => {
-    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
+    const cycle = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
     const plan = planImage(
-      observe({ previous: round, repull: { intervalMs: DAY }, pods: [pod('a', errImagePull)] }),
+      observe({ previous: cycle, repull: { intervalMs: DAY }, pods: [pod('a', errImagePull)] }),
     );
     expect(plan.status).toMatchObject({ phase: 'Cached', ready: '3/3' });
     expect(plan.status.failedNodes.map((f) => f.node)).toEqual(['a']);
@@ -311,17 +312,38 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     expect(plan.status.nextRepullAt).toBeUndefined();
   });
 
+  it('keeps the pacing limit the pacer wrote while the node waits for the same reason', () => {
+    const first = planImage(observe()).status;
+    const held = {
+      ...first,
+      waitingNodes: first.waitingNodes.map((w) => ({
+        ...w,
+        limit: 'maxConcurrentPullsPerNode',
+        message: 'waiting for pacing slot: node has 1 Drop pull in flight (maxConcurrentPullsPerNode: 1)',
+      })),
+    };
+    const later = planImage(observe({ previous: held, pods: [pod('a', pulled)] })).status;
+    expect(later.waitingNodes.find((w) => w.node === 'b')).toMatchObject({
+      reason: 'WaitingForSlot',
+      limit: 'maxConcurrentPullsPerNode',
+      message: expect.stringContaining('maxConcurrentPullsPerNode: 1'),
+    });
+    const failed = planImage(observe({ previous: held, pods: [pod('b', errImagePull)] })).status;
+    expect(failed.waitingNodes.find((w) => w.node === 'b')).toMatchObject({ reason: 'BackOff' });
+    expect(failed.waitingNodes.find((w) => w.node === 'b')).not.toHaveProperty('limit');
+  });
+
   it('keeps when each node started waiting across writes', () => {
     const first = planImage(observe()).status;
     const later = planImage(observe({ previous: first, now: new Date(NOW.getTime() + 5_000) })).status;
     expect(later.waitingNodes?.[0]?.since).toBe(NOW.toISOString());
   });
 
-  it('without reading the policy, keeps the round and the next due time as the status has them', () => {
-    const round = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
-    const { repull: _read, ...unread } = observe({ previous: round, pods: [pod('a', pulled)] });
+  it('without reading the policy, keeps the cycle and the next due time as the status has them', () => {
+    const cycle = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
+    const { repull: _read, ...unread } = observe({ previous: cycle, pods: [pod('a', pulled)] });
     const plan = planImage(unread);
-    expect(plan.status).toMatchObject({ repullNodes: ['b', 'c'], lastRepullAt: round.lastRepullAt });
+    expect(plan.status).toMatchObject({ repullNodes: ['b', 'c'], lastRepullAt: cycle.lastRepullAt });
     const due = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: 2 * DAY } })).status;
     const { repull: _again, ...steady } = observe({ previous: due });
     expect(planImage(steady).status.nextRepullAt).toBe(due.nextRepullAt);

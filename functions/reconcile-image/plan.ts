@@ -1,51 +1,24 @@
-import { type Condition, setCondition } from '../../lib/conditions.ts';
+import {
+  type CachedImage,
+  type CachedImageStatus,
+  type FailedNode,
+  type PullPolicy,
+  parseSpec,
+  type WrittenCachedImageStatus,
+} from '../../lib/api/index.ts';
+import { formatReference, parseImageReference } from '../../lib/image-ref.ts';
 import type { Pod } from '../../lib/kube/core.ts';
-import { backoffDelayMs } from '../../lib/pacing/index.ts';
+import {
+  backoffDelayMs,
+  DEFAULT_PACING_LIMITS,
+  type FailureBackoff,
+  policyOf,
+  settingsOf,
+} from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
-import { type RepullRound, repullRound } from './repull.ts';
-import { conditionsOf, messageOf, phaseOf, waitingEntry } from './status-text.ts';
-
-export interface FailedNode {
-  readonly node: string;
-  readonly reason: string;
-  readonly message: string;
-  readonly failures: number;
-  readonly retryAt: string;
-  readonly lastPod?: string;
-}
-
-export interface WaitingNode {
-  readonly node: string;
-  readonly reason: string;
-  readonly message: string;
-  readonly retryAt?: string;
-  /** When the node started waiting (for a first pull, a retry or a re-pull). */
-  readonly since?: string;
-}
-
-/** The status reconcile-image owns (shape defined in lib/api). */
-export interface ImageStatus {
-  readonly phase: string;
-  readonly ready: string;
-  readonly message: string;
-  readonly reference?: string;
-  readonly nodesTargeted: number;
-  readonly nodesReady: number;
-  readonly nodesPulling: number;
-  readonly nodesWaiting: number;
-  readonly cachedNodes: readonly string[];
-  readonly pullingNodes: readonly string[];
-  readonly failedNodes: readonly FailedNode[];
-  readonly waitingNodes?: readonly WaitingNode[];
-  readonly resolvedDigest?: string;
-  readonly lastPulledAt?: string;
-  readonly repullNodes?: readonly string[];
-  readonly lastRepullAt?: string;
-  readonly nextRepullAt?: string;
-  readonly conditions: readonly Condition[];
-  readonly observedGeneration: number;
-}
+import { type RepullCycle, repullCycle } from './repull.ts';
+import { imageStatus, invalidSpecStatus } from './status.ts';
 
 export type ImageSpecView =
   | {
@@ -58,18 +31,25 @@ export type ImageSpecView =
     }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
+/** The image's PullPolicy as the planner needs it. */
+export interface PolicyView {
+  readonly backoff: FailureBackoff;
+  readonly repullIntervalMs?: number;
+  readonly problem?: { readonly reason: string; readonly message: string };
+}
+
 export interface ObservedImage {
   readonly generation: number;
   readonly spec: ImageSpecView;
-  readonly previous?: Partial<ImageStatus>;
+  readonly previous?: CachedImageStatus;
   /** The target nodes (lib/targets.ts), or those the previous status recorded (targetsOf). */
   readonly targets: readonly string[];
   /** The pull pods labelled with this CachedImage. */
   readonly pods: readonly Pod[];
   readonly missingSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string };
-  readonly backoff: { readonly initialMs: number; readonly maxMs: number };
-  /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the round as the status has it. */
+  readonly backoff: FailureBackoff;
+  /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the cycle as the status has it. */
   readonly repull?: { readonly intervalMs: number | undefined };
   readonly now: Date;
 }
@@ -80,7 +60,7 @@ export interface PodRef {
 }
 
 export interface ImagePlan {
-  readonly status: ImageStatus;
+  readonly status: WrittenCachedImageStatus;
   /** Pods whose outcome the status now records, or that no longer serve the spec. Delete after the status is written. */
   readonly deletePods: readonly PodRef[];
   /** Targeted nodes that still need a pull and have none in progress (the pacer starts them). */
@@ -96,13 +76,53 @@ export interface RecordedPull {
   readonly seconds: number;
 }
 
+/** The spec as the planner needs it, or why it cannot be used. */
+export function specView(image: CachedImage): ImageSpecView {
+  const parsed = parseSpec('CachedImage', image.spec);
+  if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message };
+  const spec = parsed.spec;
+  const reference = formatReference({ image: spec.image, tag: spec.tag, digest: spec.digest });
+  const checked = parseImageReference(reference);
+  if (!checked.ok) return { ok: false, reason: checked.reason, message: checked.message };
+  return {
+    ok: true,
+    reference,
+    ...(spec.digest ? { digest: spec.digest } : {}),
+    placement: { nodeSelector: spec.nodeSelector, tolerations: spec.tolerations },
+    // With IfNotPresent or Never the kubelet keeps what it has, and a digest never moves.
+    repullable: spec.imagePullPolicy === 'Always' && !spec.digest,
+  };
+}
+
+/**
+ * The policy that paces the image, as read (`policy` undefined: none of that name exists). A
+ * policyRef to a policy that does not exist is a problem, never a silent default.
+ */
+export function policyView(image: CachedImage, policy: PullPolicy | undefined): PolicyView {
+  const name = policyOf(image);
+  const defaults = { backoff: DEFAULT_PACING_LIMITS.failureBackoff };
+  if (!policy && image.spec?.policyRef?.name) {
+    const message = `PullPolicy "${name}" (spec.policyRef) does not exist`;
+    return { ...defaults, problem: { reason: 'PolicyNotFound', message } };
+  }
+  const settings = settingsOf(policy);
+  if (!settings.ok) {
+    const message = `PullPolicy "${name}" is invalid: ${settings.message}`;
+    return { ...defaults, problem: { reason: 'InvalidPolicy', message } };
+  }
+  return {
+    backoff: settings.limits.failureBackoff,
+    ...(settings.repullIntervalMs ? { repullIntervalMs: settings.repullIntervalMs } : {}),
+  };
+}
+
 /**
  * The target nodes a status written for this spec recorded: cached, pulling, failed and waiting
  * partition them. Undefined when the status is for another generation or reference (or predates
  * pullingNodes): then only a node list can say.
  */
 export function targetsOf(
-  previous: Partial<ImageStatus> | undefined,
+  previous: CachedImageStatus | undefined,
   generation: number,
   reference: string,
 ): readonly string[] | undefined {
@@ -169,25 +189,14 @@ export function planImage(observed: ObservedImage): ImagePlan {
     const attempt = pod.metadata.uid ?? pod.metadata.name;
     if (before?.lastPod === attempt) continue;
     recorded.push(recordOf(pod, 'failed', undefined, observed.now));
-    const failures = (before?.failures ?? 0) + 1;
-    const retryAt = new Date(
-      observed.now.getTime() + backoffDelayMs(failures, observed.backoff),
-    ).toISOString();
-    failed.set(node, {
-      node,
-      reason: outcome.reason,
-      message: outcome.message,
-      failures,
-      retryAt,
-      lastPod: attempt,
-    });
+    failed.set(node, failureOf(node, outcome, (before?.failures ?? 0) + 1, attempt, observed));
     // A failed re-pull leaves the image that was there: the node stays cached.
     if (!repulling.has(node)) cached.delete(node);
   }
 
   const ready = targets.filter((n) => cached.has(n));
   const repull = observed.repull
-    ? repullRound({
+    ? repullCycle({
         intervalMs: spec.repullable ? observed.repull.intervalMs : undefined,
         remaining: [...repulling],
         lastRepullAt: previous?.lastRepullAt,
@@ -195,7 +204,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
         ready: ready.filter((n) => !pulling.has(n)),
         now: observed.now,
       })
-    : keptRound(previous, repulling, ready);
+    : keptCycle(previous, repulling, ready);
   const due = new Set(repull.nodes);
   for (const node of failed.keys()) {
     if (!targetSet.has(node) || (cached.has(node) && !due.has(node))) failed.delete(node);
@@ -203,43 +212,43 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const needsPull = (n: string) => (!cached.has(n) || due.has(n)) && !pulling.has(n);
   // A missing policy stops new pulls: pacing with limits nobody chose would be a silent default.
   const pendingNodes = observed.policyProblem ? [] : targets.filter(needsPull);
-  const failedNodes = [...failed.values()].sort((a, b) => a.node.localeCompare(b.node));
-  const waitingNodes = pendingNodes.map((n) =>
-    waitingEntry(n, failed.get(n), due.has(n), previous?.waitingNodes, observed.now),
-  );
-  const counts = {
-    targets: targets.length,
-    ready: ready.length,
-    pulling: pulling.size,
-    pending: pendingNodes.length,
-  };
-  const phase = phaseOf(counts, failedNodes, observed);
-  const message = messageOf(phase, counts, failedNodes, [...pulling].sort(), observed);
+  const status = imageStatus({
+    generation: observed.generation,
+    now: observed.now,
+    reference: spec.reference,
+    conditions: observed.previous?.conditions ?? [],
+    waitingBefore: previous?.waitingNodes ?? [],
+    targets,
+    ready,
+    pulling: [...pulling].sort(),
+    pending: pendingNodes,
+    failed: [...failed.values()].sort((a, b) => a.node.localeCompare(b.node)),
+    repull,
+    missingSecrets: observed.missingSecrets,
+    policyProblem: observed.policyProblem,
+    resolvedDigest,
+    lastPulledAt,
+  });
+  return { deletePods, pendingNodes, recorded, status };
+}
+
+function failureOf(
+  node: string,
+  outcome: { readonly reason: string; readonly message: string },
+  failures: number,
+  attempt: string,
+  observed: ObservedImage,
+): FailedNode {
+  const now = observed.now.getTime();
   return {
-    deletePods,
-    pendingNodes,
-    recorded,
-    status: {
-      phase,
-      ready: `${ready.length}/${targets.length}`,
-      message,
-      reference: spec.reference,
-      nodesTargeted: targets.length,
-      nodesReady: ready.length,
-      nodesPulling: pulling.size,
-      nodesWaiting: pendingNodes.length,
-      cachedNodes: ready,
-      pullingNodes: [...pulling].sort(),
-      failedNodes,
-      waitingNodes,
-      ...(resolvedDigest ? { resolvedDigest } : {}),
-      ...(lastPulledAt ? { lastPulledAt } : {}),
-      ...(repull.nodes.length > 0 ? { repullNodes: repull.nodes } : {}),
-      ...(repull.lastRepullAt ? { lastRepullAt: repull.lastRepullAt } : {}),
-      ...(repull.nextRepullAt ? { nextRepullAt: repull.nextRepullAt } : {}),
-      conditions: conditionsOf(observed, phase, message),
-      observedGeneration: observed.generation,
-    },
+    node,
+    reason: outcome.reason,
+    message: outcome.message,
+    failures,
+    retryAt: new Date(now + backoffDelayMs(failures, observed.backoff)).toISOString(),
+    // The pacer counts the backoff from here with the policy as it is then: nothing to invert.
+    lastFailedAt: observed.now.toISOString(),
+    lastPod: attempt,
   };
 }
 
@@ -247,40 +256,19 @@ function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; messag
   return {
     deletePods: observed.pods
       .filter((p) => !p.metadata.deletionTimestamp)
-      .map((p) => ({
-        name: p.metadata.name,
-        uid: p.metadata.uid,
-      })),
+      .map((p) => ({ name: p.metadata.name, uid: p.metadata.uid })),
     pendingNodes: [],
     recorded: [],
-    status: {
-      phase: spec.reason,
-      ready: '0/0',
-      message: spec.message,
-      nodesTargeted: 0,
-      nodesReady: 0,
-      nodesPulling: 0,
-      nodesWaiting: 0,
-      cachedNodes: [],
-      pullingNodes: [],
-      failedNodes: [],
-      waitingNodes: [],
-      conditions: setCondition(
-        observed.previous?.conditions ?? [],
-        { type: 'Ready', status: 'False', reason: spec.reason, message: spec.message },
-        { now: observed.now, observedGeneration: observed.generation },
-      ),
-      observedGeneration: observed.generation,
-    },
+    status: invalidSpecStatus(spec, observed.previous?.conditions ?? [], observed.generation, observed.now),
   };
 }
 
-// The policy was not read: the round goes on as recorded, less the nodes that pulled again.
-function keptRound(
-  previous: Partial<ImageStatus> | undefined,
+// The policy was not read: the cycle goes on as recorded, less the nodes that pulled again.
+function keptCycle(
+  previous: CachedImageStatus | undefined,
   remaining: ReadonlySet<string>,
   ready: readonly string[],
-): RepullRound {
+): RepullCycle {
   return {
     nodes: ready.filter((n) => remaining.has(n)),
     ...(previous?.lastRepullAt ? { lastRepullAt: previous.lastRepullAt } : {}),

@@ -1,27 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { repullDue, repullRound } from './repull.ts';
+import { repullCycle, repullDue } from './repull.ts';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
 const HOUR = 3_600_000;
 
-describe('repullRound', () => {
+describe('repullCycle', () => {
   const base = { remaining: [], lastRepullAt: undefined, ready: ['a', 'b'], now: NOW };
 
-  it('without an interval there is no round and nothing is due', () => {
-    expect(repullRound({ ...base, intervalMs: undefined, lastPulledAt: '2026-01-01T00:00:00Z' })).toEqual({
+  it('without an interval there is no cycle and nothing is due', () => {
+    expect(repullCycle({ ...base, intervalMs: undefined, lastPulledAt: '2026-01-01T00:00:00Z' })).toEqual({
       nodes: [],
     });
   });
 
   it('before anything was pulled nothing is due', () => {
-    expect(repullRound({ ...base, intervalMs: HOUR, lastPulledAt: undefined })).toEqual({ nodes: [] });
+    expect(repullCycle({ ...base, intervalMs: HOUR, lastPulledAt: undefined })).toEqual({ nodes: [] });
   });
 
-  it('counts the first interval from the first pull, later ones from the round start', () => {
+  it('counts the first interval from the first pull, later ones from the cycle start', () => {
     expect(
-      repullRound({ ...base, intervalMs: HOUR, lastPulledAt: '2026-11-26T11:30:00Z' }).nextRepullAt,
+      repullCycle({ ...base, intervalMs: HOUR, lastPulledAt: '2026-11-26T11:30:00Z' }).nextRepullAt,
     ).toBe('2026-11-26T12:30:00.000Z');
-    const after = repullRound({
+    const after = repullCycle({
       ...base,
       intervalMs: HOUR,
       lastPulledAt: '2026-11-26T11:59:00Z',
@@ -30,19 +30,19 @@ describe('repullRound', () => {
     expect(after.nextRepullAt).toBe('2026-11-26T12:15:00.000Z');
   });
 
-  it('a round in progress keeps only nodes that still hold the image', () => {
-    const round = repullRound({
+  it('a cycle in progress keeps only nodes that still hold the image', () => {
+    const cycle = repullCycle({
       ...base,
       intervalMs: HOUR,
       remaining: ['a', 'gone'],
       lastPulledAt: undefined,
       lastRepullAt: '2026-11-26T11:00:00Z',
     });
-    expect(round).toEqual({ nodes: ['a'], lastRepullAt: '2026-11-26T11:00:00Z' });
+    expect(cycle).toEqual({ nodes: ['a'], lastRepullAt: '2026-11-26T11:00:00Z' });
   });
 
   it('starts exactly at the due time', () => {
-    const due = repullRound({ ...base, intervalMs: HOUR, lastPulledAt: '2026-11-26T11:00:00Z' });
+    const due = repullCycle({ ...base, intervalMs: HOUR, lastPulledAt: '2026-11-26T11:00:00Z' });
     expect(due).toEqual({ nodes: ['a', 'b'], lastRepullAt: NOW.toISOString() });
   });
 });

@@ -1,5 +1,5 @@
-/** Where a re-pull round stands: nodes still to refresh, when it started, when the next is due. */
-export interface RepullRound {
+/** Where a re-pull cycle stands: nodes still to refresh, when it started, when the next is due. */
+export interface RepullCycle {
   readonly nodes: readonly string[];
   readonly lastRepullAt?: string;
   readonly nextRepullAt?: string;
@@ -8,7 +8,7 @@ export interface RepullRound {
 export interface RepullInput {
   /** PullPolicy repullInterval; undefined: never (or not applicable to this image). */
   readonly intervalMs: number | undefined;
-  /** Nodes of the round in progress that have not been pulled again yet. */
+  /** Nodes of the cycle in progress that have not been pulled again yet. */
   readonly remaining: readonly string[];
   readonly lastRepullAt: string | undefined;
   readonly lastPulledAt: string | undefined;
@@ -19,11 +19,11 @@ export interface RepullInput {
 
 /**
  * PullPolicy repullInterval: every interval, each node that holds the image pulls it again, so a
- * tag that moved to a new digest reaches the nodes. A round covers the nodes cached when it starts
- * and ends when each has pulled once more; the next is due an interval after the round started
- * (or after the first pull, before any round). Nodes stay cached meanwhile: the old image is there.
+ * tag that moved to a new digest reaches the nodes. A cycle covers the nodes cached when it starts
+ * and ends when each has pulled once more; the next is due an interval after the cycle started
+ * (or after the first pull, before any cycle). Nodes stay cached meanwhile: the old image is there.
  */
-export function repullRound(input: RepullInput): RepullRound {
+export function repullCycle(input: RepullInput): RepullCycle {
   if (input.intervalMs === undefined || input.intervalMs <= 0) return { nodes: [] };
   const kept = input.lastRepullAt ? { lastRepullAt: input.lastRepullAt } : {};
   const ready = new Set(input.ready);
@@ -38,7 +38,7 @@ export function repullRound(input: RepullInput): RepullRound {
   return { nodes: [...input.ready], lastRepullAt: input.now.toISOString() };
 }
 
-/** True when the status says a round is due, so the policy must be read even in a steady state. */
+/** True when the status says a cycle is due, so the policy must be read even in a steady state. */
 export function repullDue(status: { readonly nextRepullAt?: string } | undefined, now: Date): boolean {
   const next = status?.nextRepullAt;
   return next !== undefined && Date.parse(next) <= now.getTime();

@@ -1,5 +1,5 @@
+import { serveApp } from '../../lib/controller/serve.ts';
 import { createKube, loadKubeConfig } from '../../lib/kube/index.ts';
-import { serveApp } from '../../lib/serve.ts';
 import { createReconcileSetApp, FUNCTION } from './index.ts';
 
 serveApp(createReconcileSetApp({ kube: createKube(loadKubeConfig(), FUNCTION) }));

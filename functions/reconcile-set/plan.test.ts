@@ -73,7 +73,7 @@ describe('planSet', () => {
     const plan = planSet(observe({ children }));
     expect([plan.create, plan.update, plan.delete]).toEqual([[], [], []]);
     expect(plan.status).toMatchObject({ phase: 'AllReady', ready: '3/3', imagesManaged: 3, imagesReady: 3 });
-    expect(plan.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+    expect(plan.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
       status: 'True',
       reason: 'AllReady',
     });
@@ -199,7 +199,7 @@ describe('planSet', () => {
     expect(plan.delete).toEqual([]);
     expect(plan.status.phase).toBe('Degraded');
     expect(plan.status.imagesManaged).toBe(2);
-    expect(plan.status.conditions.find((c) => c.type === 'ReferencesFound')).toMatchObject({
+    expect(plan.status.conditions?.find((c) => c.type === 'ReferencesFound')).toMatchObject({
       status: 'False',
       reason: 'DiscoveryPolicyNotFound',
       message: expect.stringContaining('DiscoveryPolicy "popular"'),

@@ -3,61 +3,28 @@ import {
   type CachedImage,
   type CachedImageSet,
   type CachedImageSetSpec,
-  type DiscoveredImage,
+  type CachedImageSetStatus,
   IMAGESET_LABEL,
   type ObjectMeta,
   parseSpec,
 } from '../../lib/api/index.ts';
-import { type Condition, setCondition } from '../../lib/conditions.ts';
-import { labelValue } from '../../lib/pull-pod.ts';
+import { labelValue } from '../../lib/kube/labels.ts';
 import { sameJson } from '../../lib/same-json.ts';
 import { type ChildSource, type DesiredImage, desiredImages } from './desired.ts';
 import { childName } from './naming.ts';
+import type { ObservedSet } from './observed.ts';
+import { invalidStatus, type Managed, statusOf } from './status.ts';
+
+export type { DiscoveryView, Lookup, ObservedSet } from './observed.ts';
 
 type OwnerReference = NonNullable<ObjectMeta['ownerReferences']>[number];
 
 /** Says whether a child was listed by the set or found by discovery (`kubectl get ci -l …`). */
 export const SOURCE_LABEL = `${IMAGESET_LABEL}-source`;
 
-/** A referenced object: absent when the set does not reference one. */
-export type Lookup<T> =
-  | { readonly name: string; readonly found: false }
-  | { readonly name: string; readonly found: true; readonly object: T };
-
-export interface ObservedSet {
-  readonly set: CachedImageSet;
-  /** CachedImages labelled with this set's name, whoever owns them. */
-  readonly children: readonly CachedImage[];
-  readonly discovery?: Lookup<DiscoveryView>;
-  readonly pullPolicy?: Lookup<unknown>;
-  /** Child names that turned out to be taken by a CachedImage this set does not manage. */
-  readonly conflicts?: readonly string[];
-  readonly now: Date;
-}
-
-/** What a set reads of its DiscoveryPolicy: the images, and whether the last sync worked. */
-export interface DiscoveryView {
-  readonly images: readonly DiscoveredImage[];
-  /** The policy's STATUS word (`Synced`, or why the last sync failed); absent before the first sync. */
-  readonly phase?: string;
-  readonly message?: string;
-}
-
 export interface ChildRef {
   readonly name: string;
   readonly uid?: string;
-}
-
-/** The status reconcile-set owns (shape defined in lib/api). */
-export interface SetStatus {
-  readonly phase: 'AllReady' | 'Progressing' | 'Degraded';
-  readonly ready: string;
-  readonly message: string;
-  readonly imagesManaged: number;
-  readonly imagesReady: number;
-  readonly source?: string;
-  readonly conditions: readonly Condition[];
-  readonly observedGeneration: number;
 }
 
 export interface SetPlan {
@@ -65,12 +32,8 @@ export interface SetPlan {
   /** Whole objects with the resourceVersion read, so a concurrent edit makes the write a 409. */
   readonly update: readonly CachedImage[];
   readonly delete: readonly ChildRef[];
-  readonly status: SetStatus;
+  readonly status: CachedImageSetStatus;
 }
-
-// Phases of a child that is on its way; Cached is done, every other word is a problem to show.
-const PROGRESSING = new Set(['', 'Pending', 'Pulling']);
-const MAX_LISTED = 3;
 
 /** From the set, its children and what it references: the children to write and the set's status. */
 export function planSet(observed: ObservedSet): SetPlan {
@@ -210,133 +173,37 @@ function restored(current: CachedImage, desired: CachedImage, set: CachedImageSe
   };
 }
 
-interface Managed {
-  readonly name: string;
-  readonly child?: CachedImage;
-  /** Created or changed by this plan: its status describes an older spec. */
-  readonly fresh: boolean;
-}
-
-function statusOf(
-  observed: ObservedSet,
-  spec: CachedImageSetSpec,
-  managed: readonly Managed[],
-  notes: readonly string[],
-  foreign: readonly string[],
-): SetStatus {
-  const ready = managed.filter((m) => !m.fresh && isCached(m.child));
-  const failing = managed.filter((m) => !m.fresh && m.child && isFailing(m.child));
-  const missing = missingReferences(observed);
-  const discovery = observed.discovery?.found ? observed.discovery : undefined;
-  // A failing source keeps its last good images (children stay), but the set says so.
-  const sourceFailing = discovery?.object.phase && discovery.object.phase !== 'Synced';
-  const problems = [
-    ...missing.map((m) => m.message),
-    ...(sourceFailing
-      ? [
-          `DiscoveryPolicy "${discovery.name}" is ${discovery.object.phase}: ${discovery.object.message ?? ''}`,
-        ]
-      : []),
-    ...foreign.map(
-      (n) => `CachedImage ${n} exists and is not managed by this set; delete it or rename the set`,
-    ),
-  ];
-  // Before the first sync the set cannot know its images yet.
-  const awaitingSync = discovery !== undefined && !discovery.object.phase;
-  const phase: SetStatus['phase'] =
-    problems.length > 0 || failing.length > 0
-      ? 'Degraded'
-      : ready.length === managed.length && !awaitingSync
-        ? 'AllReady'
-        : 'Progressing';
-  const message = [
-    ...problems,
-    `${ready.length}/${managed.length} images cached`,
-    ...(awaitingSync ? [`waiting for the first sync of DiscoveryPolicy "${discovery.name}"`] : []),
-    ...failing
-      .slice(0, MAX_LISTED)
-      .map((m) => `${m.name}: ${m.child?.status?.phase} (${m.child?.status?.message ?? ''})`),
-    ...(failing.length > MAX_LISTED ? [`${failing.length - MAX_LISTED} more images failing`] : []),
-    ...notes,
-  ].join('; ');
-  const when = { now: observed.now, observedGeneration: observed.set.metadata.generation ?? 0 };
-  let conditions = setCondition(
-    observed.set.status?.conditions ?? [],
-    { type: 'Ready', status: phase === 'AllReady' ? 'True' : 'False', reason: phase, message },
-    when,
-  );
-  conditions = setCondition(
-    conditions,
-    missing[0]
-      ? {
-          type: 'ReferencesFound',
-          status: 'False',
-          reason: missing[0].reason,
-          message: missing.map((m) => m.message).join('; '),
-        }
-      : {
-          type: 'ReferencesFound',
-          status: 'True',
-          reason: 'Found',
-          message: 'every referenced policy exists',
-        },
-    when,
-  );
+/** The child taken back after its label was removed: our labels, controller reference and spec. */
+export function adopted(current: CachedImage, desired: CachedImage): CachedImage {
   return {
-    phase,
-    ready: `${ready.length}/${managed.length}`,
-    message,
-    imagesManaged: managed.length,
-    imagesReady: ready.length,
-    ...(spec.discoveryPolicyRef ? { source: spec.discoveryPolicyRef.name } : {}),
-    conditions,
-    observedGeneration: observed.set.metadata.generation ?? 0,
+    ...current,
+    metadata: {
+      ...current.metadata,
+      labels: { ...current.metadata.labels, ...desired.metadata.labels },
+      ownerReferences: desired.metadata.ownerReferences,
+    },
+    spec: desired.spec,
   };
 }
 
-function missingReferences(observed: ObservedSet): { reason: string; message: string }[] {
-  const missing: { reason: string; message: string }[] = [];
-  if (observed.discovery && !observed.discovery.found) {
-    missing.push({
-      reason: 'DiscoveryPolicyNotFound',
-      message: `DiscoveryPolicy "${observed.discovery.name}" (spec.discoveryPolicyRef) does not exist; discovered images are kept until it does`,
-    });
+/** Whether a child carries this set's label and no other set controls it. */
+export function isLabelledFor(child: CachedImage, set: string): boolean {
+  // Label values are shortened for long names, so the controller reference decides which set it is.
+  if (child.metadata.labels?.[IMAGESET_LABEL] !== labelValue(set)) return false;
+  const controller = controllerOf(child);
+  return !controller || controller.name === set;
+}
+
+/** Names of sets that children point to (by controller, else by label) but that no longer exist. */
+export function orphanedSets(sets: readonly CachedImageSet[], children: readonly CachedImage[]): string[] {
+  const names = new Set(sets.map((s) => s.metadata.name));
+  const labels = new Set(sets.map((s) => labelValue(s.metadata.name)));
+  const gone = new Set<string>();
+  for (const child of children) {
+    const controller = controllerOf(child);
+    if (controller?.kind === 'CachedImageSet' && !names.has(controller.name)) gone.add(controller.name);
+    const label = child.metadata.labels?.[IMAGESET_LABEL];
+    if (!controller && label && !labels.has(label)) gone.add(label);
   }
-  if (observed.pullPolicy && !observed.pullPolicy.found) {
-    missing.push({
-      reason: 'PullPolicyNotFound',
-      message: `PullPolicy "${observed.pullPolicy.name}" (spec.policyRef) does not exist; no new pulls start`,
-    });
-  }
-  return missing;
-}
-
-function isCurrent(child: CachedImage): boolean {
-  return child.status?.observedGeneration === child.metadata.generation;
-}
-
-function isCached(child: CachedImage | undefined): boolean {
-  return child !== undefined && isCurrent(child) && child.status?.phase === 'Cached';
-}
-
-function isFailing(child: CachedImage): boolean {
-  return isCurrent(child) && !PROGRESSING.has(child.status?.phase ?? '') && child.status?.phase !== 'Cached';
-}
-
-function invalidStatus(observed: ObservedSet, message: string): SetStatus {
-  const previous = observed.set.status;
-  const when = { now: observed.now, observedGeneration: observed.set.metadata.generation ?? 0 };
-  return {
-    phase: 'Degraded',
-    ready: previous?.ready ?? '0/0',
-    message: `invalid spec: ${message}`,
-    imagesManaged: previous?.imagesManaged ?? 0,
-    imagesReady: previous?.imagesReady ?? 0,
-    conditions: setCondition(
-      previous?.conditions ?? [],
-      { type: 'Ready', status: 'False', reason: 'Degraded', message: `invalid spec: ${message}` },
-      when,
-    ),
-    observedGeneration: observed.set.metadata.generation ?? 0,
-  };
+  return [...gone].sort();
 }

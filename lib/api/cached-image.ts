@@ -44,6 +44,9 @@ const failedNodeSchema = z
     message: z.string().meta({ description: "The kubelet's message." }),
     failures: z.number().int().min(0).meta({ description: 'Consecutive failed attempts on this node.' }),
     retryAt: timestampSchema('When the next attempt may start (failure backoff).'),
+    lastFailedAt: timestampSchema(
+      'When the last failure was recorded; the pacer counts the backoff from it.',
+    ).optional(),
     lastPod: z.string().optional().meta({ description: 'The pull pod whose failure was counted last.' }),
   })
   .meta({ description: 'A node whose last pull failed.' });
@@ -53,6 +56,10 @@ const waitingNodeSchema = z
     node: z.string().meta({ description: 'Node name.' }),
     reason: z.string().meta({ description: 'Why it waits, e.g. WaitingForSlot or BackOff.' }),
     message: z.string().meta({ description: 'Why the pull has not started, in words.' }),
+    limit: z.string().optional().meta({
+      description:
+        'The pacing limit holding it as the pacer last saw it, e.g. maxConcurrentPullsPerNode or minDelayBetweenPulls.',
+    }),
     retryAt: timestampSchema('When the pull may start, if known.').optional(),
     since: timestampSchema('When the node started waiting.').optional(),
   })
@@ -118,4 +125,25 @@ export type CachedImageSpec = z.output<typeof cachedImageSpecSchema>;
 export type CachedImageStatus = z.output<typeof cachedImageStatusSchema>;
 export type CachedImage = z.output<typeof cachedImageSchema>;
 export type FailedNode = z.output<typeof failedNodeSchema>;
+
+/** The status as reconcile-image writes it: every field it always sets is present. */
+export type WrittenCachedImageStatus = CachedImageStatus &
+  Required<
+    Pick<
+      CachedImageStatus,
+      | 'phase'
+      | 'ready'
+      | 'message'
+      | 'nodesTargeted'
+      | 'nodesReady'
+      | 'nodesPulling'
+      | 'nodesWaiting'
+      | 'cachedNodes'
+      | 'pullingNodes'
+      | 'failedNodes'
+      | 'waitingNodes'
+      | 'conditions'
+      | 'observedGeneration'
+    >
+  >;
 export type WaitingNode = z.output<typeof waitingNodeSchema>;

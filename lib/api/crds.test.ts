@@ -111,24 +111,27 @@ describe('crds/', () => {
     ['cachedimagesets', 'STATUS READY MANAGED SOURCE AGE', 'MESSAGE'],
     ['discoverypolicies', 'STATUS SOURCES IMAGES LASTSYNC AGE', 'MESSAGE'],
     ['pullpolicies', 'MAXNODES MAXPULLS MINDELAY AGE', ''],
-  ])('kubectl get %s shows the columns of DESIGN.md (NAME comes by itself)', (plural, normal, wide) => {
-    const crd = crds.find((c) => c.spec.names.plural === plural)!;
-    const columns = version(crd).additionalPrinterColumns;
-    const named = (wanted: boolean) =>
-      columns
-        .filter((c) => (c.priority === 1) === wanted)
-        .map((c) => c.name)
-        .join(' ');
-    expect(named(false)).toBe(normal);
-    expect(named(true)).toBe(wide);
-    expect(columns.find((c) => c.name === 'AGE')).toEqual({
-      name: 'AGE',
-      type: 'date',
-      jsonPath: '.metadata.creationTimestamp',
-    });
-    const ready = columns.find((c) => c.name === 'READY');
-    if (ready) expect(ready).toMatchObject({ type: 'string', jsonPath: '.status.ready' });
-  });
+  ])(
+    'kubectl get %s shows the columns of docs/design.md §API (NAME comes by itself)',
+    (plural, normal, wide) => {
+      const crd = crds.find((c) => c.spec.names.plural === plural)!;
+      const columns = version(crd).additionalPrinterColumns;
+      const named = (wanted: boolean) =>
+        columns
+          .filter((c) => (c.priority === 1) === wanted)
+          .map((c) => c.name)
+          .join(' ');
+      expect(named(false)).toBe(normal);
+      expect(named(true)).toBe(wide);
+      expect(columns.find((c) => c.name === 'AGE')).toEqual({
+        name: 'AGE',
+        type: 'date',
+        jsonPath: '.metadata.creationTimestamp',
+      });
+      const ready = columns.find((c) => c.name === 'READY');
+      if (ready) expect(ready).toMatchObject({ type: 'string', jsonPath: '.status.ready' });
+    },
+  );
 
   it('has a structural schema: every node typed, no forbidden keywords, additionalProperties only for maps', () => {
     const problems: string[] = [];

@@ -7,6 +7,7 @@ export {
   cachedImageStatusSchema,
   type FailedNode,
   type WaitingNode,
+  type WrittenCachedImageStatus,
 } from './cached-image.ts';
 export {
   type CachedImageSet,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiServerEvent, type HttpEvent, pingEvent } from '../runner/cloudevent.ts';
+import { apiServerEvent, type HttpEvent, pingEvent } from '../controller/source-events.ts';
 import { runBundle, saveCodeCache } from './code-cache.ts';
 import type { FunctionBundle } from './functions.ts';
 

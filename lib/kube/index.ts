@@ -9,4 +9,6 @@ export {
 export { dropNamespace, loadKubeConfig } from './config.ts';
 export type { ContainerStatus, Node, Pod, PodSpec, Taint, Toleration } from './core.ts';
 export { KubeError, type KubeErrorKind } from './errors.ts';
+export { labelValue } from './labels.ts';
 export { paths, statusPath } from './paths.ts';
+export { runWatch, type WatchAction, type WatchTarget } from './watch.ts';

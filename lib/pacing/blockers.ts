@@ -1,5 +1,6 @@
-import { backoffEndsAt, failureOn, type ImageDemand } from './demand.ts';
-import type { PacingLimits } from './limits.ts';
+import { backoffEndsAt } from '../policy/backoff.ts';
+import type { PacingLimits } from '../policy/limits.ts';
+import { failureOn, type ImageDemand } from './demand.ts';
 import type { Occupancy } from './occupancy.ts';
 
 /** One reason an (image, node) cannot start now; `until` marks the reasons that pass with time alone. */
@@ -17,7 +18,7 @@ export type BlockingLimit = Blocker['limit'];
 export type TimedBlocker = Extract<Blocker, { readonly until: number }>;
 
 /** What one call of nextPulls decides against: the limits, the clock and the pulls counted so far. */
-export interface PacingState {
+export interface DraftState {
   readonly policy: string;
   readonly limits: PacingLimits;
   readonly occupancy: Occupancy;
@@ -25,7 +26,7 @@ export interface PacingState {
 }
 
 /** The limits that keep this image from starting on any node now: per image and per policy. */
-export function imageBlockers(image: ImageDemand, state: PacingState): readonly Blocker[] {
+export function imageBlockers(image: ImageDemand, state: DraftState): readonly Blocker[] {
   const { limits, occupancy, now } = state;
   const blockers: Blocker[] = [];
   const pulling = occupancy.pullsOfImage(image.name);
@@ -44,7 +45,7 @@ export function imageBlockers(image: ImageDemand, state: PacingState): readonly 
 }
 
 /** The limits that keep this image off this node now: its failure backoff, a pull already there, the node's cap. */
-export function nodeBlockers(image: ImageDemand, node: string, state: PacingState): readonly Blocker[] {
+export function nodeBlockers(image: ImageDemand, node: string, state: DraftState): readonly Blocker[] {
   const { limits, occupancy, now } = state;
   const blockers: Blocker[] = [];
   const failure = failureOn(image, node);
@@ -72,7 +73,7 @@ export function isTimed(blocker: Blocker): blocker is TimedBlocker {
  * The latest known start of the image: the caller's record or the newest pull in flight, whichever
  * is later — so minDelay holds even when the caller lost track of `lastStartAt`.
  */
-function lastStartOf(image: ImageDemand, state: PacingState): number | undefined {
+function lastStartOf(image: ImageDemand, state: DraftState): number | undefined {
   const inFlight = state.occupancy.lastStartOf(image.name);
   if (image.lastStartAt === undefined) return inFlight;
   if (inFlight === undefined) return image.lastStartAt;

@@ -1,11 +1,6 @@
-import { backoffDelayMs, type FailureBackoff } from './limits.ts';
+import type { NodeFailure } from '../policy/backoff.ts';
 
-/** The failure record of one (image, node): consecutive failures and when the last one was seen. */
-export interface NodeFailure {
-  readonly failures: number;
-  /** Epoch ms. */
-  readonly lastFailedAt: number;
-}
+export type { NodeFailure };
 
 /** Failure records by node name, as a Map or as a plain object (e.g. built from status). */
 export type NodeFailures = ReadonlyMap<string, NodeFailure> | Readonly<Record<string, NodeFailure>>;
@@ -48,10 +43,4 @@ export function failureOn(image: ImageDemand, node: string): NodeFailure | undef
 
 function isFailureMap(failures: NodeFailures): failures is ReadonlyMap<string, NodeFailure> {
   return failures instanceof Map;
-}
-
-/** When the backoff of this (image, node) ends, or undefined when it has no failures. */
-export function backoffEndsAt(failure: NodeFailure | undefined, backoff: FailureBackoff): number | undefined {
-  if (failure === undefined || !(failure.failures > 0)) return undefined;
-  return failure.lastFailedAt + backoffDelayMs(failure.failures, backoff);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { backoffDelayMs } from '../policy/backoff.ts';
+import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../policy/limits.ts';
 import type { ImageDemand, InFlightPull } from './demand.ts';
-import { backoffDelayMs, DEFAULT_PACING_LIMITS, type PacingLimits } from './limits.ts';
 import { type NextPullsInput, nextPulls } from './next-pulls.ts';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');

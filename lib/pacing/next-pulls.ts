@@ -1,10 +1,10 @@
+import type { PacingLimits } from '../policy/limits.ts';
 import { imageBlockers, nodeBlockers } from './blockers.ts';
 import type { ImageDemand, InFlightPull, PullStart } from './demand.ts';
-import type { PacingLimits } from './limits.ts';
+import { Draft } from './draft.ts';
 import { makeRoom, pickNode } from './node-choice.ts';
 import { compareNames } from './pending-work.ts';
 import { liveCursor, type PacingCursor, type PriorityGroup, priorityGroups } from './rotation.ts';
-import { Round } from './round.ts';
 import { toWaiting, type WaitingPull, wakeAt } from './waiting.ts';
 
 export interface NextPullsInput {
@@ -32,18 +32,18 @@ export interface PacingDecision {
 }
 
 /**
- * The pulls one policy should start at `now`: as many as every limit allows (DESIGN.md "Pacing"),
+ * The pulls one policy should start at `now`: as many as every limit allows (docs/design.md §Pacing),
  * higher priority first, equal priorities in turns after the cursor.
  */
 export function nextPulls(input: NextPullsInput): PacingDecision {
-  const round = new Round(input);
+  const draft = new Draft(input);
   const cursor = liveCursor(input.images, input.cursor ?? {});
   for (const group of priorityGroups(input.images, input.cursor ?? {})) {
-    const lastServed = serveGroup(group, round);
+    const lastServed = serveGroup(group, draft);
     if (lastServed !== undefined) cursor[group.cursorKey] = lastServed;
   }
-  const starts = round.starts();
-  const { waiting, nextWakeAt } = explain(input.images, round);
+  const starts = draft.starts();
+  const { waiting, nextWakeAt } = explain(input.images, draft);
   return nextWakeAt === undefined ? { starts, cursor, waiting } : { starts, cursor, nextWakeAt, waiting };
 }
 
@@ -51,7 +51,7 @@ export function nextPulls(input: NextPullsInput): PacingDecision {
  * Passes over the group in rotation, at most one start per image per pass, until a pass starts
  * nothing; returns the last image served.
  */
-function serveGroup(group: PriorityGroup, round: Round): string | undefined {
+function serveGroup(group: PriorityGroup, draft: Draft): string | undefined {
   let lastServed: string | undefined;
   // Starts only ever add load (a start moved by makeRoom leaves its node to the image that asked),
   // so an image that cannot start now cannot start later in this call either.
@@ -59,9 +59,9 @@ function serveGroup(group: PriorityGroup, round: Round): string | undefined {
   while (open.length > 0) {
     const stillOpen: ImageDemand[] = [];
     for (const image of open) {
-      const node = pickNode(image, round) ?? makeRoom(image, round);
+      const node = pickNode(image, draft) ?? makeRoom(image, draft);
       if (node === undefined) continue;
-      round.start(image, node);
+      draft.start(image, node);
       lastServed = image.name;
       stillOpen.push(image);
     }
@@ -72,15 +72,15 @@ function serveGroup(group: PriorityGroup, round: Round): string | undefined {
 
 function explain(
   images: readonly ImageDemand[],
-  round: Round,
+  draft: Draft,
 ): { waiting: readonly WaitingPull[]; nextWakeAt: number | undefined } {
   const waiting: WaitingPull[] = [];
   let nextWakeAt: number | undefined;
   for (const image of [...images].sort((a, b) => compareNames(a.name, b.name))) {
-    const heldByImage = imageBlockers(image, round);
-    for (const node of [...round.pending.nodesOf(image)].sort(compareNames)) {
-      const blockers = [...nodeBlockers(image, node, round), ...heldByImage];
-      waiting.push(toWaiting(image.name, node, blockers, round.policy));
+    const heldByImage = imageBlockers(image, draft);
+    for (const node of [...draft.pending.nodesOf(image)].sort(compareNames)) {
+      const blockers = [...nodeBlockers(image, node, draft), ...heldByImage];
+      waiting.push(toWaiting(image.name, node, blockers, draft.policy));
       const wake = wakeAt(blockers);
       if (wake !== undefined && (nextWakeAt === undefined || wake < nextWakeAt)) nextWakeAt = wake;
     }

@@ -1,11 +1,11 @@
 import { type Blocker, imageBlockers, nodeBlockers } from './blockers.ts';
 import type { ImageDemand } from './demand.ts';
-import type { DecidedStart, Round } from './round.ts';
+import type { DecidedStart, Draft } from './draft.ts';
 
 /** The node this image should start on now without moving other starts, if any may. */
-export function pickNode(image: ImageDemand, round: Round): string | undefined {
-  if (imageBlockers(image, round).length > 0) return undefined;
-  return preferredOf(freeNodesOf(image, round), round);
+export function pickNode(image: ImageDemand, draft: Draft): string | undefined {
+  if (imageBlockers(image, draft).length > 0) return undefined;
+  return preferredOf(freeNodesOf(image, draft), draft);
 }
 
 interface Seeker {
@@ -21,8 +21,8 @@ interface Seeker {
  * augmenting path in the matching of images to nodes). Greedy choice alone strands images while
  * nodes idle: 100 nodes × 10 images at 10 nodes per image took 11 waves of pulls where 10 suffice.
  */
-export function makeRoom(image: ImageDemand, round: Round): string | undefined {
-  if (imageBlockers(image, round).length > 0) return undefined;
+export function makeRoom(image: ImageDemand, draft: Draft): string | undefined {
+  if (imageBlockers(image, draft).length > 0) return undefined;
   const visited = new Set<string>();
   // Which of an image's starts would move does not change where it could go, so each image is
   // searched from once; this keeps the search to one pass over each image's pending nodes.
@@ -33,23 +33,23 @@ export function makeRoom(image: ImageDemand, round: Round): string | undefined {
     if (searched.has(seeker.image)) continue;
     searched.add(seeker.image);
     const free: string[] = [];
-    for (const node of round.pending.nodesOf(seeker.image)) {
-      const blockers = nodeBlockers(seeker.image, node, round);
+    for (const node of draft.pending.nodesOf(seeker.image)) {
+      const blockers = nodeBlockers(seeker.image, node, draft);
       if (blockers.length === 0) free.push(node);
       else if (isOnlyFull(blockers) && !visited.has(node)) {
         visited.add(node);
-        for (const moving of round.startsOn(node))
+        for (const moving of draft.startsOn(node))
           queue.push({ image: moving.image, moving, parent: seeker });
       }
     }
-    const best = preferredOf(free, round);
-    if (best !== undefined) return shiftAlong(seeker, best, round);
+    const best = preferredOf(free, draft);
+    if (best !== undefined) return shiftAlong(seeker, best, draft);
   }
   return undefined;
 }
 
 /** Moves each start on the chain into the node the next one frees; returns the node left for the asker. */
-function shiftAlong(seeker: Seeker, free: string, round: Round): string {
+function shiftAlong(seeker: Seeker, free: string, draft: Draft): string {
   let to = free;
   for (
     let step: Seeker = seeker;
@@ -57,7 +57,7 @@ function shiftAlong(seeker: Seeker, free: string, round: Round): string {
     step = step.parent
   ) {
     const from = step.moving.node;
-    round.move(step.moving, to);
+    draft.move(step.moving, to);
     to = from;
   }
   return to;
@@ -68,13 +68,13 @@ function isOnlyFull(blockers: readonly Blocker[]): boolean {
   return blockers.length === 1 && blockers[0]?.limit === 'maxConcurrentPullsPerNode';
 }
 
-function freeNodesOf(image: ImageDemand, round: Round): string[] {
-  return [...round.pending.nodesOf(image)].filter((node) => nodeBlockers(image, node, round).length === 0);
+function freeNodesOf(image: ImageDemand, draft: Draft): string[] {
+  return [...draft.pending.nodesOf(image)].filter((node) => nodeBlockers(image, node, draft).length === 0);
 }
 
-function preferredOf(nodes: readonly string[], round: Round): string | undefined {
+function preferredOf(nodes: readonly string[], draft: Draft): string | undefined {
   let best: string | undefined;
-  for (const node of nodes) if (best === undefined || isPreferred(node, best, round)) best = node;
+  for (const node of nodes) if (best === undefined || isPreferred(node, best, draft)) best = node;
   return best;
 }
 
@@ -83,10 +83,10 @@ function preferredOf(nodes: readonly string[], round: Round): string | undefined
  * this policy, because the busiest node bounds convergence when nodes are the bottleneck; then
  * name, so the choice is deterministic.
  */
-function isPreferred(node: string, best: string, round: Round): boolean {
-  const load = round.occupancy.pullsOnNode(node) - round.occupancy.pullsOnNode(best);
+function isPreferred(node: string, best: string, draft: Draft): boolean {
+  const load = draft.occupancy.pullsOnNode(node) - draft.occupancy.pullsOnNode(best);
   if (load !== 0) return load < 0;
-  const work = round.pending.remainingOn(node) - round.pending.remainingOn(best);
+  const work = draft.pending.remainingOn(node) - draft.pending.remainingOn(best);
   if (work !== 0) return work > 0;
   return node < best;
 }

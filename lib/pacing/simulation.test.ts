@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PACING_LIMITS, type PacingLimits } from './limits.ts';
-import { convergenceLowerBoundMs } from './lower-bound.ts';
+import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../policy/limits.ts';
 import { limitsArb, names, POLICY, runs } from './testing/arbitraries.ts';
+import { convergenceLowerBoundMs } from './testing/lower-bound.ts';
 import { type SimulatedImage, simulate } from './testing/simulate.ts';
 
 const S = 1_000;

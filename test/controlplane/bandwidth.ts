@@ -9,7 +9,7 @@ import {
   type Pod,
   paths,
 } from '../../lib/kube/index.ts';
-import { runWatch } from '../../lib/runner/watch.ts';
+import { runWatch } from '../../lib/kube/watch.ts';
 import {
   emptyLink,
   goDuration,

@@ -20,7 +20,7 @@ interface CrdSource {
 }
 
 // Eventing's config/300-*.yaml in git are symlinks, which module zips do not keep: core/resources
-// holds the files themselves (research §B).
+// holds the files themselves.
 const SOURCES: readonly CrdSource[] = [
   {
     module: 'knative.dev/eventing',

@@ -3,8 +3,8 @@
 import type { Hono } from 'hono';
 import { createDiscoverApp, type DiscoverOptions } from '../../functions/discover/index.ts';
 import type { DiscoveryPolicy } from '../../lib/api/index.ts';
+import { apiServerEvent, pingEvent } from '../../lib/controller/source-events.ts';
 import { type Kube, type KubeObject, paths } from '../../lib/kube/index.ts';
-import { apiServerEvent, pingEvent } from '../../lib/runner/cloudevent.ts';
 
 export const NAMESPACE = 'drop-system';
 

@@ -1,5 +1,5 @@
 // What the real Knative ApiServerSource adapter (v0.49) sends, recorded at a local HTTP sink: the
-// event shapes Drop's functions must accept, and the delivery behaviour DESIGN.md relies on.
+// event shapes Drop's functions must accept, and the delivery behaviour docs/design.md §Events relies on.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscoverApp } from '../../functions/discover/index.ts';
 import { type CachedImage, type CachedImageSet, IMAGESET_LABEL } from '../../lib/api/index.ts';
-import { paths } from '../../lib/kube/index.ts';
-import { labelValue } from '../../lib/pull-pod.ts';
+import { labelValue, paths } from '../../lib/kube/index.ts';
 import { type ApiServerSource, startApiServerSource } from '../controlplane/index.ts';
 import { DATA_END } from '../discovery/data.ts';
 import { asYaml, type ExampleObject, prometheusExample, registryExample } from '../discovery/examples.ts';

@@ -9,8 +9,8 @@ import { createReconcileImageApp } from '../../functions/reconcile-image/index.t
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
 import type { CachedImageSet } from '../../lib/api/index.ts';
 import { createKube, type Kube, loadKubeConfig, paths } from '../../lib/kube/index.ts';
-import { readSources } from '../../lib/runner/config-files.ts';
-import type { Sources } from '../../lib/runner/sources.ts';
+import { readSources } from '../../standalone/config-files.ts';
+import type { Sources } from '../../standalone/sources.ts';
 import type { FunctionName } from '../config/manifests.ts';
 import {
   type ApiServerSource,

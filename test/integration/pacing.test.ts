@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPacer } from '../../functions/pace/index.ts';
 import type { CachedImage } from '../../lib/api/index.ts';
+import { type Lease, microTime } from '../../lib/controller/lease-holder.ts';
 import { paths } from '../../lib/kube/index.ts';
-import { type Lease, microTime } from '../../lib/kube/lease.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';

@@ -15,14 +15,15 @@ import { createPaceApp, createPacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
 import type { CachedImage, CachedImageSet, DiscoveryPolicy } from '../../lib/api/index.ts';
+import { microTime } from '../../lib/controller/lease-holder.ts';
+import { apiServerEvent, type HttpEvent, pingEvent } from '../../lib/controller/source-events.ts';
 import { KubeHttp } from '../../lib/kube/http.ts';
+import type { WatchAction } from '../../lib/kube/index.ts';
 import { createKube, type KubeObject, loadKubeConfig, type Pod, paths } from '../../lib/kube/index.ts';
-import { microTime } from '../../lib/kube/lease.ts';
 import { createLogger } from '../../lib/log.ts';
 import { pullOutcome, pullPodSelectorFor } from '../../lib/pull-pod.ts';
-import { apiServerEvent, type HttpEvent, pingEvent, type WatchAction } from '../../lib/runner/cloudevent.ts';
-import { readSources } from '../../lib/runner/config-files.ts';
-import { startStandalone } from '../../lib/runner/standalone.ts';
+import { readSources } from '../../standalone/config-files.ts';
+import { startStandalone } from '../../standalone/standalone.ts';
 import {
   apiServerSourceOf,
   CONFIG_DIR,

@@ -7,8 +7,8 @@ import type {
   PullPolicy,
 } from '../../lib/api/index.ts';
 import { IMAGESET_LABEL } from '../../lib/api/index.ts';
-import { type Pod, paths, statusPath } from '../../lib/kube/index.ts';
-import { labelValue, pullPodSelectorFor } from '../../lib/pull-pod.ts';
+import { labelValue, type Pod, paths, statusPath } from '../../lib/kube/index.ts';
+import { pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';

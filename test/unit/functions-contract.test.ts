@@ -3,30 +3,18 @@
 // adapter retries — never a 500, which it would drop. The API server here is a closed port on
 // loopback, not an imitation: nothing answers.
 
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createDiscoverApp } from '../../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
-import { createKube } from '../../lib/kube/index.ts';
 import { knativeEvent, knativePing, post } from '../fixtures/knative-events.ts';
+import { unreachableKube } from '../fixtures/unreachable-kube.ts';
 
 process.env.DROP_LOG_LEVEL = 'silent';
 
-function unreachableKube() {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'closed', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'c', cluster: 'closed', user: 'u' }],
-    currentContext: 'c',
-  });
-  return createKube(config, 'contract-test');
-}
-
-const kube = unreachableKube();
+const kube = unreachableKube('contract-test');
 const namespace = 'drop-system';
 const apps: Record<string, Hono> = {
   'reconcile-image': createReconcileImageApp({ kube, namespace }),

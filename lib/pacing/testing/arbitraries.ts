@@ -1,6 +1,6 @@
 import fc from 'fast-check';
+import type { PacingLimits } from '../../policy/limits.ts';
 import type { ImageDemand, InFlightPull, NodeFailure } from '../demand.ts';
-import type { PacingLimits } from '../limits.ts';
 import type { NextPullsInput } from '../next-pulls.ts';
 
 /** 2026-01-01T00:00:00Z: a clock far from 0, as real epoch times are. */

@@ -1,7 +1,8 @@
-// An independent reading of DESIGN.md "Pacing" for tests: plain loops over the input, sharing no
+// An independent reading of docs/design.md §Pacing for tests: plain loops over the input, sharing no
 // code with the scheduler, so a bug there is not mirrored here.
+
+import type { FailureBackoff } from '../../policy/backoff.ts';
 import type { ImageDemand, NodeFailure } from '../demand.ts';
-import type { FailureBackoff } from '../limits.ts';
 import type { NextPullsInput } from '../next-pulls.ts';
 
 export interface Pair {
@@ -40,7 +41,7 @@ export function at(input: NextPullsInput, now: number): NextPullsInput {
   return { ...input, now };
 }
 
-/** The first DESIGN.md rule that forbids starting this pull in this world, or undefined if none does. */
+/** The first docs/design.md §Pacing rule that forbids starting this pull in this world, or undefined if none does. */
 export function ruleAgainst(world: NextPullsInput, image: ImageDemand, node: string): string | undefined {
   const { limits, now, inFlight } = world;
   if (!image.pendingNodes.includes(node)) return 'not pending';

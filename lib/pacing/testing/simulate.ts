@@ -1,8 +1,9 @@
 // A virtual-clock run of the scheduler as the pacer would drive it: call nextPulls, start what it
 // says, and call again when a pull finishes, when nextWakeAt comes, or on a spurious event. Every
 // start is checked against the run's own history, not against anything the scheduler computed.
+
+import type { PacingLimits } from '../../policy/limits.ts';
 import type { InFlightPull, NodeFailure, PullStart } from '../demand.ts';
-import type { PacingLimits } from '../limits.ts';
 import { nextPulls } from '../next-pulls.ts';
 import type { PacingCursor } from '../rotation.ts';
 import { backoffOf } from './oracle.ts';

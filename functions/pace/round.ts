@@ -1,0 +1,160 @@
+import type { CachedImage } from '../../lib/api/index.ts';
+import { writeStatus } from '../../lib/controller/index.ts';
+import { type Kube, labelValue, type Pod, paths } from '../../lib/kube/index.ts';
+import {
+  paceRoundDuration,
+  pullsInFlight,
+  pullsStartedTotal,
+  pullsWithdrawnTotal,
+  slotWait,
+} from '../../lib/metrics.ts';
+import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.ts';
+import { LABEL, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+import { collisions, contested } from './collisions.ts';
+import { type PaceRound, type PacerMemory, paceRound } from './plan.ts';
+import { waitingWithLimits } from './status.ts';
+import type { PacingView } from './view.ts';
+
+// One pace round for one policy, under its Lease (docs/design.md §Pacing):
+//   1. decide: lib/pacing's nextPulls over the holder's view (pods, images, policy) → which
+//      (image, node) pulls start now, and why each other pending pull waits;
+//   2. create one pull pod per start (idempotent by name: a racing holder's pod is the same pull);
+//   3. withdraw this round's pulls from any node another policy's holder filled at the same moment;
+//   4. write the waiting reasons (which limit holds each node) into the images' status.
+
+/** After a collision, a holder leaves the node to the others for this long per policy before it. */
+const HOLD_OFF_MS = 250;
+/** The waiting reasons of one image are written at most this often: each write is an event for every watcher. */
+const REASONS_EVERY_MS = 10_000;
+
+/** What a round reads and keeps: the holder's fields. */
+export interface RoundInput {
+  readonly kube: Kube;
+  readonly namespace: string;
+  readonly policy: string;
+  readonly view: PacingView;
+  readonly memory: PacerMemory;
+  readonly now: () => Date;
+  /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
+  readonly holdOff: Map<string, number>;
+  /** When each image's waiting reasons were last written (epoch ms). */
+  readonly reasonsWrittenAt: Map<string, number>;
+  /** Runs decide-and-create alone among this process's holders (of other policies too). */
+  readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+export type RoundResult =
+  | {
+      readonly kind: 'ran';
+      readonly started: number;
+      readonly memory: PacerMemory;
+      readonly nextWakeAt?: number;
+      /** Pending pulls this round could not start. */
+      readonly waiting: number;
+    }
+  | { readonly kind: 'invalid'; readonly detail: string };
+
+/** Decides, starts, withdraws collisions and records why the rest waits. */
+export async function runRound(input: RoundInput): Promise<RoundResult> {
+  const { policy } = input;
+  const timer = paceRoundDuration.startTimer({ policy });
+  // Alone among this process's holders: a holder of another policy here sees these pods (the
+  // shared view) before it decides; holders in other processes are caught by withdrawCollisions.
+  const decided = await input.exclusive(async () => {
+    const settings = settingsOf(input.view.policy(policy));
+    if (!settings.ok)
+      return { kind: 'invalid' as const, detail: `PullPolicy ${policy}: ${settings.message}` };
+    const round = decide(input, settings.limits);
+    const created = await Promise.all(
+      round.create.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
+    );
+    for (const pod of created) if (pod) input.view.created(pod);
+    const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
+    return { kind: 'ran' as const, round, created, started: created.filter(Boolean).length - withdrawn };
+  });
+  if (decided.kind === 'invalid') return decided;
+  const { round, created, started } = decided;
+  pullsStartedTotal.inc({ policy }, started);
+  // A create that found the pod already there (a racing holder) is in flight all the same.
+  pullsInFlight.set({ policy }, round.inFlight);
+  round.waitedSeconds.forEach((seconds, i) => {
+    if (created[i]) slotWait.observe({ policy }, seconds);
+  });
+  await writeReasons(input, round);
+  timer();
+  return {
+    kind: 'ran',
+    started,
+    memory: round.memory,
+    waiting: round.waiting.length,
+    ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
+  };
+}
+
+function decide(input: RoundInput, limits: PacingLimits): PaceRound {
+  return paceRound({
+    policy: input.policy,
+    limits,
+    images: input.view.images(),
+    pods: input.view.pods(),
+    memory: input.memory,
+    namespace: input.namespace,
+    now: input.now().getTime(),
+    holdOff: input.holdOff,
+  });
+}
+
+/**
+ * Deletes this round's pulls that another policy's holder put on the same node at the same moment,
+ * and notes in `holdOff` when to offer each such node again (functions/pace/collisions.ts).
+ */
+async function withdrawCollisions(
+  input: RoundInput,
+  created: readonly (Pod | undefined)[],
+  perNode: number,
+): Promise<number> {
+  const { kube, namespace, policy, view } = input;
+  const started = created.filter((pod): pod is Pod => pod !== undefined);
+  const nodes = new Set(started.map((pod) => pod.spec?.nodeName ?? ''));
+  if (started.length === 0 || !contested(policy, nodes, view.images(), view.pods())) return 0;
+  const selector = `${PULL_POD_SELECTOR},${LABEL.node} in (${[...nodes].map(labelValue).join(',')})`;
+  const onNodes = await kube.list<Pod>(paths.pods(namespace), { labelSelector: selector });
+  const withdraw = collisions(policy, started, onNodes.items, perNode);
+  const now = input.now().getTime();
+  for (const { pod, rank } of withdraw) input.holdOff.set(pod.spec?.nodeName ?? '', now + rank * HOLD_OFF_MS);
+  pullsWithdrawnTotal.inc({ policy }, withdraw.length);
+  await Promise.all(
+    withdraw.map(({ pod }) =>
+      kube.delete(paths.pod(namespace, pod.metadata.name), { uid: pod.metadata.uid, gracePeriodSeconds: 0 }),
+    ),
+  );
+  return withdraw.length;
+}
+
+/**
+ * Writes which limit holds each waiting node into the status of the images whose reasons changed.
+ * The write carries the resourceVersion the view holds: if reconcile-image wrote since, the reasons
+ * wait for a later round (reconcile-image's status is never overwritten).
+ */
+async function writeReasons(input: RoundInput, round: PaceRound): Promise<void> {
+  const now = input.now().getTime();
+  const due = input.view
+    .images()
+    .filter((image: CachedImage) => policyOf(image) === input.policy)
+    .filter((image) => now - (input.reasonsWrittenAt.get(image.metadata.name) ?? 0) >= REASONS_EVERY_MS)
+    .flatMap((image) => {
+      const waitingNodes = waitingWithLimits(image, round.waiting);
+      return waitingNodes ? [{ image, waitingNodes }] : [];
+    });
+  await Promise.all(
+    due.map(async ({ image, waitingNodes }) => {
+      input.reasonsWrittenAt.set(image.metadata.name, now);
+      // The reasons are advice to a reader: a write that fails must not stop pacing, and the
+      // next change of a limit writes them again.
+      await writeStatus(input.kube, paths.cachedImage(image.metadata.name), image, {
+        ...image.status,
+        waitingNodes,
+      }).catch(() => undefined);
+    }),
+  );
+}

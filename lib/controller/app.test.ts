@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { knativeEvent, knativePing, post } from '../../test/fixtures/knative-events.ts';
+import { unreachableKube } from '../../test/fixtures/unreachable-kube.ts';
+import { KubeError } from '../kube/errors.ts';
+import { eventApp } from './app.ts';
+import type { DropEvent, ObjectEvent } from './event.ts';
+import type { Outcome } from './outcome.ts';
+
+process.env.DROP_LOG_LEVEL = 'silent';
+
+const cachedImage = {
+  apiVersion: 'drop.corewire.io/v1alpha1',
+  kind: 'CachedImage',
+  metadata: { name: 'nginx', uid: 'u1', resourceVersion: '7', generation: 1 },
+  spec: { image: 'docker.io/library/nginx', tag: '1.25-alpine' },
+};
+
+const kube = unreachableKube();
+
+/** An app whose watches wake the named object and record the event; every key gets `outcome`. */
+function appRecording(outcome: Outcome | (() => Promise<Outcome>)) {
+  const seen: DropEvent[] = [];
+  const reconciled: string[] = [];
+  const answer = () => (typeof outcome === 'function' ? outcome() : Promise.resolve(outcome));
+  const watch = (event: ObjectEvent) => {
+    seen.push(event);
+    return [event.ref.name];
+  };
+  const app = eventApp<string>({
+    name: 'test',
+    kube,
+    watches: { CachedImage: watch, Pod: watch },
+    reconcile: (name) => {
+      reconciled.push(name);
+      return answer();
+    },
+    resync: (_ctx, ping) => {
+      seen.push(ping);
+      return answer();
+    },
+  });
+  return { app, seen, reconciled };
+}
+
+describe('eventApp', () => {
+  it('parses a Resource-mode add into the object and its ref', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const res = await app.request('/', post(knativeEvent('add', cachedImage, { plural: 'cachedimages' })));
+    expect(res.status).toBe(200);
+    expect(seen[0]).toMatchObject({
+      type: 'object',
+      action: 'add',
+      mode: 'resource',
+      ref: { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'CachedImage', name: 'nginx', namespace: '' },
+      object: { spec: { tag: '1.25-alpine' } },
+    });
+  });
+
+  it('parses a Reference-mode delete of a namespaced pod', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pull-x', namespace: 'drop-system' } };
+    const res = await app.request(
+      '/',
+      post(knativeEvent('delete', pod, { plural: 'pods', mode: 'Reference' })),
+    );
+    expect(res.status).toBe(200);
+    expect(seen[0]).toMatchObject({
+      action: 'delete',
+      mode: 'reference',
+      ref: { kind: 'Pod', name: 'pull-x', namespace: 'drop-system' },
+    });
+    expect(seen[0]).not.toHaveProperty('object');
+  });
+
+  it('parses a PingSource tick', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    expect((await app.request('/', post(knativePing()))).status).toBe(200);
+    expect(seen[0]).toMatchObject({ type: 'ping', data: { resync: true } });
+  });
+
+  it('accepts structured mode', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const body = JSON.stringify({
+      specversion: '1.0',
+      id: 'abc',
+      source: 'https://10.96.0.1:443',
+      type: 'dev.knative.apiserver.resource.update',
+      datacontenttype: 'application/json',
+      data: cachedImage,
+    });
+    const res = await app.request('/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect(seen[0]).toMatchObject({ action: 'update', ref: { name: 'nginx' } });
+  });
+
+  it.each([
+    ['no CloudEvent headers', { 'content-type': 'application/json' }, '{}'],
+    [
+      'an unknown type',
+      { 'ce-id': '1', 'ce-source': 's', 'ce-type': 'com.example.other', 'ce-specversion': '1.0' },
+      '{}',
+    ],
+    [
+      'a resource event whose data is no object',
+      {
+        'ce-id': '1',
+        'ce-source': 's',
+        'ce-type': 'dev.knative.apiserver.resource.add',
+        'ce-specversion': '1.0',
+        'content-type': 'application/json',
+      },
+      '"x"',
+    ],
+    ['a batch', { 'content-type': 'application/cloudevents-batch+json' }, '[]'],
+  ])('answers 400 with a JSON error for %s, without calling the handler', async (_name, headers, body) => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const res = await app.request('/', { method: 'POST', headers, body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBeTruthy();
+    expect(seen).toEqual([]);
+  });
+
+  it('answers 429 with Retry-After when the handler says busy', async () => {
+    const { app } = appRecording({
+      result: 'retry',
+      status: 429,
+      retryAfterSeconds: 3,
+      detail: 'lease held',
+    });
+    const res = await app.request('/', post(knativePing()));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('3');
+  });
+
+  it('maps a Kubernetes conflict to 503 so the sender retries', async () => {
+    const { app } = appRecording(async () => {
+      throw new KubeError('conflict', 409, 'the object has been modified');
+    });
+    expect((await app.request('/', post(knativePing()))).status).toBe(503);
+  });
+
+  it('answers 503 for a bug in a handler and keeps serving', async () => {
+    let calls = 0;
+    const app = eventApp({
+      name: 'test',
+      kube,
+      watches: {},
+      reconcile: async () => ({ result: 'done' }),
+      resync: async () => {
+        calls++;
+        if (calls === 1) throw new TypeError('boom');
+        return { result: 'done' };
+      },
+    });
+    expect((await app.request('/', post(knativePing()))).status).toBe(503);
+    expect((await app.request('/', post(knativePing()))).status).toBe(200);
+  });
+
+  it('serves /healthz and /metrics with event counts', async () => {
+    const { app } = appRecording({ result: 'ignored', detail: 'nothing to do' });
+    await app.request('/', post(knativePing()));
+    expect((await app.request('/healthz')).status).toBe(200);
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(/drop_events_total\{function="test",result="ignored"\} \d+/);
+  });
+
+  it('answers an event of a kind no watch names as not handled, reconciling nothing', async () => {
+    const { app, reconciled } = appRecording({ result: 'done' });
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } };
+    const res = await app.request('/', post(knativeEvent('update', node, { plural: 'nodes' })));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ result: 'ignored', detail: 'kind Node is not handled by test' });
+    expect(reconciled).toEqual([]);
+  });
+
+  it("answers a skipped event with the watch's reason, reconciling nothing", async () => {
+    const reconciled: string[] = [];
+    const app = eventApp<string>({
+      name: 'test',
+      kube,
+      watches: { CachedImage: () => ({ skip: 'status update of a settled spec' }) },
+      reconcile: async (name) => {
+        reconciled.push(name);
+        return { result: 'done' };
+      },
+      resync: async () => ({ result: 'done' }),
+    });
+    const res = await app.request('/', post(knativeEvent('update', cachedImage, { plural: 'cachedimages' })));
+    expect(await res.json()).toMatchObject({ result: 'ignored', detail: 'status update of a settled spec' });
+    expect(reconciled).toEqual([]);
+  });
+
+  it('reconciles every key an event wakes and answers the first that asks for a retry', async () => {
+    const reconciled: string[] = [];
+    const app = eventApp<string>({
+      name: 'test',
+      kube,
+      watches: { Node: () => ['a', 'b', 'c'] },
+      reconcile: async (name) => {
+        reconciled.push(name);
+        return name === 'b'
+          ? { result: 'retry', status: 429, retryAfterSeconds: 2, detail: 'b busy' }
+          : { result: 'done' };
+      },
+      resync: async () => ({ result: 'done' }),
+    });
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } };
+    const res = await app.request('/', post(knativeEvent('update', node, { plural: 'nodes' })));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(reconciled).toEqual(['a', 'b', 'c']);
+  });
+});

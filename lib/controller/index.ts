@@ -1,0 +1,31 @@
+export { type EventAppOptions, eventApp, type HandlerContext, type Wake, type Watch } from './app.ts';
+export {
+  type Condition,
+  ConditionSet,
+  type ConditionTime,
+  type ConditionUpdate,
+  setCondition,
+} from './conditions.ts';
+export type { DropEvent, ObjectEvent, ObjectRef, PingEvent } from './event.ts';
+export {
+  acquireLease,
+  heldElsewhere,
+  type Lease,
+  type LeaseAttempt,
+  leaseName,
+  leaseState,
+  pokeLease,
+  releaseLease,
+  replicaIdentity,
+  writeLease,
+} from './lease-holder.ts';
+export type { Outcome } from './outcome.ts';
+export {
+  type ReconcileByName,
+  reconcileByName,
+  type StatusObject,
+  type Synced,
+  writeStatus,
+} from './reconcile.ts';
+export { inBatches, reconcileEach } from './resync.ts';
+export { serveApp } from './serve.ts';

@@ -1,0 +1,96 @@
+import type { Kube, KubeObject } from '../kube/client.ts';
+import { KubeError } from '../kube/errors.ts';
+import { statusPath } from '../kube/paths.ts';
+import { sameJson } from '../same-json.ts';
+import type { Outcome } from './outcome.ts';
+
+/** An object with a status subresource. */
+export interface StatusObject extends KubeObject {
+  readonly status?: unknown;
+}
+
+/** What one attempt decided for an object that exists. */
+export interface Synced<S> {
+  /** The status to record: written (PUT /status) only when it differs from the object's. */
+  readonly status: S;
+  readonly detail: string;
+  /** Only when the status was written: e.g. metrics of outcomes recorded for the first time. */
+  readonly onWritten?: () => void;
+  /** Once the status is recorded (or found unchanged): work it now accounts for, e.g. deleting finished pods. */
+  readonly afterward?: () => Promise<void>;
+}
+
+export interface ReconcileByName<T extends StatusObject, S> {
+  readonly kube: Kube;
+  /** The kind, for messages. */
+  readonly kind: string;
+  readonly name: string;
+  /** The object's REST path. */
+  readonly path: string;
+  /** The object as a list just returned it: spares the first read (a conflict reads it again). */
+  readonly listed?: T | undefined;
+  /** Attempts before a run of 409s is answered 503 (default 3). */
+  readonly attempts?: number;
+  /** The object is gone or being deleted: remove what it left behind; says what was done. */
+  finalize(): Promise<string>;
+  /**
+   * Observe, plan and do the writes besides status (which may end in 'conflict': read again and
+   * retry), or answer an outcome as it is (e.g. nothing is due).
+   */
+  sync(object: T, attempt: number): Promise<Synced<S> | Outcome | 'conflict'>;
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * The one copy of a controller's boring part: get → gone? finalize → observe and plan (`sync`) →
+ * compare status → PUT /status with the resourceVersion read → on a 409 read again and retry →
+ * an Outcome. A status PUT carries the resourceVersion it read, so a concurrent writer makes it a
+ * 409, never a lost update.
+ */
+export async function reconcileByName<T extends StatusObject, S>(
+  steps: ReconcileByName<T, S>,
+): Promise<Outcome> {
+  const attempts = steps.attempts ?? ATTEMPTS;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const object = attempt === 0 && steps.listed ? steps.listed : await steps.kube.get<T>(steps.path);
+    if (!object || object.metadata.deletionTimestamp) {
+      return { result: 'ignored', detail: `${steps.kind} ${steps.name} is gone; ${await steps.finalize()}` };
+    }
+    const synced = await steps.sync(object, attempt);
+    if (synced === 'conflict') continue;
+    if ('result' in synced) return synced;
+    if (!sameJson(object.status, synced.status)) {
+      const written = await writeStatus(steps.kube, steps.path, object, synced.status);
+      if (written === 'conflict') continue;
+      if (written === 'written') synced.onWritten?.();
+    }
+    await synced.afterward?.();
+    return { result: 'done', detail: synced.detail };
+  }
+  return {
+    result: 'retry',
+    status: 503,
+    detail: `${steps.kind} ${steps.name} kept changing under us (${attempts} conflicting writes)`,
+  };
+}
+
+/**
+ * PUT on /status with the resourceVersion the object was read at. The only status writer in Drop:
+ * 'conflict' when someone wrote since (read again and decide again), 'gone' when it was deleted.
+ */
+export async function writeStatus(
+  kube: Kube,
+  path: string,
+  object: StatusObject,
+  status: unknown,
+): Promise<'written' | 'conflict' | 'gone'> {
+  try {
+    await kube.replace(statusPath(path), { ...object, status });
+    return 'written';
+  } catch (error) {
+    if (error instanceof KubeError && error.kind === 'conflict') return 'conflict';
+    if (error instanceof KubeError && error.kind === 'not-found') return 'gone';
+    throw error;
+  }
+}

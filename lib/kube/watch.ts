@@ -1,0 +1,98 @@
+import type { Kube, KubeObject } from './client.ts';
+import { KubeError } from './errors.ts';
+import type { KubeHttp } from './http.ts';
+
+export type WatchAction = 'add' | 'update' | 'delete';
+
+export interface WatchTarget {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly plural: string;
+  /** Collection path, e.g. /api/v1/namespaces/drop-system/pods. */
+  readonly path: string;
+  readonly labelSelector?: string;
+}
+
+type Emit = (action: WatchAction, object: KubeObject) => Promise<void>;
+
+interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: KubeObject & { readonly code?: number };
+}
+
+const ACTIONS: Readonly<Record<string, WatchAction>> = {
+  ADDED: 'add',
+  MODIFIED: 'update',
+  DELETED: 'delete',
+};
+
+/**
+ * List, emit every existing object (the Knative adapter does not: the runner does, so nothing is
+ * missed at start), then watch from the list's resourceVersion; relist on 410 Gone or a broken stream.
+ */
+export async function runWatch(
+  kube: Kube,
+  http: KubeHttp,
+  target: WatchTarget,
+  emit: Emit,
+  signal: AbortSignal,
+  onError: (error: unknown) => void,
+  /** Called with each complete list (the first, and after a relist): a cache replaces its content. */
+  onListed?: (objects: readonly KubeObject[]) => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const list = await kube.list<KubeObject>(target.path, { labelSelector: target.labelSelector });
+      onListed?.(list.items.map((object) => withKind(object, target)));
+      for (const object of list.items) await emit('add', withKind(object, target));
+      await streamFrom(http, target, list.metadata.resourceVersion ?? '', emit, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      if (!(error instanceof KubeError && error.status === 410)) onError(error);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+async function streamFrom(
+  http: KubeHttp,
+  target: WatchTarget,
+  resourceVersion: string,
+  emit: Emit,
+  signal: AbortSignal,
+): Promise<void> {
+  let version = resourceVersion;
+  for (;;) {
+    const query: Record<string, string> = {
+      watch: 'true',
+      resourceVersion: version,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: '300',
+    };
+    if (target.labelSelector) query.labelSelector = target.labelSelector;
+    const response = await http.stream(target.path, query, signal);
+    let buffer = '';
+    for await (const chunk of response) {
+      buffer += String(chunk);
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        newline = buffer.indexOf('\n');
+        if (!line) continue;
+        const event = JSON.parse(line) as WatchEvent;
+        if (event.type === 'ERROR')
+          throw new KubeError('unexpected', event.object.code ?? 500, 'watch error');
+        version = event.object.metadata.resourceVersion ?? version;
+        const action = ACTIONS[event.type];
+        if (action) await emit(action, withKind(event.object, target));
+      }
+    }
+    if (signal.aborted) return;
+  }
+}
+
+// List items carry no apiVersion/kind; the events need them.
+function withKind(object: KubeObject, target: WatchTarget): KubeObject {
+  return { ...object, apiVersion: target.apiVersion, kind: target.kind };
+}

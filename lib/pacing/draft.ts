@@ -1,0 +1,78 @@
+import type { PacingLimits } from '../policy/limits.ts';
+import type { DraftState } from './blockers.ts';
+import type { ImageDemand, InFlightPull, PullStart } from './demand.ts';
+import { Occupancy } from './occupancy.ts';
+import { PendingWork } from './pending-work.ts';
+
+/** A start decided in this call; its node may still move to make room for another image. */
+export interface DecidedStart {
+  readonly image: ImageDemand;
+  node: string;
+}
+
+/**
+ * One call of nextPulls in progress: the limits and clock, the pulls counted so far and the work
+ * left, kept consistent with each other as starts are decided and moved.
+ */
+export class Draft implements DraftState {
+  readonly policy: string;
+  readonly limits: PacingLimits;
+  readonly now: number;
+  readonly occupancy: Occupancy;
+  readonly pending: PendingWork;
+  readonly #decided: DecidedStart[] = [];
+  readonly #byNode = new Map<string, DecidedStart[]>();
+
+  constructor(input: {
+    policy: string;
+    limits: PacingLimits;
+    now: number;
+    images: readonly ImageDemand[];
+    inFlight: readonly InFlightPull[];
+  }) {
+    this.policy = input.policy;
+    this.limits = input.limits;
+    this.now = input.now;
+    this.occupancy = new Occupancy(input.policy, input.inFlight);
+    this.pending = new PendingWork(input.images);
+  }
+
+  start(image: ImageDemand, node: string): void {
+    const decided = { image, node };
+    this.#decided.push(decided);
+    this.#onNode(node).push(decided);
+    this.occupancy.add({ image: image.name, node }, this.now);
+    this.pending.take(image, node);
+  }
+
+  /** Moves a decided start to another node; the image, its start count and its place in order stay. */
+  move(decided: DecidedStart, to: string): void {
+    const from = decided.node;
+    this.occupancy.move({ image: decided.image.name, node: from }, to);
+    this.pending.restore(decided.image, from);
+    this.pending.take(decided.image, to);
+    const onFrom = this.#onNode(from);
+    const at = onFrom.indexOf(decided);
+    if (at >= 0) onFrom.splice(at, 1);
+    this.#onNode(to).push(decided);
+    decided.node = to;
+  }
+
+  startsOn(node: string): readonly DecidedStart[] {
+    return this.#byNode.get(node) ?? [];
+  }
+
+  /** The starts in the order they were decided, on the nodes they ended up on. */
+  starts(): readonly PullStart[] {
+    return this.#decided.map((decided) => ({ image: decided.image.name, node: decided.node }));
+  }
+
+  #onNode(node: string): DecidedStart[] {
+    let starts = this.#byNode.get(node);
+    if (starts === undefined) {
+      starts = [];
+      this.#byNode.set(node, starts);
+    }
+    return starts;
+  }
+}

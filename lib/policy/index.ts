@@ -1,0 +1,8 @@
+export {
+  backoffDelayMs,
+  backoffEndsAt,
+  type FailureBackoff,
+  type NodeFailure,
+} from './backoff.ts';
+export { DEFAULT_PACING_LIMITS, type PacingLimits } from './limits.ts';
+export { DEFAULT_POLICY, type PolicySettings, policyOf, settingsOf } from './settings.ts';

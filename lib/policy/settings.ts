@@ -1,0 +1,44 @@
+import { type CachedImage, type PullPolicy, parseSpec } from '../api/index.ts';
+import { parseDuration } from '../duration.ts';
+import { DEFAULT_PACING_LIMITS, type PacingLimits } from './limits.ts';
+
+/** Images without a policyRef are paced by the PullPolicy named `default` if one exists, else by the defaults. */
+export const DEFAULT_POLICY = 'default';
+
+/** The name of the PullPolicy that paces this image. */
+export function policyOf(image: Pick<CachedImage, 'spec'>): string {
+  return image.spec?.policyRef?.name || DEFAULT_POLICY;
+}
+
+export type PolicySettings =
+  | {
+      readonly ok: true;
+      readonly limits: PacingLimits;
+      /** repullInterval in ms; undefined: never. */
+      readonly repullIntervalMs?: number;
+    }
+  | { readonly ok: false; readonly reason: string; readonly message: string };
+
+/** A PullPolicy's spec as pacing limits and re-pull schedule; an absent policy is the implicit default one. */
+export function settingsOf(policy: PullPolicy | undefined): PolicySettings {
+  if (!policy) return { ok: true, limits: DEFAULT_PACING_LIMITS };
+  const parsed = parseSpec('PullPolicy', policy.spec);
+  if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message };
+  const spec = parsed.spec;
+  const ms = (value: string | undefined, fallback: number) =>
+    value ? (parseDuration(value) ?? fallback) : fallback;
+  return {
+    ok: true,
+    limits: {
+      maxConcurrentNodes: spec.maxConcurrentNodes,
+      minDelayBetweenPullsMs: ms(spec.minDelayBetweenPulls, DEFAULT_PACING_LIMITS.minDelayBetweenPullsMs),
+      maxConcurrentPulls: spec.maxConcurrentPulls,
+      maxConcurrentPullsPerNode: spec.maxConcurrentPullsPerNode,
+      failureBackoff: {
+        initialMs: ms(spec.failureBackoff?.initial, DEFAULT_PACING_LIMITS.failureBackoff.initialMs),
+        maxMs: ms(spec.failureBackoff?.max, DEFAULT_PACING_LIMITS.failureBackoff.maxMs),
+      },
+    },
+    ...(spec.repullInterval ? { repullIntervalMs: parseDuration(spec.repullInterval) ?? 0 } : {}),
+  };
+}

@@ -1,0 +1,112 @@
+import { type ServerType, serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createDiscoverApp } from '../functions/discover/index.ts';
+import { createPaceApp, createPacer } from '../functions/pace/index.ts';
+import { createReconcileImageApp } from '../functions/reconcile-image/index.ts';
+import { createReconcileSetApp } from '../functions/reconcile-set/index.ts';
+import type { Kube } from '../lib/kube/index.ts';
+import type { Logger } from '../lib/log.ts';
+import { registry } from '../lib/metrics.ts';
+import { type Subscription, startRunner, type Tick } from './runner.ts';
+import type { Sources } from './sources.ts';
+
+export interface StandaloneOptions {
+  readonly kube: Kube;
+  readonly namespace: string;
+  readonly sources: Sources;
+  readonly log: Logger;
+  /** Port for /healthz and /metrics; 0 picks a free one. */
+  readonly port: number;
+  readonly hostname?: string;
+}
+
+export interface Standalone {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Every function in one process, fed the CloudEvents Knative would send them: its own watches
+ * (with the initial list the Knative adapter leaves out) and the PingSource ticks, as config/
+ * describes them.
+ */
+export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
+  const { kube, namespace, log } = options;
+  const pacer = createPacer({ kube, namespace, log: log.child({ function: 'pace' }) });
+  const apps: Record<string, Hono> = {
+    'reconcile-image': createReconcileImageApp({ kube, namespace }),
+    'reconcile-set': createReconcileSetApp({ kube }),
+    pace: createPaceApp(pacer, { kube, namespace }),
+    discover: createDiscoverApp({ kube, namespace }),
+  };
+  const runner = startRunner({
+    kube,
+    namespace,
+    apps,
+    subscriptions: subscriptionsOf(options.sources),
+    ticks: ticksOf(options.sources),
+    onError: (context, error) => log.warn('runner', { context, error: String(error) }),
+  });
+  const health = new Hono();
+  health.get('/healthz', (c) => c.json({ status: 'ok' }));
+  health.get('/metrics', async (c) =>
+    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+  );
+  const server = await listen(health, options.port, options.hostname ?? '0.0.0.0');
+  return {
+    port: server.port,
+    async stop() {
+      runner.stop();
+      await pacer.close();
+      await new Promise((resolve) => server.server.close(resolve));
+    },
+  };
+}
+
+function listen(app: Hono, port: number, hostname: string): Promise<{ server: ServerType; port: number }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port, hostname }, (info) =>
+      resolve({ server, port: info.port }),
+    );
+  });
+}
+
+function subscriptionsOf(sources: Sources): Subscription[] {
+  return sources.eventSources.map((source) => ({
+    app: source.function,
+    mode: source.mode,
+    targets: source.resources.map((r) => ({
+      apiVersion: r.apiVersion,
+      kind: r.kind,
+      plural: r.plural,
+      path: collectionPath(r, source.namespace),
+      ...(r.selector ? { labelSelector: r.selector } : {}),
+    })),
+  }));
+}
+
+function ticksOf(sources: Sources): Tick[] {
+  return sources.pings.map((ping) => ({
+    app: ping.function,
+    name: ping.name,
+    everyMs: ping.everyMs,
+    data: jsonOrText(ping.data),
+  }));
+}
+
+/** The list/watch path of a kind: namespaced kinds in the source's namespace only. */
+export function collectionPath(
+  kind: { apiVersion: string; plural: string; namespaced: boolean },
+  namespace: string,
+): string {
+  const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
+  return kind.namespaced ? `${base}/namespaces/${namespace}/${kind.plural}` : `${base}/${kind.plural}`;
+}
+
+function jsonOrText(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return data;
+  }
+}
