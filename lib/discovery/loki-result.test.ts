@@ -45,12 +45,12 @@ describe('readLokiAnswer', () => {
       entries: [
         {
           labels: { filename: '/var/log/myproject.log', job: 'varlogs', level: 'info' },
-          at: 1568234281.7264204,
+          at: Number('1568234281726420425') / 1e9,
           line: 'foo',
         },
         {
           labels: { filename: '/var/log/myproject.log', job: 'varlogs', level: 'info' },
-          at: 1568234269.7165268,
+          at: Number('1568234269716526880') / 1e9,
           line: 'bar',
         },
       ],
