@@ -16,8 +16,8 @@ export interface DiscoverOptions {
   readonly requestTimeoutMs?: number;
   /** Per query, its pages and waits together (default 60 s). */
   readonly queryTimeoutMs?: number;
-  /** Syncs at once in this process (default 8). */
-  readonly maxSyncs?: number;
+  /** The syncs of this process (default: up to 8 at once); tests pass one to await them. */
+  readonly slots?: SyncSlots;
   /** Largest response read from a source (default 32 MiB). */
   readonly maxResponseBytes?: number;
   /** A whole sync of one policy (default 90 s, below the 120 s sync Lease). */
@@ -29,7 +29,7 @@ export function createDiscoverApp(options: DiscoverOptions): Hono {
   const discoverer = {
     ...options,
     identity: options.identity ?? replicaIdentity(),
-    slots: new SyncSlots(options.maxSyncs),
+    slots: options.slots ?? new SyncSlots(),
   };
   return eventApp({
     name: FUNCTION,

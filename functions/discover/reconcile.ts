@@ -67,8 +67,8 @@ export async function resyncPolicies(d: Discoverer, ctx: HandlerContext): Promis
 
 interface Started {
   readonly outcome: Outcome;
-  /** Resolves when the sync this started has ended (at once when none started). */
-  readonly done: Promise<void>;
+  /** Resolves with the sync's own outcome when the sync this started has ended (at once when none started). */
+  readonly done: Promise<Outcome | undefined>;
 }
 
 // With `listed` (the ping) a policy waits for a free sync slot; an event is answered 429 instead.
@@ -78,7 +78,7 @@ async function startIfDue(
   ctx: HandlerContext,
   listed: DiscoveryPolicy | undefined,
 ): Promise<Started> {
-  let done: Promise<void> = Promise.resolve();
+  let done: Promise<Outcome | undefined> = Promise.resolve(undefined);
   try {
     const outcome = await reconcileByName<DiscoveryPolicy, DiscoveryPolicyStatus>({
       kube: ctx.kube,
@@ -130,7 +130,7 @@ async function startUnderLease(
         retryAfterSeconds: 10,
         detail: `all ${d.slots.size} sync slots are busy`,
       },
-      done: Promise.resolve(),
+      done: Promise.resolve(undefined),
     };
   const lease = leaseName('discover', name);
   const attempt = await acquireLease(
@@ -148,10 +148,10 @@ async function startUnderLease(
     slot.release();
     return {
       outcome: heldElsewhere(attempt, `Lease ${lease}`, ctx.now(), LEASE_SECONDS),
-      done: Promise.resolve(),
+      done: Promise.resolve(undefined),
     };
   }
-  const done = (async () => {
+  const done = (async (): Promise<Outcome | undefined> => {
     let deleted = false;
     try {
       const outcome = await syncHeld(d, name, ctx, async () => {
@@ -159,11 +159,13 @@ async function startUnderLease(
         return forgetPolicy(d, name, ctx.kube);
       });
       ctx.log.info('sync ended', { policy: name, result: outcome.result, detail: outcome.detail });
+      return outcome;
     } catch (error) {
       ctx.log.error('sync failed', {
         policy: name,
         error: error instanceof Error ? error.message : String(error),
       });
+      return { result: 'retry', status: 503, detail: `${KIND} ${name}: ${String(error)}` };
     } finally {
       if (!deleted) await releaseLease(ctx.kube, attempt.lease, {}, ctx.now()).catch(() => undefined);
       slot.release();
@@ -212,6 +214,10 @@ async function syncHeld(
     discoveryImages.set({ policy: name }, synced.status.imageCount ?? 0);
   }
   return outcome;
+}
+
+function outcome503(name: string, error: unknown): Outcome {
+  return { result: 'retry', status: 503, detail: `${KIND} ${name}: ${String(error)}` };
 }
 
 /** A policy that is gone: its Lease and its metrics go too. */

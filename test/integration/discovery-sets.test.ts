@@ -95,7 +95,7 @@ describe('the discovery examples end to end', () => {
       'discoverypolicies',
       'latest-app-tags',
       '-o',
-      'jsonpath={.status.images[*].reference}',
+      'jsonpath={.status.discoveredImages[*].image}',
     ]);
     expect(images).toEqual(policy.split(' ').sort());
   });
