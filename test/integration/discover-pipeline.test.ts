@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscoveryPolicy } from '../../lib/api/index.ts';
 import { createKube, type Kube, loadKubeConfig, paths } from '../../lib/kube/index.ts';
-import { cleanUp, createPolicy, createSecret, discoverApp, ping, policyChanged, readPolicy } from '../discovery/cluster.ts';
+import {
+  cleanUp,
+  createPolicy,
+  createSecret,
+  discoverApp,
+  ping,
+  policyChanged,
+  readPolicy,
+} from '../discovery/cluster.ts';
 import {
   DATA_END,
   evaluationTimes,
@@ -59,7 +67,12 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
         {
           name: 'usage',
           type: 'prometheus',
-          prometheus: { endpoint: servers.prometheus.url, query: RANKING_QUERY, lookback: '168h', step: '5m' },
+          prometheus: {
+            endpoint: servers.prometheus.url,
+            query: RANKING_QUERY,
+            lookback: '168h',
+            step: '5m',
+          },
           secretRef: { name: secret },
         },
       ],
@@ -76,17 +89,32 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
     expect(policy.status?.queryResults).toEqual([
       expect.objectContaining({ name: 'usage', type: 'prometheus', status: 'success', reason: 'Synced' }),
     ]);
-    expect(policy.status?.ranking?.summary).toMatch(/^signal total; top docker\.io\/library\/golang:1\.22 = /);
+    expect(policy.status?.ranking?.summary).toMatch(
+      /^signal total; top docker\.io\/library\/golang:1\.22 = /,
+    );
   });
 
   describe('a registry query', () => {
     let dir: string;
     let registry: TestRegistry;
-    const HELPER = ['x86_64-v17.9.0', 'aaa-build-1', 'x86_64-latest', 'x86_64-v17.10.0', 'x86_64-v17.5.0', 'zzz-nightly'];
+    const HELPER = [
+      'x86_64-v17.9.0',
+      'aaa-build-1',
+      'x86_64-latest',
+      'x86_64-v17.10.0',
+      'x86_64-v17.5.0',
+      'zzz-nightly',
+    ];
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'drop-registry-bounds-'));
-      registry = await startRegistry({ dir, name: 'logged', storageDir: join(dir, 'storage'), auth: { kind: 'none' }, accessLog: true });
+      registry = await startRegistry({
+        dir,
+        name: 'logged',
+        storageDir: join(dir, 'storage'),
+        auth: { kind: 'none' },
+        accessLog: true,
+      });
       await pushImage(registry.url, 'gitlab/helper', HELPER);
     });
 
@@ -118,7 +146,9 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
     });
 
     it('fetches from tagSeek on and at most maxScan tags, asking the registry for exactly that', async () => {
-      const policy = await syncNew(helperQuery({ tagSeek: 'x86_64-u~', maxScan: 2, versionPattern: 'x86_64-v(.+)' }));
+      const policy = await syncNew(
+        helperQuery({ tagSeek: 'x86_64-u~', maxScan: 2, versionPattern: 'x86_64-v(.+)' }),
+      );
       expect(policy.status?.phase, policy.status?.message).toBe('Synced');
       // Registry 2.8 answers every tag whatever it is asked; the first two after the seek, in its order, are kept.
       const listed = await rawTags(registry.url, 'gitlab/helper');
@@ -126,14 +156,21 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
       expect(policy.status?.discoveredImages?.map((i) => i.tag).sort()).toEqual([...scanned].sort());
       expect(policy.status?.message).toContain('stopped at maxScan 2 in 1');
       const asked = readFileSync(registry.logFile, 'utf8');
-      expect(asked).toMatch(/GET \/v2\/gitlab\/helper\/tags\/list\?(?=[^ ]*n=2)(?=[^ ]*last=x86_64-u(~|%7E))/);
+      expect(asked).toMatch(
+        /GET \/v2\/gitlab\/helper\/tags\/list\?(?=[^ ]*n=2)(?=[^ ]*last=x86_64-u(~|%7E))/,
+      );
     });
 
     it('renders imageTemplate', async () => {
       const policy = await syncNew(
-        helperQuery({ tagFilter: '^x86_64-v17\\.10', imageTemplate: 'mirror.example.com/{{.Repository}}:{{.Tag}}' }),
+        helperQuery({
+          tagFilter: '^x86_64-v17\\.10',
+          imageTemplate: 'mirror.example.com/{{.Repository}}:{{.Tag}}',
+        }),
       );
-      expect(policy.status?.discoveredImages?.map((i) => i.image)).toEqual(['mirror.example.com/gitlab/helper:x86_64-v17.10.0']);
+      expect(policy.status?.discoveredImages?.map((i) => i.image)).toEqual([
+        'mirror.example.com/gitlab/helper:x86_64-v17.10.0',
+      ]);
     });
   });
 
@@ -153,7 +190,11 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
     ] as const;
 
     beforeAll(async () => {
-      await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      await kube.create('/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      });
       // No ServiceAccount controller here (test/controlplane/README.md): pods need their default one.
       await kube.create(`/api/v1/namespaces/${namespace}/serviceaccounts`, {
         apiVersion: 'v1',
@@ -164,14 +205,21 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
         await kube.create(paths.pods(namespace), {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name, namespace, annotations: { 'drop.test/pull-delay': delay, 'drop.test/image-size': '100Mi' } },
+          metadata: {
+            name,
+            namespace,
+            annotations: { 'drop.test/pull-delay': delay, 'drop.test/image-size': '100Mi' },
+          },
           spec: { nodeName: 'kwok-node-1', containers: [{ name: 'build', image }] },
         });
       await waitFor(
         async () => {
-          const events = await kube.list<{ metadata: { name: string }; reason?: string }>(paths.events(namespace), {
-            fieldSelector: 'reason=Pulled',
-          });
+          const events = await kube.list<{ metadata: { name: string }; reason?: string }>(
+            paths.events(namespace),
+            {
+              fieldSelector: 'reason=Pulled',
+            },
+          );
           return events.items.length === PULLS.length;
         },
         { timeoutMs: 90_000, message: 'every pod’s Pulled event' },
@@ -185,18 +233,31 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
     it('ranks images by p95 pull time from the kubelet’s Pulled events', async () => {
       const policy = await syncNew(
         {
-          queries: [{ name: 'pulls', type: 'kubernetesEvents', kubernetesEvents: { namespace, podNamePattern: '^runner-' } }],
-          signals: [{ name: 'p95-pull', query: 'pulls', type: 'eventPullTime', eventPullTime: { statistic: 'p95' } }],
+          queries: [
+            {
+              name: 'pulls',
+              type: 'kubernetesEvents',
+              kubernetesEvents: { namespace, podNamePattern: '^runner-' },
+            },
+          ],
+          signals: [
+            { name: 'p95-pull', query: 'pulls', type: 'eventPullTime', eventPullTime: { statistic: 'p95' } },
+          ],
           ranking: { strategy: 'signal', signal: 'p95-pull' },
         },
         new Date(),
       );
       expect(policy.status?.phase, policy.status?.message).toBe('Synced');
       const images = policy.status?.discoveredImages ?? [];
-      expect(images.map((i) => i.image)).toEqual(['docker.io/library/golang:1.22', 'docker.io/library/python:3.12']);
+      expect(images.map((i) => i.image)).toEqual([
+        'docker.io/library/golang:1.22',
+        'docker.io/library/python:3.12',
+      ]);
       expect(Number(images[0]?.finalScore)).toBeCloseTo(8.4, 9);
       expect(Number(images[1]?.finalScore)).toBeCloseTo(5.9, 9);
-      expect(policy.status?.queryResults?.[0]?.message).toBe('2 images from 6 pulls in 6 image events of 7 read');
+      expect(policy.status?.queryResults?.[0]?.message).toBe(
+        '2 images from 6 pulls in 6 image events of 7 read',
+      );
     });
 
     it('ranks by image size from the same events, bytes as the kubelet states them', async () => {
@@ -204,7 +265,12 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
         {
           queries: [{ name: 'pulls', type: 'kubernetesEvents', kubernetesEvents: { namespace } }],
           signals: [
-            { name: 'size', query: 'pulls', type: 'eventPullTime', eventPullTime: { metric: 'imageSize', statistic: 'max' } },
+            {
+              name: 'size',
+              query: 'pulls',
+              type: 'eventPullTime',
+              eventPullTime: { metric: 'imageSize', statistic: 'max' },
+            },
           ],
           ranking: { strategy: 'signal', signal: 'size' },
         },
@@ -221,7 +287,9 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
   it('keeps every other policy’s sync going when one ping meets a failing query', async () => {
     const broken = uniqueName('pipeline');
     await createPolicy(kube, broken, {
-      queries: [{ name: 'gone', type: 'prometheus', prometheus: { endpoint: 'http://127.0.0.1:1', query: 'up' } }],
+      queries: [
+        { name: 'gone', type: 'prometheus', prometheus: { endpoint: 'http://127.0.0.1:1', query: 'up' } },
+      ],
     });
     created.policies.push(broken);
     const answer = await ping(discoverApp(kube, { now: () => NOW }));
