@@ -114,9 +114,12 @@ async function startUnderLease(
   ctx: HandlerContext,
   wait: boolean,
 ): Promise<Started> {
-  if (wait) await d.slots.free();
-  // No await between the wait and the take: nothing else can take the slot in between.
-  const slot = d.slots.take(name);
+  let slot = d.slots.take(name);
+  // Others woken with this one may take the freed slots first: take again after every wait.
+  while (wait && slot.kind === 'full') {
+    await d.slots.free();
+    slot = d.slots.take(name);
+  }
   if (slot.kind === 'running')
     return {
       outcome: { result: 'done', detail: `${KIND} ${name} is syncing here already` },
