@@ -1,4 +1,3 @@
-import type { HandlerContext } from '../../lib/controller/index.ts';
 import {
   ANONYMOUS,
   type Credentials,
@@ -25,6 +24,12 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 // Below the 120 s sync Lease and far below the Knative request timeout (300 s, config/discover).
 const SYNC_DEADLINE_MS = 90_000;
 
+/** The API (absent in a dry run without a cluster) and the clock of a sync. */
+export interface QueryContext {
+  readonly kube: Kube | undefined;
+  readonly now: () => Date;
+}
+
 /** Where the Secrets are, and the bounds of one sync (DiscoverOptions; defaults above). */
 export interface QueryBounds {
   readonly namespace: string;
@@ -44,7 +49,7 @@ export interface QueryBounds {
 export async function runQueries(
   d: QueryBounds,
   pipeline: Pipeline,
-  ctx: HandlerContext,
+  ctx: QueryContext,
   countRequest: () => void,
 ): Promise<QueryRun[]> {
   const deadline = AbortSignal.timeout(d.syncDeadlineMs ?? SYNC_DEADLINE_MS);
@@ -76,7 +81,7 @@ async function runBounded(
   pipeline: Pipeline,
   query: PipelineQuery,
   credentials: Credentials,
-  kube: Kube,
+  kube: Kube | undefined,
   deadline: AbortSignal,
   now: Date,
   countRequest: () => void,
@@ -116,7 +121,15 @@ interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-async function readCredentials(d: QueryBounds, kube: Kube, name: string): Promise<CredentialsRead> {
+async function readCredentials(
+  d: QueryBounds,
+  kube: Kube | undefined,
+  name: string,
+): Promise<CredentialsRead> {
+  if (!kube) {
+    const why = `secretRef names Secret ${d.namespace}/${name}: reading it needs a cluster (set KUBECONFIG)`;
+    return { ok: false, outcome: { ok: false, failure: failure('NotFound', why) } };
+  }
   const secret = await kube.get<Secret>(paths.secret(d.namespace, name));
   if (!secret) {
     const missing = `secretRef names Secret ${d.namespace}/${name}, which does not exist`;
@@ -130,11 +143,16 @@ async function readCredentials(d: QueryBounds, kube: Kube, name: string): Promis
 /** N for a modelExposure ranking: counted from the nodes when a selector asks, else as given. */
 export async function nodesFor(
   pipeline: Pipeline,
-  kube: Kube,
+  kube: Kube | undefined,
 ): Promise<{ readonly nodes: number; readonly note?: string }> {
   const needed: NodesNeeded = nodesNeeded(pipeline.ranking);
   if (needed.kind === 'none') return { nodes: 1 };
   if (needed.kind === 'count') return { nodes: needed.count };
+  if (!kube)
+    return {
+      nodes: needed.fallback ?? 1,
+      note: `no cluster to count nodes in, using N=${needed.fallback ?? 1}`,
+    };
   try {
     return { nodes: await countReadyNodes(kube, needed.selector) };
   } catch (error) {

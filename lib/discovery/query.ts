@@ -5,12 +5,14 @@ import { type EventReason, queryKubeEvents } from './kube-events.ts';
 import { queryLoki } from './loki.ts';
 import { type Pipeline, type PipelineQuery, signalsOf } from './pipeline.ts';
 import { queryPrometheus } from './prometheus.ts';
+import { failure } from './reasons.ts';
 import { queryRegistry } from './registry.ts';
 
 /** What one query may use: its credentials and the discover function's own API access (Events). */
 export interface QueryDeps {
   readonly credentials: Credentials;
-  readonly kube: Kube;
+  /** Absent in a dry run without a cluster. */
+  readonly kube: Kube | undefined;
   readonly io: QueryIo;
 }
 
@@ -24,6 +26,11 @@ export function runQuery(pipeline: Pipeline, query: PipelineQuery, deps: QueryDe
     case 'loki':
       return queryLoki(query.loki, deps.credentials, deps.io);
     case 'kubernetesEvents':
+      if (!deps.kube)
+        return Promise.resolve({
+          ok: false,
+          failure: failure('ConnectionRefused', 'no Kubernetes API to read Events from (set KUBECONFIG)'),
+        });
       return queryKubeEvents(query.kubernetesEvents, deps.kube, eventReasons(pipeline, query.name), deps.io);
   }
 }
