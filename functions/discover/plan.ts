@@ -162,6 +162,16 @@ function toDiscoveredImage(ranked: RankedImage, index: number): DiscoveredImage 
     ...(id.tag !== undefined ? { tag: id.tag } : {}),
     ...(id.digest !== undefined ? { digest: id.digest } : {}),
     queries: [...ranked.queries],
-    contributions: ranked.parts.map((p) => ({ ...p })),
+    contributions: ranked.parts.map(finiteParts),
   };
+}
+
+// JSON has no Infinity or NaN: a number that overflowed is left out (the score counts as 0).
+function finiteParts(
+  part: RankedImage['parts'][number],
+): NonNullable<DiscoveredImage['contributions']>[number] {
+  const kept = Object.fromEntries(
+    Object.entries(part).filter(([, v]) => typeof v !== 'number' || Number.isFinite(v)),
+  );
+  return { ...kept, signal: part.signal, score: Number.isFinite(part.score) ? part.score : 0 };
 }
