@@ -219,10 +219,6 @@ async function syncHeld(
   return outcome;
 }
 
-function outcome503(name: string, error: unknown): Outcome {
-  return { result: 'retry', status: 503, detail: `${KIND} ${name}: ${String(error)}` };
-}
-
 /** A policy that is gone: its Lease and its metrics go too. */
 async function forgetPolicy(d: Discoverer, name: string, kube: Kube): Promise<string> {
   await kube.delete(paths.lease(d.namespace, leaseName('discover', name)));
