@@ -64,7 +64,7 @@ export async function startChartCluster(name: string): Promise<ChartCluster> {
     kubeconfigPath,
     registry,
     caFile,
-    helm: helmFor(kubeconfigPath, { SSL_CERT_FILE: caFile }),
+    helm: helmFor(kubeconfigPath, { SSL_CERT_FILE: caFile }, join(dir, 'helm')),
     kubectl: async (args, input) =>
       (await runKubectl(kubeconfigPath, args, input === undefined ? {} : { input })).stdout,
     kubectlResult: (args, input) => execKubectl(kubeconfigPath, args, input === undefined ? {} : { input }),
@@ -152,14 +152,18 @@ export async function kubeconfigInNamespace(cluster: ChartCluster, namespace: st
   return path;
 }
 
-/** Drop's four CRDs (and with them every Drop object), gone: a cluster as before any install. */
+/**
+ * Drop's four CRDs (and with them every Drop object), gone: a cluster as before any install. The
+ * wait is long: see CRD_DELETION in chart-quickstart.test.ts.
+ */
 export async function removeDropCrds(cluster: ChartCluster): Promise<void> {
-  await cluster.kubectl([
+  const args = [
     'delete',
     'crd',
     '-l',
     'app.kubernetes.io/part-of=drop',
     '--ignore-not-found',
-    '--wait',
-  ]);
+    '--timeout=170s',
+  ];
+  await runKubectl(cluster.kubeconfigPath, args, { timeoutMs: 180_000 });
 }

@@ -51,6 +51,12 @@ spec:
   tag: 1.25-alpine
 `;
 
+// Deleting a CRD deletes its objects first (apiextensions' finalizer, inside kube-apiserver). On a
+// CRD made moments earlier the finalizer may find its storage still initializing ("could not list
+// instances: storage is (re)initializing") and retry with exponential backoff, which on a busy
+// machine has taken more than 30 s: hence the long wait.
+const CRD_DELETION = { timeoutMs: 180_000, message: 'the CRDs deleted' };
+
 async function dropCrds(): Promise<string[]> {
   const out = await cluster.kubectl(['get', 'crd', '-o', 'name']);
   return out.split('\n').filter((line) => line.endsWith('.drop.corewire.io'));
@@ -75,7 +81,11 @@ describe('the quickstart from an OCI registry', () => {
 
   it('as written, where the current namespace is drop-system: Drop caches the image, and uninstalling leaves nothing', async () => {
     // A user's shell: their kubeconfig, the registry's CA trusted, the quickstart's $VERSION.
-    const helm = helmFor(await kubeconfigInNamespace(cluster, NAMESPACE), { SSL_CERT_FILE: cluster.caFile });
+    const helm = helmFor(
+      await kubeconfigInNamespace(cluster, NAMESPACE),
+      { SSL_CERT_FILE: cluster.caFile },
+      join(cluster.dir, 'user-helm'),
+    );
     await helm.run(['install', 'drop-crds', `${registry}/drop-crds`, '--version', VERSION]);
     const install = await helm.run([
       'install',
@@ -122,7 +132,7 @@ describe('the quickstart from an OCI registry', () => {
     await helm.run(['uninstall', 'drop', '-n', NAMESPACE]);
     expect(await existing(cluster, installed)).toEqual([]);
     await helm.run(['uninstall', 'drop-crds', '-n', NAMESPACE]);
-    await waitFor(async () => (await dropCrds()).length === 0, { message: 'the CRDs deleted' });
+    await waitFor(async () => (await dropCrds()).length === 0, CRD_DELETION);
     expect((await helm.run(['list', '-A', '-q'])).stdout.trim()).toBe('');
     // What Drop itself made at run time: its pacing Leases. No pull pod is left (each is deleted as
     // soon as its outcome is in the status); the namespace is Helm's to keep.
@@ -153,7 +163,7 @@ describe('the quickstart from an OCI registry', () => {
     await helm.run(['uninstall', 'drop', '-n', NAMESPACE]);
     expect(await existing(cluster, installed)).toEqual([]);
     await helm.run(['uninstall', 'drop-crds', '-n', NAMESPACE]);
-    await waitFor(async () => (await dropCrds()).length === 0, { message: 'the CRDs deleted' });
+    await waitFor(async () => (await dropCrds()).length === 0, CRD_DELETION);
     expect((await helm.run(['list', '-A', '-q'])).stdout.trim()).toBe('');
   });
 });

@@ -3,7 +3,7 @@
 // server-side dry run against the real API server with the real Knative and prometheus-operator
 // CRDs. The values of Go Drop's chart do what they say. (chart-install.test.ts installs them.)
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../config/manifests.ts';
 import { installKnativeCrds, installServiceMonitorCrd } from '../controlplane/index.ts';
 import {
@@ -17,6 +17,7 @@ import {
   NAMESPACE,
   objectsOf,
   ROOT,
+  removeScratch,
   renderChart,
   withoutChartMetadata,
 } from './charts.ts';
@@ -26,6 +27,7 @@ let helm: Helm;
 beforeAll(() => {
   helm = helmFor();
 });
+afterAll(removeScratch);
 
 const KNATIVE = ['--set', 'mode=knative'];
 const STANDALONE = ['--set', 'mode=standalone'];

@@ -1,18 +1,27 @@
 // charts/drop's values, rendered by the pinned Helm: a Go Drop values file works and each of its
 // keys does what it says here; the dashboards ConfigMap holds whatever dashboards/*.json the chart
 // has, none included; NOTES.txt says which mode was chosen and which values were ignored.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Container, Manifest, Workload } from '../config/manifests.ts';
-import { DROP_CHART, type Helm, helmFor, IMAGE_VALUES, NAMESPACE, renderChart } from './charts.ts';
+import {
+  DROP_CHART,
+  type Helm,
+  helmFor,
+  IMAGE_VALUES,
+  NAMESPACE,
+  removeScratch,
+  renderChart,
+  scratchDir,
+} from './charts.ts';
 
 let helm: Helm;
 beforeAll(() => {
   helm = helmFor();
 });
+afterAll(removeScratch);
 
 // Go Drop's own values.yaml with every key changed from its default, plus what it has that means
 // nothing here (certManager, ui, metrics.secureServing).
@@ -46,7 +55,7 @@ const GO_DROP_VALUES = {
 };
 
 function valuesFile(values: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'drop-values-')), 'values.yaml');
+  const file = join(scratchDir('values'), 'values.yaml');
   writeFileSync(file, stringify(values));
   return file;
 }
@@ -199,7 +208,7 @@ describe('what a value turns off or renames', () => {
 describe('the dashboards ConfigMap', () => {
   /** A copy of charts/drop whose dashboards/ holds exactly these files. */
   function chartWithDashboards(files: Readonly<Record<string, string>>): string {
-    const dir = join(mkdtempSync(join(tmpdir(), 'drop-chart-')), 'drop');
+    const dir = join(scratchDir('chart'), 'drop');
     cpSync(DROP_CHART, dir, {
       recursive: true,
       filter: (source) => !source.startsWith(join(DROP_CHART, 'dashboards')),

@@ -1,6 +1,6 @@
 // What the chart suites share: the pinned Helm with a home of its own, the charts rendered to
 // objects, and those objects compared with what kustomize renders from config/.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -21,6 +21,20 @@ export const IMAGE_VALUES = [
   `image.tag=${IMAGE.tag}`,
 ];
 
+let scratch: string | undefined;
+
+/** A fresh directory for a suite's files (Helm homes, values files, chart copies); see removeScratch. */
+export function scratchDir(prefix: string): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'drop-charts-'));
+  return mkdtempSync(join(scratch, `${prefix}-`));
+}
+
+/** Removes every scratchDir of this suite (from its afterAll). */
+export function removeScratch(): void {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+}
+
 /** A helm bound to one home directory (registry logins, caches) and, if given, one cluster. */
 export interface Helm {
   readonly home: string;
@@ -28,8 +42,11 @@ export interface Helm {
   exec(args: readonly string[], options?: { env?: Record<string, string> }): Promise<HelmResult>;
 }
 
-export function helmFor(kubeconfigPath?: string, env: Record<string, string> = {}): Helm {
-  const home = mkdtempSync(join(tmpdir(), 'drop-helm-'));
+export function helmFor(
+  kubeconfigPath?: string,
+  env: Record<string, string> = {},
+  home = scratchDir('helm'),
+): Helm {
   const options = (extra?: Record<string, string>) => ({
     home,
     cwd: ROOT,

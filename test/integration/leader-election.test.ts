@@ -2,7 +2,7 @@
 // the others only ask for the Lease; the standby takes over when the leader stops (at once, as it
 // releases the Lease) or crashes (once the Lease expires); and the entrypoint the image runs turns
 // it on from DROP_LEADER_ELECTION. All with the standalone ServiceAccount's own token.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,6 +155,7 @@ describe('the standalone entrypoint (standalone/main.ts) with DROP_LEADER_ELECTI
     cleanups.push(() => admin.delete(paths.lease(NAMESPACE, LEADER_LEASE)));
     const [port] = await freePorts(1);
     const dir = mkdtempSync(join(tmpdir(), 'drop-leader-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const main = new URL('../../standalone/main.ts', import.meta.url).pathname;
     const pid = startProcess(process.execPath, ['--import', loader, main], {
