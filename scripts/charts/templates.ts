@@ -2,11 +2,11 @@
 // object of config/ becomes the same object in charts/drop, with only what a values file may change
 // made a template: the image, Helm's labels, the ServiceAccounts' annotations (and whether they are
 // created), resources, scheduling, and for the Deployment its replicas and leader election.
-// test/integration/charts.test.ts renders both and compares them object by object.
+// test/integration/chart-render.test.ts renders both and compares them object by object.
 import { Document, isMap, isNode, isSeq, Pair, parseAllDocuments, type YAMLMap, type YAMLSeq } from 'yaml';
 import { Placeholders } from './placeholders.ts';
 
-/** config/ files as the chart takes them, relative to config/. */
+/** The function folders of config/, and the files of each the chart takes. */
 export const FUNCTIONS = ['reconcile-image', 'reconcile-set', 'pace', 'discover'] as const;
 const FUNCTION_FILES = ['rbac.yaml', 'service.yaml', 'sources.yaml'] as const;
 const STANDALONE_FILES = ['rbac.yaml', 'deployment.yaml'] as const;

@@ -1,5 +1,5 @@
 // The charts are generated from config/ and crds/ and stay so; their values take Go Drop's keys.
-// (test/integration/charts.test.ts renders them with the pinned Helm and proves the objects equal.)
+// (test/integration/chart-render.test.ts renders them with the pinned Helm and proves the objects equal.)
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
