@@ -18,13 +18,50 @@ export function targetNodes(nodes: readonly Node[], placement: Placement): reado
 }
 
 export function isTarget(node: Node, placement: Placement): boolean {
+  return placed(node, placement) && skipReason(node) === undefined;
+}
+
+/** A node the placement selects, whatever its disk: what a workload could be scheduled on. */
+function placed(node: Node, placement: Placement): boolean {
   if (node.metadata.deletionTimestamp) return false;
   if (node.spec?.unschedulable) return false;
   if (!isReady(node)) return false;
   if (!matchesSelector(node.metadata.labels ?? {}, placement.nodeSelector ?? {})) return false;
   return (node.spec?.taints ?? []).every(
-    (taint) => !repels(taint) || tolerated(taint, placement.tolerations ?? []),
+    (taint) =>
+      !repels(taint) ||
+      (taint.key === DISK_PRESSURE_TAINT && skipReason(node) !== undefined) ||
+      tolerated(taint, placement.tolerations ?? []),
   );
+}
+
+/**
+ * The taint the node lifecycle controller puts on a node with DiskPressure (TaintNodesByCondition):
+ * a node with it is skipped for the condition, not left out as untolerated, so the status says why.
+ */
+export const DISK_PRESSURE_TAINT = 'node.kubernetes.io/disk-pressure';
+
+/**
+ * Why a node that would be a target is skipped for now: `DiskPressure` while the kubelet reports
+ * it (pulling onto a full disk makes the kubelet evict pods and delete images). Undefined: pull.
+ */
+export function skipReason(node: Node): 'DiskPressure' | undefined {
+  const pressure = node.status?.conditions?.some((c) => c.type === 'DiskPressure' && c.status === 'True');
+  return pressure ? 'DiskPressure' : undefined;
+}
+
+/** The nodes the placement selects that are skipped for now, by name, with the reason. */
+export function skippedNodes(
+  nodes: readonly Node[],
+  placement: Placement,
+): readonly { readonly node: string; readonly reason: string }[] {
+  return nodes
+    .filter((node) => placed(node, placement))
+    .flatMap((node) => {
+      const reason = skipReason(node);
+      return reason ? [{ node: node.metadata.name, reason }] : [];
+    })
+    .sort((a, b) => a.node.localeCompare(b.node));
 }
 
 function isReady(node: Node): boolean {

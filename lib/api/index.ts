@@ -6,6 +6,8 @@ export {
   cachedImageSpecSchema,
   cachedImageStatusSchema,
   type FailedNode,
+  type ManifestRecord,
+  type SkippedGroup,
   type WaitingNode,
   type WrittenCachedImageStatus,
 } from './cached-image.ts';

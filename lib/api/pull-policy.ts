@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.ts';
 import { kindSchema } from './core.ts';
+import { quantitySchema } from './discovery-fields.ts';
 import { durationSchema, statusFields } from './fields.ts';
 
 const INITIAL_NOT_ABOVE_MAX = {
@@ -42,6 +43,9 @@ export const pullPolicySpecSchema = z
     ).default(1),
     repullInterval: durationSchema(
       'Pull cached images again this often, to pick up a new digest behind the same tag. Unset: never.',
+    ).optional(),
+    maxImageSize: quantitySchema(
+      'Refuse to cache an image whose manifest (config and layers, as the registry lists them) is larger, e.g. 2Gi; an image may set its own. Unset: no limit.',
     ).optional(),
   })
   .meta({ description: 'Pacing and safety limits shared by the images that reference this policy.' });
