@@ -73,14 +73,9 @@ const manifestSchema = z
   .looseObject({
     reference: z.string().meta({ description: 'The reference asked for.' }),
     digest: z.string().meta({ description: 'The digest the registry gave for it.' }),
-    size: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .meta({
-        description: 'Bytes the manifest lists (config and layers; an index: its linux/amd64 image).',
-      }),
+    size: z.number().int().min(0).optional().meta({
+      description: 'Bytes the manifest lists (config and layers; an index: its linux/amd64 image).',
+    }),
     checkedAt: timestampSchema('When the registry was asked.'),
   })
   .meta({ description: "What the image's registry said about the reference when Drop last asked." });
