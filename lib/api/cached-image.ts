@@ -72,11 +72,12 @@ const waitingNodeSchema = z
 const manifestSchema = z
   .looseObject({
     reference: z.string().meta({ description: 'The reference asked for.' }),
-    digest: z.string().meta({ description: 'The digest the registry gave for it.' }),
+    digest: z.string().optional().meta({ description: 'The digest the registry gave for it.' }),
     size: z.number().int().min(0).optional().meta({
       description: 'Bytes the manifest lists (config and layers; an index: its linux/amd64 image).',
     }),
     checkedAt: timestampSchema('When the registry was asked.'),
+    error: z.string().optional().meta({ description: 'Why the registry gave no answer, when it did not.' }),
   })
   .meta({ description: "What the image's registry said about the reference when Drop last asked." });
 
