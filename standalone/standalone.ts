@@ -4,9 +4,11 @@ import { createDiscoverApp } from '../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../functions/pace/index.ts';
 import { createReconcileImageApp } from '../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../functions/reconcile-set/index.ts';
+import { readinessCheck, readyzResponse } from '../lib/controller/index.ts';
 import type { Kube } from '../lib/kube/index.ts';
 import type { Logger } from '../lib/log.ts';
 import { registry } from '../lib/metrics.ts';
+import { exportStatusMetrics } from '../lib/status-metrics.ts';
 import { type Subscription, startRunner, type Tick } from './runner.ts';
 import type { Sources } from './sources.ts';
 
@@ -22,6 +24,8 @@ export interface StandaloneOptions {
 
 export interface Standalone {
   readonly port: number;
+  /** GET /readyz: ready when the API answers, the CRDs are served and every watch has listed. */
+  ready(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +37,7 @@ export interface Standalone {
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const { kube, namespace, log } = options;
   const pacer = createPacer({ kube, namespace, log: log.child({ function: 'pace' }) });
+  exportStatusMetrics(kube, log);
   const apps: Record<string, Hono> = {
     'reconcile-image': createReconcileImageApp({ kube, namespace }),
     'reconcile-set': createReconcileSetApp({ kube }),
@@ -48,13 +53,21 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     onError: (context, error) => log.warn('runner', { context, error: String(error) }),
   });
   const health = new Hono();
+  const apiReady = readinessCheck(kube);
   health.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Ready when the API answers, Drop's CRDs are served and every watch has listed once.
+  health.get('/readyz', () =>
+    readyzResponse(async () =>
+      runner.listed() ? apiReady() : { ready: false, reason: 'the watches have not listed yet' },
+    ),
+  );
   health.get('/metrics', async (c) =>
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
   const server = await listen(health, options.port, options.hostname ?? '0.0.0.0');
   return {
     port: server.port,
+    ready: async () => (await health.request('/readyz')).status === 200,
     async stop() {
       runner.stop();
       await pacer.close();

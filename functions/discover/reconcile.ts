@@ -166,7 +166,7 @@ async function discover(
     return { status: invalidSpecStatus(input, spec.message), sourceRequests: 0 };
   }
   let sourceRequests = 0;
-  const runs = await runSources(d, spec.spec, ctx, () => {
+  const runs = await runSources(d, policy.metadata.name, spec.spec, ctx, () => {
     sourceRequests++;
   });
   const status = syncedStatus({ generation, spec: spec.spec, previous: policy.status, runs, now: ctx.now() });

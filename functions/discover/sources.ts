@@ -8,6 +8,7 @@ import {
   querySource,
   type SourceOutcome,
 } from '../../lib/discovery/index.ts';
+import { discoverySourceLatency } from '../../lib/go-drop-metrics.ts';
 import { type Kube, type KubeObject, paths } from '../../lib/kube/index.ts';
 import type { SourceRun } from './plan.ts';
 
@@ -27,9 +28,10 @@ export interface SourceBounds {
   readonly syncDeadlineMs?: number;
 }
 
-/** Queries every source of the spec, reading each named Secret once. */
+/** Queries every source of the policy's spec, reading each named Secret once. */
 export async function runSources(
   d: SourceBounds,
+  policy: string,
   spec: DiscoveryPolicySpec,
   ctx: HandlerContext,
   countRequest: () => void,
@@ -44,7 +46,9 @@ export async function runSources(
       secrets.set(secretName, readCredentials(d, ctx.kube, secretName));
     const read = secretName ? await secrets.get(secretName) : { ok: true as const, credentials: ANONYMOUS };
     const io = { deadline, countRequest, now: ctx.now() };
+    const timer = discoverySourceLatency.startTimer({ policy, source_type: source.type });
     runs.push({ type: source.type, outcome: await runSource(d, source, read, io) });
+    timer();
   }
   return runs;
 }

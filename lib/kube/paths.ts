@@ -21,7 +21,10 @@ export const paths = {
   leases: (namespace: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
   lease: (namespace: string, name: string) =>
     `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${encodeURIComponent(name)}`,
-  events: (namespace: string) => `/api/v1/namespaces/${namespace}/events`,
+  /** events.k8s.io/v1: the Events API with series (client-go's recorder writes here too). */
+  kubeEvents: (namespace: string) => `/apis/events.k8s.io/v1/namespaces/${namespace}/events`,
+  kubeEvent: (namespace: string, name: string) =>
+    `/apis/events.k8s.io/v1/namespaces/${namespace}/events/${encodeURIComponent(name)}`,
 } as const;
 
 /** The status subresource of an object path. */
