@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { registry } from './metrics.ts';
+import { pullDuration, registry } from './metrics.ts';
 
 // Go Drop's series, under its names and with its labels, so a Go Drop user's dashboards and
 // alerts keep working (corewire/drop internal/metrics). The ones that describe what the status
@@ -54,3 +54,34 @@ export const discoverySourceLatency = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });
+
+// Prometheus' rate() and increase() count only what grows between two scrapes: a series that
+// appears with its first observations already in it shows none of them. So each series is created
+// at zero once per process, as soon as its labels are known and before its first outcome can
+// land: an image's when reconcile-image first records nodes to pull, a source's when its first
+// sync starts. A pull or query that ends within one scrape interval of that can still be missed;
+// docs/design.md §Metrics says what that means for a dashboard.
+const begun = new Set<string>();
+
+function once(key: string, create: () => void): void {
+  if (begun.has(key)) return;
+  begun.add(key);
+  create();
+}
+
+/** Creates at zero the pull series of an image about to be pulled on `nodes` (once per process). */
+export function beginPullSeries(image: string, policy: string, nodes: readonly string[]): void {
+  for (const result of ['cached', 'failed'] as const)
+    once(`duration ${image} ${policy} ${result}`, () => pullDuration.zero({ image, policy, result }));
+  for (const node of withNode ? nodes : ['']) {
+    once(`pulls ${image} ${node}`, () => {
+      imagesCachedTotal.inc(pullLabels(image, node), 0);
+      pullErrorsTotal.inc(pullLabels(image, node), 0);
+    });
+  }
+}
+
+/** Creates at zero a discovery source's latency series before its first query (once per process). */
+export function beginSourceSeries(policy: string, sourceType: string): void {
+  once(`source ${policy} ${sourceType}`, () => discoverySourceLatency.zero({ policy, source_type: sourceType }));
+}

@@ -8,7 +8,7 @@ import {
   querySource,
   type SourceOutcome,
 } from '../../lib/discovery/index.ts';
-import { discoverySourceLatency } from '../../lib/go-drop-metrics.ts';
+import { beginSourceSeries, discoverySourceLatency } from '../../lib/go-drop-metrics.ts';
 import { type Kube, type KubeObject, paths } from '../../lib/kube/index.ts';
 import type { SourceRun } from './plan.ts';
 
@@ -46,6 +46,7 @@ export async function runSources(
       secrets.set(secretName, readCredentials(d, ctx.kube, secretName));
     const read = secretName ? await secrets.get(secretName) : { ok: true as const, credentials: ANONYMOUS };
     const io = { deadline, countRequest, now: ctx.now() };
+    beginSourceSeries(policy, source.type);
     const timer = discoverySourceLatency.startTimer({ policy, source_type: source.type });
     runs.push({ type: source.type, outcome: await runSource(d, source, read, io) });
     timer();

@@ -6,7 +6,12 @@ const REF = 'docker.io/library/nginx:1.25-alpine';
 const backoff = { initialMs: 30_000, maxMs: 300_000 };
 
 function status(word: string, extra: Partial<CachedImageStatus> = {}): CachedImageStatus {
-  const ready = { type: 'Ready', status: word === 'Cached' ? 'True' : 'False', reason: word, message: 'm' };
+  const ready = {
+    type: 'Ready',
+    status: word === 'Cached' ? ('True' as const) : ('False' as const),
+    reason: word,
+    message: 'm',
+  };
   return {
     ready: '2/3',
     message: `${word} message`,
@@ -85,7 +90,7 @@ describe('the Events reconcile-image records', () => {
   it('warns once when a pull Secret goes missing', () => {
     const missing = {
       type: 'PullSecretsFound',
-      status: 'False',
+      status: 'False' as const,
       reason: 'SecretNotFound',
       message: 'not found in the Drop namespace: regcred',
       lastTransitionTime: 'x',

@@ -7,7 +7,12 @@ import {
   reconcileByName,
   reconcileEach,
 } from '../../lib/controller/index.ts';
-import { imagesCachedTotal, pullErrorsTotal, pullLabels } from '../../lib/go-drop-metrics.ts';
+import {
+  beginPullSeries,
+  imagesCachedTotal,
+  pullErrorsTotal,
+  pullLabels,
+} from '../../lib/go-drop-metrics.ts';
 import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import { pullDuration } from '../../lib/metrics.ts';
 import { DEFAULT_PACING_LIMITS, policyOf } from '../../lib/policy/index.ts';
@@ -98,6 +103,7 @@ async function syncImage(deps: ImageDeps, image: CachedImage, key: ImageKey, sha
     detail: `${statusWord(plan.status)} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
     onWritten: async () => {
       const repository = image.spec?.image ?? '';
+      beginPullSeries(repository, policyOf(image), plan.pendingNodes);
       for (const pull of plan.recorded) {
         pullDuration.observe({ image: repository, policy: pull.policy, result: pull.result }, pull.seconds);
         const counter = pull.result === 'cached' ? imagesCachedTotal : pullErrorsTotal;
