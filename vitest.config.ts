@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'functions/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts', 'test/unit/**/*.test.ts'],
         },
       },
       {

@@ -83,5 +83,7 @@ export function beginPullSeries(image: string, policy: string, nodes: readonly s
 
 /** Creates at zero a discovery source's latency series before its first query (once per process). */
 export function beginSourceSeries(policy: string, sourceType: string): void {
-  once(`source ${policy} ${sourceType}`, () => discoverySourceLatency.zero({ policy, source_type: sourceType }));
+  once(`source ${policy} ${sourceType}`, () =>
+    discoverySourceLatency.zero({ policy, source_type: sourceType }),
+  );
 }

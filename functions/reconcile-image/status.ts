@@ -1,5 +1,6 @@
 import type { FailedNode, ImagePhase, WaitingNode, WrittenCachedImageStatus } from '../../lib/api/index.ts';
 import { type Condition, ConditionSet } from '../../lib/controller/index.ts';
+import { counted, fraction } from '../../lib/words.ts';
 import type { RepullCycle } from './repull.ts';
 
 // How a CachedImage's status reads: the STATUS word, the message, the waiting reasons and the
@@ -172,12 +173,12 @@ function messageOf(word: string, counts: Counts, f: ImageFindings): string {
     parts.push(`imagePullSecrets not found in the Drop namespace: ${f.missingSecrets.join(', ')}`);
   }
   if (word === 'NoTargetNodes') parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
-  else parts.push(`cached on ${counts.ready}/${counts.targets} nodes`);
+  else parts.push(`cached on ${fraction(counts.ready, counts.targets, 'node')}`);
   if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling)}`);
   for (const n of f.failed.slice(0, 3)) {
     parts.push(`${n.node}: ${n.reason} (${n.failures}×, retry at ${n.retryAt}): ${n.message}`);
   }
-  if (f.failed.length > 3) parts.push(`${f.failed.length - 3} more nodes failing`);
+  if (f.failed.length > 3) parts.push(`${counted(f.failed.length - 3, 'more node')} failing`);
   const waiting = counts.pending - f.failed.length;
   if (waiting > 0 && word !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
   return parts.join('; ');

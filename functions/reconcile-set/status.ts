@@ -6,6 +6,7 @@ import {
   statusWord,
 } from '../../lib/api/index.ts';
 import { ConditionSet } from '../../lib/controller/conditions.ts';
+import { counted, fraction } from '../../lib/words.ts';
 import type { ObservedSet } from './observed.ts';
 
 // Ready: every child is cached; ReferencesFound: the policies the set names exist.
@@ -67,12 +68,12 @@ export function statusOf(
         : 'Progressing';
   const message = [
     ...problems,
-    `${ready.length}/${managed.length} images cached`,
+    `${fraction(ready.length, managed.length, 'image')} cached`,
     ...(awaitingSync ? [`waiting for the first sync of DiscoveryPolicy "${discovery.name}"`] : []),
     ...failing
       .slice(0, MAX_LISTED)
       .map((m) => `${m.name}: ${statusWord(m.child?.status)} (${m.child?.status?.message ?? ''})`),
-    ...(failing.length > MAX_LISTED ? [`${failing.length - MAX_LISTED} more images failing`] : []),
+    ...(failing.length > MAX_LISTED ? [`${counted(failing.length - MAX_LISTED, 'more image')} failing`] : []),
     ...notes,
   ].join('; ');
   const marks = SET_CONDITIONS.manage(observed.set.status?.conditions, when(observed)).markHappy(
