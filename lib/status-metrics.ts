@@ -1,6 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { CachedImage, DiscoveryPolicy } from './api/index.ts';
-import { displayUrl } from './discovery/index.ts';
+import { displayUrl } from './discovery/reasons.ts';
 import { type Kube, paths } from './kube/index.ts';
 import type { Logger } from './log.ts';
 import { registry } from './metrics.ts';
