@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from '../controlplane/processes.ts';
 import { ensureDiscoveryServers, type RunningServer, startServer } from '../discovery/process.ts';
+import { waitFor } from './harness.ts';
 
 export interface ScrapingPrometheus {
   /** http://127.0.0.1:<port> */
@@ -66,6 +67,7 @@ export async function startScrapingPrometheus(
     [
       'global:',
       '  scrape_interval: 1s',
+      // Up to the interval: a loaded machine answers /metrics slowly, and a timed-out scrape is a gap.
       '  scrape_timeout: 1s',
       '  evaluation_interval: 1s',
       'scrape_configs:',
@@ -90,7 +92,7 @@ export async function startScrapingPrometheus(
       ready: async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200,
     },
   );
-  return {
+  const prometheus: ScrapingPrometheus = {
     url,
     server,
     async query(promql) {
@@ -111,4 +113,12 @@ export async function startScrapingPrometheus(
       }));
     },
   };
+  // Prometheus hands new targets to its scrapers a few seconds after it starts: a run before the
+  // first scrape would be seen only as its end state.
+  await waitFor(async () => (await prometheus.query('up == 1')).length === targets.length, {
+    timeoutMs: 60_000,
+    intervalMs: 500,
+    message: `Prometheus scraping ${targets.join(', ')}`,
+  });
+  return prometheus;
 }
