@@ -91,6 +91,7 @@ export function createPacer(options: PacerOptions): Pacer {
       closed = true;
       for (const holder of serving.values()) holder.nudge();
       await this.idle();
+      await env.events.flush();
     },
   };
 }

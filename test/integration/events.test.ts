@@ -123,13 +123,15 @@ describe('Kubernetes Events on a CachedImage', () => {
       'registry.example/team/errimagepull-app',
       (i) => (i.status?.failedNodes?.length ?? 0) === NODES,
     );
-    const described = await waitFor(
+    // Every node's failure counted (repeats are written together, at most every 5 s).
+    await waitFor(
       async () => {
-        const text = await kubectl(['describe', 'cachedimage', name]);
-        return /Warning\s+PullFailed/.test(text) && /Normal\s+BackOff/.test(text) && text;
+        const failed = (await eventsOf(image.metadata.uid ?? '')).filter((e) => e.reason === 'PullFailed');
+        return failed.reduce((n, e) => n + (e.series?.count ?? e.count ?? 1), 0) === NODES;
       },
-      { timeoutMs: 30_000, message: `PullFailed and BackOff in kubectl describe cachedimage ${name}` },
+      { timeoutMs: 30_000, message: `${NODES} PullFailed counted on ${name}` },
     );
+    const described = await kubectl(['describe', 'cachedimage', name]);
     const events = described.slice(described.indexOf('Events:'));
     expect(events).toMatch(
       new RegExp(

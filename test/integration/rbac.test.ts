@@ -214,8 +214,13 @@ describe('each function with its own ServiceAccount token', () => {
           .status,
       ).toBe(200);
       const second = await finished(first.spec?.nodeName ?? '');
-      // Recorded like the first: its PullSucceeded counts into the same Event (a patch).
+      // Recorded like the first: its PullSucceeded counts into the same Event (a patch, written at
+      // the end of the recorder's window: lib/controller/events.ts).
       expect((await send(imageApp, referenceEvent('update', second))).status).toBe(200);
+      await waitFor(
+        () => image.requests.some((r) => r.verb === 'patch' && r.resource === 'events' && r.status === 200),
+        { timeoutMs: 30_000, message: 'the second PullSucceeded counted into the first Event' },
+      );
       const cached = await read<CachedImage>(paths.cachedImage(name));
       expect(cached.status).toMatchObject({ phase: 'Ready', ready: '2/2' });
       expect(statusWord(cached.status)).toBe('Cached');
