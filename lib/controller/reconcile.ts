@@ -17,7 +17,8 @@ export interface Synced<S> {
   readonly detail: string;
   /**
    * Only when the status was written: what follows from outcomes recorded for the first time
-   * (metrics, Kubernetes Events). Never after a conflict, so nothing is counted twice.
+   * (metrics, Kubernetes Events). Never after a conflict, so nothing is counted twice; after
+   * `afterward` (even when it fails), so what the status now accounts for is done first.
    */
   readonly onWritten?: () => void | Promise<void>;
   /** Once the status is recorded (or found unchanged): work it now accounts for, e.g. deleting finished pods. */
@@ -84,12 +85,17 @@ async function reconcileOnce<T extends StatusObject, S>(steps: ReconcileByName<T
     const synced = await steps.sync(object, attempt);
     if (synced === 'conflict') continue;
     if ('result' in synced) return synced;
+    let written = false;
     if (!sameJson(object.status, synced.status)) {
-      const written = await writeStatus(steps.kube, steps.path, object, synced.status);
-      if (written === 'conflict') continue;
-      if (written === 'written') await synced.onWritten?.();
+      const result = await writeStatus(steps.kube, steps.path, object, synced.status);
+      if (result === 'conflict') continue;
+      written = result === 'written';
     }
-    await synced.afterward?.();
+    try {
+      await synced.afterward?.();
+    } finally {
+      if (written) await synced.onWritten?.();
+    }
     return { result: 'done', detail: synced.detail };
   }
   return {
