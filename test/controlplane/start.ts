@@ -6,7 +6,7 @@ import { apiserverArgs, bandwidthModelCommand, etcdArgs, kwokArgs, type Ports } 
 import { apiGet, kubeconfigYaml, readCredentials, servingCaPath, writeCredentials } from './credentials.ts';
 import { applyNodes, defaultNodeSpecs } from './nodes.ts';
 import { binaryPath, kubectlPath } from './pins.ts';
-import { freePorts, killNow, poll, sleep, startProcess } from './processes.ts';
+import { freePorts, isRunning, killNow, poll, sleep, startProcess } from './processes.ts';
 import {
   CORE_COMPONENTS,
   type ControlPlaneState,
@@ -165,7 +165,9 @@ async function bootstrap(
 async function waitUntil(component: RunningComponent, what: string, check: () => Promise<true | undefined>) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (!isComponentRunning(component)) throw new Error(`${component.name} exited while waiting for ${what}`);
+    // Alive is enough here: a process just spawned may not have exec'd its binary yet (its command
+    // line is still node's on a loaded machine), and a pid cannot have been reused while we wait.
+    if (!isRunning(component.pid)) throw new Error(`${component.name} exited while waiting for ${what}`);
     if (await check().catch(() => undefined)) return;
     await sleep(100);
   }
