@@ -10,6 +10,7 @@ export default defineConfig({
             'lib/**/*.test.ts',
             'functions/**/*.test.ts',
             'scripts/**/*.test.ts',
+            'standalone/**/*.test.ts',
             'test/unit/**/*.test.ts',
           ],
         },

@@ -48,26 +48,37 @@ describe("Go Drop's gauges, read from status", () => {
     expect(figures.activePulls).toBe(2);
   });
 
-  it('gives each discovery source its images found and its health, without credentials in the endpoint', () => {
+  it('gives each discovery query its images found and its health, without credentials in the endpoint', () => {
     const policy = {
       apiVersion: 'drop.corewire.io/v1alpha1',
       kind: 'DiscoveryPolicy',
       metadata: { name: 'popular' },
       spec: {
-        sources: [
+        queries: [
           {
+            name: 'ci',
             type: 'prometheus',
             prometheus: { endpoint: 'https://user:secret@mimir.example.com/prom?x=1', query: 'q' },
           },
-          { type: 'registry', registry: { url: 'https://registry.example.com', repositories: ['a'] } },
-          { type: 'registry', registry: { url: 'https://other.example.com', repositories: ['b'] } },
+          {
+            name: 'tags',
+            type: 'registry',
+            registry: { url: 'https://registry.example.com', repositories: ['a'] },
+          },
+          {
+            name: 'other',
+            type: 'registry',
+            registry: { url: 'https://other.example.com', repositories: ['b'] },
+          },
+          { name: 'pulls', type: 'kubernetesEvents', kubernetesEvents: {} },
         ],
       },
       status: {
-        sources: [
-          { index: 0, type: 'prometheus', phase: 'Synced', images: 5 },
-          { index: 1, type: 'registry', phase: 'Synced', images: 2 },
-          { index: 2, type: 'registry', phase: 'Unauthorized', images: 1 },
+        queryResults: [
+          { name: 'ci', type: 'prometheus', status: 'success', images: 5 },
+          { name: 'tags', type: 'registry', status: 'success', images: 2 },
+          { name: 'other', type: 'registry', status: 'failed', reason: 'Unauthorized', images: 1 },
+          { name: 'pulls', type: 'kubernetesEvents', status: 'success', images: 4 },
         ],
       },
     } as unknown as DiscoveryPolicy;
@@ -75,11 +86,31 @@ describe("Go Drop's gauges, read from status", () => {
     expect(figures.discoveryImagesFound).toEqual([
       { labels: { policy: 'popular', source_type: 'prometheus' }, value: 5 },
       { labels: { policy: 'popular', source_type: 'registry' }, value: 3 },
+      { labels: { policy: 'popular', source_type: 'kubernetesEvents' }, value: 4 },
     ]);
     expect(figures.discoverySourceHealth.map((s) => [s.labels.endpoint, s.value])).toEqual([
       ['https://mimir.example.com/prom', 1],
       ['https://registry.example.com/', 1],
       ['https://other.example.com/', 0],
+      ['', 1],
+    ]);
+  });
+
+  it('finds the endpoint of a sources[] policy by its source-<n> query name', () => {
+    const policy = {
+      metadata: { name: 'legacy' },
+      spec: {
+        sources: [
+          { type: 'registry', registry: { url: 'https://registry.example.com', repositories: ['a'] } },
+        ],
+      },
+      status: { queryResults: [{ name: 'source-0', type: 'registry', status: 'success', images: 3 }] },
+    } as unknown as DiscoveryPolicy;
+    expect(statusFigures([], [policy]).discoverySourceHealth).toEqual([
+      {
+        labels: { policy: 'legacy', source_type: 'registry', endpoint: 'https://registry.example.com/' },
+        value: 1,
+      },
     ]);
   });
 });

@@ -53,22 +53,31 @@ function discoveryFigures(
   const health: Sample[] = [];
   for (const policy of policies) {
     const name = policy.metadata.name;
-    for (const result of policy.status?.sources ?? []) {
+    for (const result of policy.status?.queryResults ?? []) {
       const key = `${name}\n${result.type}`;
       const before = found.get(key)?.value ?? 0;
       found.set(key, {
         labels: { policy: name, source_type: result.type },
         value: before + (result.images ?? 0),
       });
-      const source = policy.spec?.sources?.[result.index];
-      const endpoint = source?.prometheus?.endpoint ?? source?.registry?.url ?? '';
+      const endpoint = endpointOf(policy, result.name);
       health.push({
         labels: { policy: name, source_type: result.type, endpoint: endpoint && displayUrl(endpoint) },
-        value: result.phase === 'Synced' ? 1 : 0,
+        value: result.status === 'success' ? 1 : 0,
       });
     }
   }
   return { discoveryImagesFound: [...found.values()], discoverySourceHealth: health };
+}
+
+/** Where a query (or `source-<n>`, spec.sources[n]) asks; '' for the Kubernetes Events API. */
+function endpointOf(policy: DiscoveryPolicy, query: string): string {
+  const spec = policy.spec;
+  const legacy = /^source-(\d+)$/.exec(query);
+  const source = legacy ? spec?.sources?.[Number(legacy[1])] : undefined;
+  if (source) return source.prometheus?.endpoint ?? source.registry?.url ?? '';
+  const named = spec?.queries?.find((q) => q.name === query);
+  return named?.prometheus?.endpoint ?? named?.registry?.url ?? named?.loki?.endpoint ?? '';
 }
 
 /** How long one read of the status serves scrapes: every gauge of a scrape shares it. */

@@ -9,6 +9,7 @@ import type { Kube } from '../lib/kube/index.ts';
 import type { Logger } from '../lib/log.ts';
 import { registry } from '../lib/metrics.ts';
 import { exportStatusMetrics } from '../lib/status-metrics.ts';
+import { type LeaderTiming, startLeaderElection } from './leader.ts';
 import { type Subscription, startRunner, type Tick } from './runner.ts';
 import type { Sources } from './sources.ts';
 
@@ -20,12 +21,21 @@ export interface StandaloneOptions {
   /** Port for /healthz and /metrics; 0 picks a free one. */
   readonly port: number;
   readonly hostname?: string;
+  /** Run Drop only while holding the Lease drop-standalone (several replicas; standalone/leader.ts). */
+  readonly leaderElection?: {
+    readonly identity: string;
+    readonly timing?: LeaderTiming;
+    /** Default drop-standalone. */
+    readonly lease?: string;
+  };
 }
 
 export interface Standalone {
   readonly port: number;
-  /** GET /readyz: ready when the API answers, the CRDs are served and every watch has listed. */
+  /** GET /readyz: ready when the API answers, the CRDs are served and (leading) every watch has listed. */
   ready(): Promise<boolean>;
+  /** Whether this process runs Drop now (always, without leader election). */
+  leading(): boolean;
   stop(): Promise<void>;
 }
 
@@ -36,8 +46,55 @@ export interface Standalone {
  */
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const { kube, namespace, log } = options;
-  const pacer = createPacer({ kube, namespace, log: log.child({ function: 'pace' }) });
+  // Read from status at scrape time, so a standby replica shows the same figures (lib/status-metrics.ts).
   exportStatusMetrics(kube, log);
+  const running: Running = {};
+  const election = options.leaderElection
+    ? startLeaderElection({
+        kube,
+        namespace,
+        log,
+        ...options.leaderElection,
+        lead: () => runDrop(options, running),
+      })
+    : undefined;
+  const stopDrop = election ? undefined : await runDrop(options, running);
+  const health = new Hono();
+  const apiReady = readinessCheck(kube);
+  health.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Ready when the API answers and Drop's CRDs are served, and, while running Drop, once every
+  // watch has listed; a standby replica is ready to take over.
+  health.get('/readyz', () =>
+    readyzResponse(async () =>
+      !running.listed || running.listed()
+        ? apiReady()
+        : { ready: false, reason: 'the watches have not listed yet' },
+    ),
+  );
+  health.get('/metrics', async (c) =>
+    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+  );
+  const server = await listen(health, options.port, options.hostname ?? '0.0.0.0');
+  return {
+    port: server.port,
+    ready: async () => (await health.request('/readyz')).status === 200,
+    leading: () => election?.leading() ?? true,
+    async stop() {
+      await (election ? election.stop() : stopDrop?.());
+      await new Promise((resolve) => server.server.close(resolve));
+    },
+  };
+}
+
+/** While Drop runs in this process: whether every watch has listed. */
+interface Running {
+  listed?: () => boolean;
+}
+
+/** The four functions and what feeds them; returns what stops them. */
+async function runDrop(options: StandaloneOptions, running: Running): Promise<() => Promise<void>> {
+  const { kube, namespace, log } = options;
+  const pacer = createPacer({ kube, namespace, log: log.child({ function: 'pace' }) });
   const apps: Record<string, Hono> = {
     'reconcile-image': createReconcileImageApp({ kube, namespace }),
     'reconcile-set': createReconcileSetApp({ kube }),
@@ -52,27 +109,11 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     ticks: ticksOf(options.sources),
     onError: (context, error) => log.warn('runner', { context, error: String(error) }),
   });
-  const health = new Hono();
-  const apiReady = readinessCheck(kube);
-  health.get('/healthz', (c) => c.json({ status: 'ok' }));
-  // Ready when the API answers, Drop's CRDs are served and every watch has listed once.
-  health.get('/readyz', () =>
-    readyzResponse(async () =>
-      runner.listed() ? apiReady() : { ready: false, reason: 'the watches have not listed yet' },
-    ),
-  );
-  health.get('/metrics', async (c) =>
-    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
-  );
-  const server = await listen(health, options.port, options.hostname ?? '0.0.0.0');
-  return {
-    port: server.port,
-    ready: async () => (await health.request('/readyz')).status === 200,
-    async stop() {
-      runner.stop();
-      await pacer.close();
-      await new Promise((resolve) => server.server.close(resolve));
-    },
+  running.listed = runner.listed;
+  return async () => {
+    running.listed = undefined;
+    runner.stop();
+    await pacer.close();
   };
 }
 

@@ -3,6 +3,7 @@ import {
   type CachedImageSet,
   type CachedImageSetStatus,
   type DiscoveryPolicy,
+  discoveredReferences,
   IMAGESET_LABEL,
   type PullPolicy,
   statusWord,
@@ -131,7 +132,7 @@ async function observe(
 function discoveryView(policy: DiscoveryPolicy): DiscoveryView {
   const status = policy.status;
   return {
-    images: status?.images ?? [],
+    references: discoveredReferences(status),
     ...(status?.phase ? { phase: status.phase } : {}),
     ...(status?.message ? { message: status.message } : {}),
   };
