@@ -6,6 +6,8 @@ export {
   cachedImageSpecSchema,
   cachedImageStatusSchema,
   type FailedNode,
+  IMAGE_PHASES,
+  type ImagePhase,
   type ManifestRecord,
   type SkippedGroup,
   type WaitingNode,
@@ -19,6 +21,8 @@ export {
   cachedImageSetSchema,
   cachedImageSetSpecSchema,
   cachedImageSetStatusSchema,
+  SET_PHASES,
+  type SetPhase,
 } from './cached-image-set.ts';
 export {
   type Condition,
@@ -98,3 +102,4 @@ export {
   pullPolicySpecSchema,
   pullPolicyStatusSchema,
 } from './pull-policy.ts';
+export { statusWord } from './status-word.ts';
