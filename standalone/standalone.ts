@@ -4,6 +4,7 @@ import { createDiscoverApp } from '../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../functions/pace/index.ts';
 import { createReconcileImageApp } from '../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../functions/reconcile-set/index.ts';
+import { drainQueues, informers } from '../lib/controller/index.ts';
 import type { Kube } from '../lib/kube/index.ts';
 import type { Logger } from '../lib/log.ts';
 import { registry } from '../lib/metrics.ts';
@@ -57,7 +58,11 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     port: server.port,
     async stop() {
       runner.stop();
+      // What this process owes (status writes deferred to record several outcomes at once) is
+      // written now rather than left to the next holder's resync.
+      await drainQueues();
       await pacer.close();
+      informers(kube).close();
       await new Promise((resolve) => server.server.close(resolve));
     },
   };

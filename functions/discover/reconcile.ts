@@ -43,7 +43,7 @@ export function reconcilePolicy(
     kind: KIND,
     name,
     path: paths.discoveryPolicy(name),
-    listed,
+    cached: listed ? () => listed : undefined,
     finalize: () => forgetPolicy(d, name, ctx.kube),
     sync: async (policy) => {
       const due = syncDue(policy, ctx.now());

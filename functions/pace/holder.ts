@@ -17,7 +17,13 @@ export const LEASE_SECONDS = 15;
 const RENEW_MS = (LEASE_SECONDS * 1000) / 3;
 // Between waits the holder re-reads its Lease: a poke (new work) shows up as a new resourceVersion.
 const POLL_MS = 1_000;
-const MAX_ROUNDS = 1_000;
+const MAX_ROUNDS = 10_000;
+/**
+ * Rounds of one policy start at least this far apart: when slots free many times a second, one
+ * round starts every pull they allow together instead of one round per freed slot (a round reads
+ * every image's pending nodes, at a thousand nodes tens of milliseconds).
+ */
+const GATHER_MS = 50;
 
 /** What the process gives every holder: shared by the holders of all its policies. */
 export interface HolderEnv {
@@ -51,7 +57,6 @@ export class PolicyHolder {
   #writtenAt = 0;
   #started = 0;
   readonly #holdOff = new Map<string, number>();
-  readonly #reasonsWrittenAt = new Map<string, number>();
   readonly #leaseName: string;
 
   constructor(
@@ -102,7 +107,11 @@ export class PolicyHolder {
 
   async #rounds(view: PacingView): Promise<Outcome> {
     const deadline = this.env.now().getTime() + this.env.windowMs;
+    let lastRound = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      const since = Date.now() - lastRound;
+      if (since < GATHER_MS) await new Promise((resolve) => setTimeout(resolve, GATHER_MS - since));
+      lastRound = Date.now();
       const result = await runRound({
         kube: this.kube,
         namespace: this.env.namespace,
@@ -111,7 +120,6 @@ export class PolicyHolder {
         memory: this.#memory,
         now: this.env.now,
         holdOff: this.#holdOff,
-        reasonsWrittenAt: this.#reasonsWrittenAt,
         exclusive: this.env.exclusive,
       });
       if (result.kind === 'invalid') {

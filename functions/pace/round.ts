@@ -12,7 +12,7 @@ import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.
 import { LABEL, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { collisions, contested } from './collisions.ts';
 import { type PaceRound, type PacerMemory, paceRound } from './plan.ts';
-import { waitingWithLimits } from './status.ts';
+import { pacingUpdate } from './status.ts';
 import type { PacingView } from './view.ts';
 
 // One pace round for one policy, under its Lease (docs/design.md §Pacing):
@@ -24,8 +24,6 @@ import type { PacingView } from './view.ts';
 
 /** After a collision, a holder leaves the node to the others for this long per policy before it. */
 const HOLD_OFF_MS = 250;
-/** The waiting reasons of one image are written at most this often: each write is an event for every watcher. */
-const REASONS_EVERY_MS = 10_000;
 
 /** What a round reads and keeps: the holder's fields. */
 export interface RoundInput {
@@ -37,8 +35,6 @@ export interface RoundInput {
   readonly now: () => Date;
   /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
   readonly holdOff: Map<string, number>;
-  /** When each image's waiting reasons were last written (epoch ms). */
-  readonly reasonsWrittenAt: Map<string, number>;
   /** Runs decide-and-create alone among this process's holders (of other policies too). */
   readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
 }
@@ -86,17 +82,21 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     kind: 'ran',
     started,
     memory: round.memory,
-    waiting: round.waiting.length,
+    waiting: round.waitingCount,
     ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
   };
 }
 
 function decide(input: RoundInput, limits: PacingLimits): PaceRound {
+  const { view } = input;
   return paceRound({
     policy: input.policy,
     limits,
-    images: input.view.images(),
-    pods: input.view.pods(),
+    images: view.images(),
+    pods: view.pods(),
+    targetsOf: (image) => view.targetsOf(image),
+    unrecorded: (image) => view.unrecorded(image),
+    joinedAt: (node) => view.joinedAt(node),
     memory: input.memory,
     namespace: input.namespace,
     now: input.now().getTime(),
@@ -116,7 +116,8 @@ async function withdrawCollisions(
   const { kube, namespace, policy, view } = input;
   const started = created.filter((pod): pod is Pod => pod !== undefined);
   const nodes = new Set(started.map((pod) => pod.spec?.nodeName ?? ''));
-  if (started.length === 0 || !contested(policy, nodes, view.images(), view.pods())) return 0;
+  if (started.length === 0 || !contested(policy, nodes, view.images(), view.pods(), (i) => view.targetsOf(i)))
+    return 0;
   const selector = `${PULL_POD_SELECTOR},${LABEL.node} in (${[...nodes].map(labelValue).join(',')})`;
   const onNodes = await kube.list<Pod>(paths.pods(namespace), { labelSelector: selector });
   const withdraw = collisions(policy, started, onNodes.items, perNode);
@@ -132,29 +133,28 @@ async function withdrawCollisions(
 }
 
 /**
- * Writes which limit holds each waiting node into the status of the images whose reasons changed.
- * The write carries the resourceVersion the view holds: if reconcile-image wrote since, the reasons
- * wait for a later round (reconcile-image's status is never overwritten).
+ * Writes which limits hold the waiting nodes into the status of the images whose summary changed
+ * (functions/pace/status.ts), with the resourceVersion the view holds: if reconcile-image wrote
+ * since, the summary waits for a later round (reconcile-image's status is never overwritten).
  */
 async function writeReasons(input: RoundInput, round: PaceRound): Promise<void> {
   const now = input.now().getTime();
   const due = input.view
     .images()
     .filter((image: CachedImage) => policyOf(image) === input.policy)
-    .filter((image) => now - (input.reasonsWrittenAt.get(image.metadata.name) ?? 0) >= REASONS_EVERY_MS)
     .flatMap((image) => {
-      const waitingNodes = waitingWithLimits(image, round.waiting);
-      return waitingNodes ? [{ image, waitingNodes }] : [];
+      const pacing = pacingUpdate(image, round.waiting, now);
+      return pacing ? [{ image, pacing }] : [];
     });
   await Promise.all(
-    due.map(async ({ image, waitingNodes }) => {
-      input.reasonsWrittenAt.set(image.metadata.name, now);
-      // The reasons are advice to a reader: a write that fails must not stop pacing, and the
-      // next change of a limit writes them again.
-      await writeStatus(input.kube, paths.cachedImage(image.metadata.name), image, {
+    due.map(async ({ image, pacing }) => {
+      // The summary is advice to a reader: a write that fails must not stop pacing, and a later
+      // round writes it again.
+      const written = await writeStatus(input.kube, paths.cachedImage(image.metadata.name), image, {
         ...image.status,
-        waitingNodes,
+        pacing,
       }).catch(() => undefined);
+      if (written && written !== 'conflict' && written !== 'gone') input.view.observeImage(written);
     }),
   );
 }

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
-import { eventApp, type HandlerContext } from '../../lib/controller/index.ts';
+import { eventApp } from '../../lib/controller/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
-import { type ImageDeps, reconcileImage, resyncImages } from './reconcile.ts';
+import { reconcileImage, resyncImages, withImageView } from './reconcile.ts';
 import { imageWatches } from './watches.ts';
 
 export const FUNCTION = 'reconcile-image';
@@ -14,17 +14,14 @@ export interface ReconcileImageOptions {
 
 /** The reconcile-image function: CachedImage, pull-pod and Node events, and the resync ping. */
 export function createReconcileImageApp(options: ReconcileImageOptions): Hono {
-  const deps = (ctx: HandlerContext): ImageDeps => ({
-    kube: ctx.kube,
-    namespace: options.namespace,
-    now: ctx.now,
-  });
+  const { namespace } = options;
   return eventApp({
     name: FUNCTION,
     kube: options.kube,
     ...(options.now ? { now: options.now } : {}),
-    watches: imageWatches(options.namespace),
-    reconcile: (key, ctx) => reconcileImage(deps(ctx), key),
-    resync: (ctx) => resyncImages(deps(ctx)),
+    watches: imageWatches(namespace),
+    reconcile: (name, ctx) =>
+      withImageView(ctx.kube, namespace, (view) => reconcileImage(ctx, namespace, name, view)),
+    resync: (ctx) => withImageView(ctx.kube, namespace, (view) => resyncImages(ctx, namespace, view)),
   });
 }

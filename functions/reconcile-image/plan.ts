@@ -42,7 +42,7 @@ export interface ObservedImage {
   readonly generation: number;
   readonly spec: ImageSpecView;
   readonly previous?: CachedImageStatus;
-  /** The target nodes (lib/targets.ts), or those the previous status recorded (targetsOf). */
+  /** The target nodes (lib/targets.ts). */
   readonly targets: readonly string[];
   /** The pull pods labelled with this CachedImage. */
   readonly pods: readonly Pod[];
@@ -57,6 +57,9 @@ export interface ObservedImage {
 export interface PodRef {
   readonly name: string;
   readonly uid?: string;
+  readonly node: string;
+  /** Its outcome is in the status (else it no longer serves the spec). */
+  readonly recorded: boolean;
 }
 
 export interface ImagePlan {
@@ -116,28 +119,6 @@ export function policyView(image: CachedImage, policy: PullPolicy | undefined): 
   };
 }
 
-/**
- * The target nodes a status written for this spec recorded: cached, pulling, failed and waiting
- * partition them. Undefined when the status is for another generation or reference (or predates
- * pullingNodes): then only a node list can say.
- */
-export function targetsOf(
-  previous: CachedImageStatus | undefined,
-  generation: number,
-  reference: string,
-): readonly string[] | undefined {
-  if (!previous?.pullingNodes || previous.observedGeneration !== generation) return undefined;
-  if (previous.reference !== reference) return undefined;
-  return [
-    ...new Set([
-      ...(previous.cachedNodes ?? []),
-      ...previous.pullingNodes,
-      ...(previous.failedNodes ?? []).map((f) => f.node),
-      ...(previous.waitingNodes ?? []).map((w) => w.node),
-    ]),
-  ];
-}
-
 /** Reads the observed pods against the spec and the last recorded status, and says what is true now. */
 export function planImage(observed: ObservedImage): ImagePlan {
   const { spec } = observed;
@@ -155,13 +136,14 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const repulling = new Set(previous?.repullNodes ?? []);
   const deletePods: PodRef[] = [];
   const recorded: RecordedPull[] = [];
+  const newMessages = new Map<string, string>();
   const pulling = new Set<string>();
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
 
   for (const pod of oldestFirst(observed.pods)) {
-    const ref = { name: pod.metadata.name, uid: pod.metadata.uid };
     const node = pod.spec?.nodeName ?? '';
+    const ref = { name: pod.metadata.name, uid: pod.metadata.uid, node, recorded: false };
     if (pod.metadata.deletionTimestamp) continue;
     const stale = pod.metadata.annotations?.[REFERENCE_ANNOTATION] !== spec.reference;
     if (stale || !targetSet.has(node) || pulling.has(node)) {
@@ -173,7 +155,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
       pulling.add(node);
       continue;
     }
-    deletePods.push(ref);
+    deletePods.push({ ...ref, recorded: true });
     if (outcome.kind === 'cached') {
       cached.add(node);
       failed.delete(node);
@@ -189,7 +171,8 @@ export function planImage(observed: ObservedImage): ImagePlan {
     const attempt = pod.metadata.uid ?? pod.metadata.name;
     if (before?.lastPod === attempt) continue;
     recorded.push(recordOf(pod, 'failed', undefined, observed.now));
-    failed.set(node, failureOf(node, outcome, (before?.failures ?? 0) + 1, attempt, observed));
+    failed.set(node, failureOf(node, outcome.reason, (before?.failures ?? 0) + 1, attempt, observed));
+    newMessages.set(outcome.reason, outcome.message);
     // A failed re-pull leaves the image that was there: the node stays cached.
     if (!repulling.has(node)) cached.delete(node);
   }
@@ -216,13 +199,14 @@ export function planImage(observed: ObservedImage): ImagePlan {
     generation: observed.generation,
     now: observed.now,
     reference: spec.reference,
+    before: previous,
     conditions: observed.previous?.conditions ?? [],
-    waitingBefore: previous?.waitingNodes ?? [],
     targets,
     ready,
     pulling: [...pulling].sort(),
     pending: pendingNodes,
     failed: [...failed.values()].sort((a, b) => a.node.localeCompare(b.node)),
+    newMessages,
     repull,
     missingSecrets: observed.missingSecrets,
     policyProblem: observed.policyProblem,
@@ -234,7 +218,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
 
 function failureOf(
   node: string,
-  outcome: { readonly reason: string; readonly message: string },
+  reason: string,
   failures: number,
   attempt: string,
   observed: ObservedImage,
@@ -242,8 +226,7 @@ function failureOf(
   const now = observed.now.getTime();
   return {
     node,
-    reason: outcome.reason,
-    message: outcome.message,
+    reason,
     failures,
     retryAt: new Date(now + backoffDelayMs(failures, observed.backoff)).toISOString(),
     // The pacer counts the backoff from here with the policy as it is then: nothing to invert.
@@ -256,7 +239,12 @@ function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; messag
   return {
     deletePods: observed.pods
       .filter((p) => !p.metadata.deletionTimestamp)
-      .map((p) => ({ name: p.metadata.name, uid: p.metadata.uid })),
+      .map((p) => ({
+        name: p.metadata.name,
+        uid: p.metadata.uid,
+        node: p.spec?.nodeName ?? '',
+        recorded: false,
+      })),
     pendingNodes: [],
     recorded: [],
     status: invalidSpecStatus(spec, observed.previous?.conditions ?? [], observed.generation, observed.now),

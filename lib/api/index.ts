@@ -6,7 +6,9 @@ export {
   cachedImageSpecSchema,
   cachedImageStatusSchema,
   type FailedNode,
-  type WaitingNode,
+  type FailureGroup,
+  type PacingLimitGroup,
+  type WaitingGroup,
   type WrittenCachedImageStatus,
 } from './cached-image.ts';
 export {

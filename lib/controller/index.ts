@@ -1,4 +1,11 @@
-export { type EventAppOptions, eventApp, type HandlerContext, type Wake, type Watch } from './app.ts';
+export {
+  directDispatch,
+  type EventAppOptions,
+  eventApp,
+  type HandlerContext,
+  type Wake,
+  type Watch,
+} from './app.ts';
 export {
   type Condition,
   ConditionSet,
@@ -7,6 +14,7 @@ export {
   setCondition,
 } from './conditions.ts';
 export type { DropEvent, ObjectEvent, ObjectRef, PingEvent } from './event.ts';
+export { informers } from './informers.ts';
 export {
   acquireLease,
   heldElsewhere,
@@ -20,6 +28,7 @@ export {
   writeLease,
 } from './lease-holder.ts';
 export type { Outcome } from './outcome.ts';
+export { drainQueues, KeyQueue } from './queue.ts';
 export {
   type ReconcileByName,
   reconcileByName,

@@ -29,6 +29,8 @@ const ACTIONS: Readonly<Record<string, WatchAction>> = {
 /**
  * List, emit every existing object (the Knative adapter does not: the runner does, so nothing is
  * missed at start), then watch from the list's resourceVersion; relist on 410 Gone or a broken stream.
+ * A cache passes `onListed` (each complete list, the first and after a relist, replaces its content)
+ * and `emitListed: false`: it needs the list once, not again as an add per object.
  */
 export async function runWatch(
   kube: Kube,
@@ -37,14 +39,17 @@ export async function runWatch(
   emit: Emit,
   signal: AbortSignal,
   onError: (error: unknown) => void,
-  /** Called with each complete list (the first, and after a relist): a cache replaces its content. */
-  onListed?: (objects: readonly KubeObject[]) => void,
+  options: {
+    readonly onListed?: (objects: readonly KubeObject[]) => void;
+    readonly emitListed?: boolean;
+  } = {},
 ): Promise<void> {
   while (!signal.aborted) {
     try {
       const list = await kube.list<KubeObject>(target.path, { labelSelector: target.labelSelector });
-      onListed?.(list.items.map((object) => withKind(object, target)));
-      for (const object of list.items) await emit('add', withKind(object, target));
+      options.onListed?.(list.items.map((object) => withKind(object, target)));
+      if (options.emitListed !== false)
+        for (const object of list.items) await emit('add', withKind(object, target));
       await streamFrom(http, target, list.metadata.resourceVersion ?? '', emit, signal);
     } catch (error) {
       if (signal.aborted) return;
