@@ -6,7 +6,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'functions/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: [
+            'lib/**/*.test.ts',
+            'functions/**/*.test.ts',
+            'standalone/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+          ],
         },
       },
       {

@@ -1,5 +1,6 @@
 // The standalone runner's production entrypoint (config/standalone/): every function in one process.
 // No top-level await: the image runs it as a CommonJS bundle (scripts/build-functions.ts).
+import { replicaIdentity } from '../lib/controller/lease-holder.ts';
 import { createKube, dropNamespace, loadKubeConfig } from '../lib/kube/index.ts';
 import { createLogger } from '../lib/log.ts';
 import { configDir, readSources } from './config-files.ts';
@@ -16,6 +17,10 @@ async function main(): Promise<void> {
     log,
     port: Number(process.env.PORT) || 8080,
     hostname: process.env.HOST || '0.0.0.0',
+    // Set by the chart when it runs more than one replica (charts/drop, leaderElection.enabled).
+    ...(process.env.DROP_LEADER_ELECTION === 'true'
+      ? { leaderElection: { identity: replicaIdentity() } }
+      : {}),
   });
   log.info('serving', { port: running.port });
   const stop = () => void running.stop().then(() => process.exit(0));

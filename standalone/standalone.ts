@@ -8,6 +8,7 @@ import { drainQueues, informers } from '../lib/controller/index.ts';
 import type { Kube } from '../lib/kube/index.ts';
 import type { Logger } from '../lib/log.ts';
 import { registry } from '../lib/metrics.ts';
+import { type LeaderTiming, startLeaderElection } from './leader.ts';
 import { type Subscription, startRunner, type Tick } from './runner.ts';
 import type { Sources } from './sources.ts';
 
@@ -19,10 +20,19 @@ export interface StandaloneOptions {
   /** Port for /healthz and /metrics; 0 picks a free one. */
   readonly port: number;
   readonly hostname?: string;
+  /** Run Drop only while holding the Lease drop-standalone (several replicas; standalone/leader.ts). */
+  readonly leaderElection?: {
+    readonly identity: string;
+    readonly timing?: LeaderTiming;
+    /** Default drop-standalone. */
+    readonly lease?: string;
+  };
 }
 
 export interface Standalone {
   readonly port: number;
+  /** Whether this process runs Drop now (always, without leader election). */
+  leading(): boolean;
   stop(): Promise<void>;
 }
 
@@ -32,6 +42,29 @@ export interface Standalone {
  * describes them.
  */
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
+  const { kube, namespace, log } = options;
+  const election = options.leaderElection
+    ? startLeaderElection({ kube, namespace, log, ...options.leaderElection, lead: () => runDrop(options) })
+    : undefined;
+  const stopDrop = election ? undefined : await runDrop(options);
+  const health = new Hono();
+  health.get('/healthz', (c) => c.json({ status: 'ok' }));
+  health.get('/metrics', async (c) =>
+    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+  );
+  const server = await listen(health, options.port, options.hostname ?? '0.0.0.0');
+  return {
+    port: server.port,
+    leading: () => election?.leading() ?? true,
+    async stop() {
+      await (election ? election.stop() : stopDrop?.());
+      await new Promise((resolve) => server.server.close(resolve));
+    },
+  };
+}
+
+/** The four functions and what feeds them; returns what stops them. */
+async function runDrop(options: StandaloneOptions): Promise<() => Promise<void>> {
   const { kube, namespace, log } = options;
   const pacer = createPacer({ kube, namespace, log: log.child({ function: 'pace' }) });
   const apps: Record<string, Hono> = {
@@ -48,23 +81,13 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     ticks: ticksOf(options.sources),
     onError: (context, error) => log.warn('runner', { context, error: String(error) }),
   });
-  const health = new Hono();
-  health.get('/healthz', (c) => c.json({ status: 'ok' }));
-  health.get('/metrics', async (c) =>
-    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
-  );
-  const server = await listen(health, options.port, options.hostname ?? '0.0.0.0');
-  return {
-    port: server.port,
-    async stop() {
-      runner.stop();
-      // What this process owes (status writes deferred to record several outcomes at once) is
-      // written now rather than left to the next holder's resync.
-      await drainQueues();
-      await pacer.close();
-      informers(kube).close();
-      await new Promise((resolve) => server.server.close(resolve));
-    },
+  return async () => {
+    runner.stop();
+    // What this process owes (status writes deferred to record several outcomes at once) is
+    // written now rather than left to the next holder's resync.
+    await drainQueues();
+    await pacer.close();
+    informers(kube).close();
   };
 }
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   type DiscoveryPolicy,
+  type DiscoveryPolicySpec,
   type DiscoveryPolicyStatus,
   discoveryPolicySpecSchema,
   discoveryPolicyStatusSchema,
 } from '../../lib/api/index.ts';
-import { type Candidate, failure, type SourceOutcome } from '../../lib/discovery/index.ts';
-import { type SourceRun, syncDue } from './plan.ts';
+import { failure, ObservationsBuilder, pipelineOf, type QueryOutcome } from '../../lib/discovery/index.ts';
+import { parseImageReference } from '../../lib/image-ref.ts';
+import { type QueryRun, syncDue } from './plan.ts';
 import { invalidSpecStatus, syncedStatus } from './status.ts';
 
 const NOW = new Date('2026-01-10T12:00:00.000Z');
@@ -21,14 +23,24 @@ const spec = discoveryPolicySpecSchema.parse({
   ],
 });
 
-function image(reference: string, score: number, source = 'prometheus'): Candidate {
-  const [name = '', tag = ''] = reference.split(/:(?=[^:/]+$)/);
-  return { reference, image: name, tag, score, source };
+/** A query's observations: one sample per reference, worth its score. */
+function ok(scores: Record<string, number>, summary = 'fine'): QueryOutcome {
+  const builder = new ObservationsBuilder();
+  for (const [reference, value] of Object.entries(scores)) {
+    const parsed = parseImageReference(reference);
+    if (!parsed.ok) throw new Error(parsed.message);
+    builder.samples(parsed.ref, [{ at: NOW.getTime() / 1000, value }]);
+  }
+  return { ok: true, data: builder.build(), summary };
 }
 
-const ok = (candidates: Candidate[], summary = 'fine'): SourceOutcome => ({ ok: true, candidates, summary });
-const runs = (...outcomes: SourceOutcome[]): SourceRun[] =>
-  outcomes.map((outcome, i) => ({ type: i === 0 ? 'prometheus' : 'registry', outcome }));
+const runs = (...outcomes: QueryOutcome[]): QueryRun[] =>
+  outcomes.map((outcome, i) => ({
+    name: `source-${i}`,
+    label: `source ${i}`,
+    type: i === 0 ? 'prometheus' : 'registry',
+    outcome,
+  }));
 
 function policy(status?: DiscoveryPolicyStatus, generation = 1): DiscoveryPolicy {
   return {
@@ -40,25 +52,37 @@ function policy(status?: DiscoveryPolicyStatus, generation = 1): DiscoveryPolicy
   } as DiscoveryPolicy;
 }
 
-const goodSync = () =>
+const sync = (
+  outcomes: QueryRun[],
+  previous: DiscoveryPolicyStatus | undefined = undefined,
+  now = NOW,
+  policySpec: DiscoveryPolicySpec = spec,
+) =>
   syncedStatus({
     generation: 1,
-    spec,
-    previous: undefined,
-    runs: runs(
-      ok([image('docker.io/library/golang:1.22', 40), image('docker.io/library/alpine:3.19', 2)]),
-      ok([image('r:5000/team/app:v2', 1, 'registry'), image('r:5000/team/app:v1', 0.5, 'registry')]),
-    ),
-    now: NOW,
+    spec: policySpec,
+    pipeline: pipelineOf(policySpec),
+    runs: outcomes,
+    nodes: 1,
+    previous,
+    now,
   });
+
+const goodSync = () =>
+  sync(
+    runs(
+      ok({ 'docker.io/library/golang:1.22': 40, 'docker.io/library/alpine:3.19': 2 }),
+      ok({ 'r:5000/team/app:v2': 1, 'r:5000/team/app:v1': 0.5 }),
+    ),
+  );
 
 describe('a successful sync', () => {
   it('ranks every source’s images by score and keeps maxImages', () => {
     const status = goodSync();
-    expect(status.images?.map((i) => [i.reference, i.score, i.source])).toEqual([
-      ['docker.io/library/golang:1.22', 40, 'prometheus'],
-      ['docker.io/library/alpine:3.19', 2, 'prometheus'],
-      ['r:5000/team/app:v2', 1, 'registry'],
+    expect(status.discoveredImages?.map((i) => [i.image, i.rank, i.finalScore, i.queries])).toEqual([
+      ['docker.io/library/golang:1.22', 1, '40', ['source-0']],
+      ['docker.io/library/alpine:3.19', 2, '2', ['source-0']],
+      ['r:5000/team/app:v2', 3, '1', ['source-1']],
     ]);
     expect(status).toMatchObject({
       phase: 'Synced',
@@ -69,40 +93,59 @@ describe('a successful sync', () => {
       nextSyncTime: LATER(3_600_000).toISOString(),
       observedGeneration: 1,
       conditions: [{ type: 'Ready', status: 'True', reason: 'Synced' }],
+      ranking: {
+        strategy: 'sources',
+        summary: 'sum of every source’s samples; top docker.io/library/golang:1.22 = 40',
+      },
     });
     expect(status.message).toMatch(/^3 images from 2 sources, left out 1 beyond maxImages 3; source 0/);
   });
 
-  it('writes a status the CRD schema accepts, in the shape reconcile-set reads', () => {
+  it('writes a status the CRD schema accepts, in the shape reconcile-set reads, explaining each score', () => {
     const parsed = discoveryPolicyStatusSchema.parse(goodSync());
-    expect(parsed.images?.[0]).toEqual({
-      reference: 'docker.io/library/golang:1.22',
-      image: 'docker.io/library/golang',
+    expect(parsed.discoveredImages?.[0]).toEqual({
+      image: 'docker.io/library/golang:1.22',
+      rank: 1,
+      finalScore: '40',
+      repository: 'docker.io/library/golang',
       tag: '1.22',
-      score: 40,
-      source: 'prometheus',
+      queries: ['source-0'],
+      contributions: [{ signal: 'source 0 (prometheus)', value: 40, score: 40 }],
     });
   });
 
-  it('reports each source', () => {
-    expect(goodSync().sources).toEqual([
+  it('adds up the scores of one image found by several sources, naming each', () => {
+    const status = sync(runs(ok({ 'r.io/a:1': 2 }), ok({ 'r.io/a:1': 0.5 })));
+    expect(status.discoveredImages?.[0]).toMatchObject({
+      image: 'r.io/a:1',
+      finalScore: '2.5',
+      queries: ['source-0', 'source-1'],
+      contributions: [
+        { signal: 'source 0 (prometheus)', score: 2 },
+        { signal: 'source 1 (registry)', score: 0.5 },
+      ],
+    });
+  });
+
+  it('reports each query', () => {
+    expect(goodSync().queryResults).toEqual([
       {
-        index: 0,
+        name: 'source-0',
         type: 'prometheus',
-        phase: 'Synced',
+        status: 'success',
         reason: 'Synced',
         message: 'fine',
         images: 2,
-        lastSyncTime: NOW.toISOString(),
+        lastSuccessTime: NOW.toISOString(),
       },
       {
-        index: 1,
+        name: 'source-1',
         type: 'registry',
-        phase: 'Synced',
+        status: 'success',
         reason: 'Synced',
         message: 'fine',
         images: 2,
-        lastSyncTime: NOW.toISOString(),
+        lastSuccessTime: NOW.toISOString(),
       },
     ]);
   });
@@ -113,48 +156,71 @@ describe('a failed sync', () => {
 
   it('keeps the last good image list and says so', () => {
     const previous = goodSync();
-    const status = syncedStatus({
-      generation: 1,
-      spec,
-      previous: discoveryPolicyStatusSchema.parse(previous),
-      runs: runs({ ok: false, failure: broken }, ok([])),
-      now: LATER(3_600_000),
-    });
-    expect(status.images).toEqual(previous.images);
+    const status = sync(
+      runs({ ok: false, failure: broken }, ok({})),
+      discoveryPolicyStatusSchema.parse(previous),
+      LATER(3_600_000),
+    );
+    expect(status.discoveredImages).toEqual(previous.discoveredImages);
     expect(status).toMatchObject({
       phase: 'ConnectionRefused',
       imageCount: 3,
       lastSyncTime: LATER(3_600_000).toISOString(),
       lastSuccessfulSyncTime: NOW.toISOString(),
       conditions: [{ type: 'Ready', status: 'False', reason: 'ConnectionRefused' }],
+      ranking: previous.ranking,
     });
     expect(status.message).toBe(
       `source 0 (prometheus): ${broken.message}; keeping the 3 images of the last good sync at ${NOW.toISOString()}`,
     );
-    expect(status.sources?.[0]).toMatchObject({
-      phase: 'ConnectionRefused',
-      lastSyncTime: NOW.toISOString(),
+    expect(status.queryResults?.[0]).toEqual({
+      name: 'source-0',
+      type: 'prometheus',
+      status: 'failed',
+      reason: 'ConnectionRefused',
+      message: broken.message,
+      lastSuccessTime: NOW.toISOString(),
     });
-    expect(status.sources?.[0]).not.toHaveProperty('images');
+  });
+
+  it('keeps a list written before discoveredImages existed', () => {
+    const legacy = discoveryPolicyStatusSchema.parse({
+      phase: 'Synced',
+      lastSuccessfulSyncTime: NOW.toISOString(),
+      images: [
+        {
+          reference: 'docker.io/library/golang:1.22',
+          image: 'docker.io/library/golang',
+          tag: '1.22',
+          score: 40,
+          source: 'prometheus',
+        },
+      ],
+    });
+    const status = sync(runs({ ok: false, failure: broken }, ok({})), legacy, LATER(1000));
+    expect(status.discoveredImages).toEqual([
+      {
+        image: 'docker.io/library/golang:1.22',
+        rank: 1,
+        finalScore: '40',
+        repository: 'docker.io/library/golang',
+        tag: '1.22',
+      },
+    ]);
+    expect(status).not.toHaveProperty('images');
   });
 
   it('has no images when no sync ever succeeded', () => {
-    const status = syncedStatus({
-      generation: 1,
-      spec,
-      previous: undefined,
-      runs: runs({ ok: false, failure: broken }, { ok: false, failure: failure('Unauthorized', 'no') }),
-      now: NOW,
-    });
-    expect(status).toMatchObject({ phase: 'ConnectionRefused', imageCount: 0, images: [] });
+    const status = sync(
+      runs({ ok: false, failure: broken }, { ok: false, failure: failure('Unauthorized', 'no') }),
+    );
+    expect(status).toMatchObject({ phase: 'ConnectionRefused', imageCount: 0, discoveredImages: [] });
     expect(status.message).toMatch(/\(and 1 more failing sources\); no good sync yet, so no images$/);
     expect(status).not.toHaveProperty('lastSuccessfulSyncTime');
   });
 
   it('tries again within 5 minutes, but never before the server’s Retry-After', () => {
-    const retry = (outcome: SourceOutcome) =>
-      syncedStatus({ generation: 1, spec, previous: undefined, runs: runs(outcome, ok([])), now: NOW })
-        .nextSyncTime;
+    const retry = (outcome: QueryOutcome) => sync(runs(outcome, ok({}))).nextSyncTime;
     expect(retry({ ok: false, failure: broken })).toBe(LATER(5 * 60_000).toISOString());
     expect(retry({ ok: false, failure: failure('RateLimited', '429', 20 * 60_000) })).toBe(
       LATER(20 * 60_000).toISOString(),
@@ -177,16 +243,12 @@ describe('syncDue', () => {
   });
 
   it('retries a Secret that cannot be used like any failure', () => {
-    const status = syncedStatus({
-      generation: 1,
-      spec,
-      previous: undefined,
-      runs: runs(
+    const status = sync(
+      runs(
         { ok: false, failure: failure('InvalidSpec', 'Secret x: username and password go together') },
-        ok([]),
+        ok({}),
       ),
-      now: NOW,
-    });
+    );
     expect(syncDue(policy(status), LATER(5 * 60_000))).toMatchObject({ due: true });
   });
 

@@ -5,11 +5,14 @@ import type {
   DiscoveryPolicyStatus,
 } from '../../lib/api/index.ts';
 import {
-  type Candidate,
+  finalScoreText,
+  type Pipeline,
+  type QueryOutcome,
+  type RankedImage,
   type Ranking,
-  rankImages,
+  rankDiscovered,
   type SourceFailure,
-  type SourceOutcome,
+  strategyOf,
 } from '../../lib/discovery/index.ts';
 import { parseDuration } from '../../lib/duration.ts';
 
@@ -43,31 +46,43 @@ export function syncDue(policy: DiscoveryPolicy, now: Date): Due {
   return { due: false, why: `next sync at ${new Date(next).toISOString()}` };
 }
 
-/** What one source of the spec gave in this sync. */
-export interface SourceRun {
+/** What one query of the spec gave in this sync. */
+export interface QueryRun {
+  readonly name: string;
+  /** `source 0` or `query runner-image-usage`. */
+  readonly label: string;
   readonly type: string;
-  readonly outcome: SourceOutcome;
+  readonly outcome: QueryOutcome;
 }
 
-/** A source that failed in this sync, at its position in spec.sources. */
-export interface FailedSource {
-  readonly index: number;
-  readonly type: string;
+/** A query that failed in this sync. */
+export interface FailedQuery {
+  readonly run: QueryRun;
   readonly failure: SourceFailure;
 }
 
-/** What a sync's source runs decide for status.images and the next sync. */
+export interface SyncInput {
+  readonly spec: DiscoveryPolicySpec;
+  readonly pipeline: Pipeline;
+  readonly runs: readonly QueryRun[];
+  /** N of a modelExposure ranking. */
+  readonly nodes: number;
+  readonly previous: DiscoveryPolicyStatus | undefined;
+  /** When the sync finished. */
+  readonly now: Date;
+}
+
+/** What a sync's query runs decide for discoveredImages and the next sync. */
 export type ImagesPlan =
   | {
-      /** Some source failed: the last good list stays, and the sync is retried soon. */
+      /** Some query failed: the last good list stays, and the sync is retried soon. */
       readonly kept: true;
-      readonly first: FailedSource;
-      readonly failed: readonly FailedSource[];
+      readonly failed: readonly FailedQuery[];
       readonly images: readonly DiscoveredImage[];
       readonly nextSyncTime: string;
     }
   | {
-      /** Every source answered: their candidates, merged and ranked, replace the list. */
+      /** Every query answered: their observations, ranked, replace the list. */
       readonly kept: false;
       readonly ranking: Ranking;
       readonly images: readonly DiscoveredImage[];
@@ -75,26 +90,19 @@ export type ImagesPlan =
     };
 
 /**
- * The images after a sync. Every source succeeded: the ranked images replace the list. Any source
- * failed: the list stays exactly as the last successful sync left it (a broken Prometheus must not
- * empty the cache), and the next sync comes sooner than syncInterval.
+ * The images after a sync. Every query succeeded: the ranked images replace the list. Any query
+ * failed: the list stays exactly as the last successful sync left it (a broken Prometheus must
+ * not empty the cache, and a ranking without one of its signals is not the ranking asked for), and
+ * the next sync comes sooner than syncInterval.
  */
-export function planImages(
-  spec: DiscoveryPolicySpec,
-  previous: DiscoveryPolicyStatus | undefined,
-  runs: readonly SourceRun[],
-  now: Date,
-): ImagesPlan {
-  const failed = runs.flatMap((run, index) =>
-    run.outcome.ok ? [] : [{ index, type: run.type, failure: run.outcome.failure }],
-  );
-  const first = failed[0];
-  if (first) {
+export function planImages(input: SyncInput): ImagesPlan {
+  const { spec, pipeline, runs, now } = input;
+  const failed = runs.flatMap((run) => (run.outcome.ok ? [] : [{ run, failure: run.outcome.failure }]));
+  if (failed.length > 0) {
     return {
       kept: true,
-      first,
       failed,
-      images: previous?.images ?? [],
+      images: lastGoodImages(input.previous),
       nextSyncTime: retryTime(
         spec,
         failed.map((f) => f.failure),
@@ -102,19 +110,33 @@ export function planImages(
       ),
     };
   }
-  const ranking = rankImages(
-    runs.map((r) => (r.outcome.ok ? r.outcome.candidates : [])),
-    {
-      ...(spec.imageFilter !== undefined ? { imageFilter: new RegExp(spec.imageFilter) } : {}),
-      maxImages: spec.maxImages,
-    },
-  );
+  const ranking = rankDiscovered({
+    data: new Map(runs.map((r) => [r.name, r.outcome.ok ? r.outcome.data : new Map()])),
+    signals: pipeline.signals,
+    strategy: strategyOf(pipeline.ranking, input.nodes),
+    ...(spec.imageFilter !== undefined ? { imageFilter: new RegExp(spec.imageFilter) } : {}),
+    maxImages: spec.maxImages,
+    now,
+  });
   return {
     kept: false,
     ranking,
     images: ranking.images.map(toDiscoveredImage),
     nextSyncTime: new Date(now.getTime() + intervalMs(spec)).toISOString(),
   };
+}
+
+/** The list to keep: the last written, or the one written before discoveredImages existed. */
+export function lastGoodImages(previous: DiscoveryPolicyStatus | undefined): readonly DiscoveredImage[] {
+  if (previous?.discoveredImages) return previous.discoveredImages;
+  return (previous?.images ?? []).map((image, i) => ({
+    image: image.reference,
+    rank: i + 1,
+    finalScore: finalScoreText(image.score ?? 0),
+    repository: image.image,
+    ...(image.tag !== undefined ? { tag: image.tag } : {}),
+    ...(image.digest !== undefined ? { digest: image.digest } : {}),
+  }));
 }
 
 function intervalMs(spec: DiscoveryPolicySpec): number {
@@ -129,14 +151,27 @@ function retryTime(spec: DiscoveryPolicySpec, failures: readonly SourceFailure[]
   return new Date(now.getTime() + Math.max(wait, asked)).toISOString();
 }
 
-// Only the contract's fields, whatever else a source attached.
-function toDiscoveredImage(candidate: Candidate): DiscoveredImage {
+/** A ranked image as status lists it: Go Drop's image, rank and finalScore, and how the score was made. */
+function toDiscoveredImage(ranked: RankedImage, index: number): DiscoveredImage {
+  const { id } = ranked;
   return {
-    reference: candidate.reference,
-    image: candidate.image,
-    ...(candidate.tag !== undefined ? { tag: candidate.tag } : {}),
-    ...(candidate.digest !== undefined ? { digest: candidate.digest } : {}),
-    score: candidate.score,
-    source: candidate.source,
+    image: id.reference,
+    rank: index + 1,
+    finalScore: finalScoreText(ranked.score),
+    repository: id.repository,
+    ...(id.tag !== undefined ? { tag: id.tag } : {}),
+    ...(id.digest !== undefined ? { digest: id.digest } : {}),
+    queries: [...ranked.queries],
+    contributions: ranked.parts.map(finiteParts),
   };
+}
+
+// JSON has no Infinity or NaN: a number that overflowed is left out (the score counts as 0).
+function finiteParts(
+  part: RankedImage['parts'][number],
+): NonNullable<DiscoveredImage['contributions']>[number] {
+  const kept = Object.fromEntries(
+    Object.entries(part).filter(([, v]) => typeof v !== 'number' || Number.isFinite(v)),
+  );
+  return { ...kept, signal: part.signal, score: Number.isFinite(part.score) ? part.score : 0 };
 }

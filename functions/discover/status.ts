@@ -1,44 +1,34 @@
-import type {
-  DiscoveredImage,
-  DiscoveryPolicySpec,
-  DiscoveryPolicyStatus,
-  SourceResult,
-} from '../../lib/api/index.ts';
+import type { DiscoveredImage, DiscoveryPolicyStatus, QueryResult } from '../../lib/api/index.ts';
 import { ConditionSet } from '../../lib/controller/index.ts';
-import type { SyncReason } from '../../lib/discovery/index.ts';
-import { planImages, type SourceRun } from './plan.ts';
+import { type SyncReason, strategyOf } from '../../lib/discovery/index.ts';
+import { type ImagesPlan, lastGoodImages, planImages, type QueryRun, type SyncInput } from './plan.ts';
 
 // Ready's reason is the STATUS word: Synced, or why the sync failed (lib/discovery/reasons.ts).
 const conditionSet = new ConditionSet('Ready');
 
-export interface SyncInput {
-  readonly generation: number;
-  readonly spec: DiscoveryPolicySpec;
-  readonly previous: DiscoveryPolicyStatus | undefined;
-  readonly runs: readonly SourceRun[];
-  /** When the sync finished. */
-  readonly now: Date;
-}
-
 /**
  * The status after a sync: the images planImages keeps or ranks, and STATUS Synced or the first
- * failing source's reason, with a message that says what was kept or left out.
+ * failing query's reason, with a message that says what was kept or left out.
  */
-export function syncedStatus(input: SyncInput): DiscoveryPolicyStatus {
-  const { spec, previous, runs, now } = input;
-  const plan = planImages(spec, previous, runs, now);
-  const sources = runs.map((run, index) => sourceResult(run, index, previous?.sources, now));
+export function syncedStatus(
+  input: SyncInput & { readonly generation: number; readonly nodesNote?: string },
+): DiscoveryPolicyStatus {
+  const { spec, pipeline, previous, runs, now } = input;
+  const plan: ImagesPlan = planImages(input);
+  const queryResults = runs.map((run) => queryResult(run, previous?.queryResults, now));
+  const noun = pipeline.form === 'sources' ? 'sources' : 'queries';
   if (plan.kept) {
-    const { first, failed, images } = plan;
+    const [first, ...more] = plan.failed;
     const kept = previous?.lastSuccessfulSyncTime
-      ? `keeping the ${images.length} images of the last good sync at ${previous.lastSuccessfulSyncTime}`
+      ? `keeping the ${plan.images.length} images of the last good sync at ${previous.lastSuccessfulSyncTime}`
       : 'no good sync yet, so no images';
-    const others = failed.length > 1 ? ` (and ${failed.length - 1} more failing sources)` : '';
+    const others = more.length ? ` (and ${more.length} more failing ${noun})` : '';
     return finish(input, {
-      reason: first.failure.reason,
-      message: `source ${first.index} (${first.type}): ${first.failure.message}${others}; ${kept}`,
-      images,
-      sources,
+      reason: first?.failure.reason ?? 'InvalidResponse',
+      message: `${first?.run.label} (${first?.run.type}): ${first?.failure.message}${others}; ${kept}`,
+      images: plan.images,
+      queryResults,
+      ...(previous?.ranking ? { ranking: previous.ranking } : {}),
       nextSyncTime: plan.nextSyncTime,
       ...(previous?.lastSuccessfulSyncTime
         ? { lastSuccessfulSyncTime: previous.lastSuccessfulSyncTime }
@@ -48,14 +38,26 @@ export function syncedStatus(input: SyncInput): DiscoveryPolicyStatus {
   const { ranking } = plan;
   const notes = [
     ranking.filteredOut ? `${ranking.filteredOut} not matching imageFilter` : '',
+    ranking.leftOut ? `${ranking.leftOut} missing a signal (missingSignal drop)` : '',
     ranking.overLimit ? `${ranking.overLimit} beyond maxImages ${spec.maxImages}` : '',
   ].filter(Boolean);
-  const perSource = runs.map((r, i) => `source ${i} (${r.type}): ${r.outcome.ok ? r.outcome.summary : ''}`);
+  const perQuery = runs.map((r) => `${r.label} (${r.type}): ${r.outcome.ok ? r.outcome.summary : ''}`);
+  const nodes = input.nodesNote ? [input.nodesNote] : [];
+  const strategy = strategyOf(pipeline.ranking, input.nodes);
   return finish(input, {
     reason: 'Synced',
-    message: `${ranking.images.length} images from ${runs.length} sources${notes.length ? `, left out ${notes.join(' and ')}` : ''}; ${perSource.join('; ')}`,
+    message: [
+      `${ranking.images.length} images from ${runs.length} ${noun}${notes.length ? `, left out ${notes.join(' and ')}` : ''}`,
+      ...perQuery,
+      ...nodes,
+    ].join('; '),
     images: plan.images,
-    sources,
+    queryResults,
+    ranking: {
+      strategy: pipeline.form === 'sources' ? 'sources' : (spec.ranking?.strategy ?? 'default'),
+      summary: ranking.summary,
+      ...(strategy.kind === 'modelExposure' ? { nodes: strategy.nodes } : {}),
+    },
     nextSyncTime: plan.nextSyncTime,
     lastSuccessfulSyncTime: now.toISOString(),
   });
@@ -63,53 +65,52 @@ export function syncedStatus(input: SyncInput): DiscoveryPolicyStatus {
 
 /** The status of a policy whose spec cannot be used; only a spec change syncs it again (no nextSyncTime). */
 export function invalidSpecStatus(
-  input: Pick<SyncInput, 'generation' | 'previous' | 'now'> & { readonly sourceCount: number },
+  input: {
+    readonly generation: number;
+    readonly previous: DiscoveryPolicyStatus | undefined;
+    readonly now: Date;
+    readonly sourceCount: number;
+  },
   message: string,
 ): DiscoveryPolicyStatus {
-  const previous = input.previous;
-  const images = previous?.images ?? [];
+  const images = lastGoodImages(input.previous);
   return finish(input, {
     reason: 'InvalidSpec',
     message: `${message}; ${images.length ? `keeping the ${images.length} images of the last good sync` : 'no images'}`,
     images,
-    sources: [],
-    ...(previous?.lastSuccessfulSyncTime ? { lastSuccessfulSyncTime: previous.lastSuccessfulSyncTime } : {}),
+    queryResults: [],
+    ...(input.previous?.lastSuccessfulSyncTime
+      ? { lastSuccessfulSyncTime: input.previous.lastSuccessfulSyncTime }
+      : {}),
   });
 }
 
-/** How many sources a spec that failed validation lists, for the SOURCES column. */
-export function declaredSources(spec: unknown): number {
-  const sources = (spec as { sources?: unknown } | undefined)?.sources;
-  return Array.isArray(sources) ? sources.length : 0;
+/** How many queries or sources a spec that failed validation lists, for the SOURCES column. */
+export function declaredQueries(spec: unknown): number {
+  const { sources, queries } = (spec ?? {}) as { sources?: unknown; queries?: unknown };
+  return Array.isArray(queries) ? queries.length : Array.isArray(sources) ? sources.length : 0;
 }
 
-// One entry of status.sources: Synced with its image count, or its failure with its last success kept.
-function sourceResult(
-  run: SourceRun,
-  index: number,
-  previous: DiscoveryPolicyStatus['sources'],
-  now: Date,
-): SourceResult {
-  const before = previous?.find((p) => p.index === index && p.type === run.type);
-  if (run.outcome.ok) {
+// One entry of queryResults: success with its image count, or its failure with its last success kept.
+function queryResult(run: QueryRun, previous: readonly QueryResult[] | undefined, now: Date): QueryResult {
+  const before = previous?.find((p) => p.name === run.name && p.type === run.type);
+  if (run.outcome.ok)
     return {
-      index,
+      name: run.name,
       type: run.type,
-      phase: 'Synced',
+      status: 'success',
       reason: 'Synced',
       message: run.outcome.summary,
-      images: run.outcome.candidates.length,
-      lastSyncTime: now.toISOString(),
+      images: run.outcome.data.size,
+      lastSuccessTime: now.toISOString(),
     };
-  }
-  const { reason, message } = run.outcome.failure;
   return {
-    index,
+    name: run.name,
     type: run.type,
-    phase: reason,
-    reason,
-    message,
-    ...(before?.lastSyncTime ? { lastSyncTime: before.lastSyncTime } : {}),
+    status: 'failed',
+    reason: run.outcome.failure.reason,
+    message: run.outcome.failure.message,
+    ...(before?.lastSuccessTime ? { lastSuccessTime: before.lastSuccessTime } : {}),
   };
 }
 
@@ -118,15 +119,19 @@ interface SyncResult {
   readonly reason: SyncReason;
   readonly message: string;
   readonly images: readonly DiscoveredImage[];
-  readonly sources: readonly SourceResult[];
+  readonly queryResults: readonly QueryResult[];
+  readonly ranking?: DiscoveryPolicyStatus['ranking'];
   readonly nextSyncTime?: string;
   readonly lastSuccessfulSyncTime?: string;
 }
 
 function finish(
-  input: Pick<SyncInput, 'generation' | 'previous' | 'now'> & {
+  input: {
+    readonly generation: number;
+    readonly previous: DiscoveryPolicyStatus | undefined;
+    readonly now: Date;
     readonly sourceCount?: number;
-    readonly spec?: DiscoveryPolicySpec;
+    readonly pipeline?: { readonly queries: readonly unknown[] };
   },
   result: SyncResult,
 ): DiscoveryPolicyStatus {
@@ -139,12 +144,13 @@ function finish(
     message: result.message,
     conditions: [...conditions],
     observedGeneration: generation,
-    images: [...result.images],
+    discoveredImages: [...result.images],
     imageCount: result.images.length,
-    sourceCount: input.spec?.sources.length ?? input.sourceCount ?? 0,
+    sourceCount: input.pipeline?.queries.length ?? input.sourceCount ?? 0,
+    queryResults: [...result.queryResults],
+    ...(result.ranking ? { ranking: result.ranking } : {}),
     lastSyncTime: now.toISOString(),
     ...(result.lastSuccessfulSyncTime ? { lastSuccessfulSyncTime: result.lastSuccessfulSyncTime } : {}),
     ...(result.nextSyncTime ? { nextSyncTime: result.nextSyncTime } : {}),
-    sources: [...result.sources],
   };
 }

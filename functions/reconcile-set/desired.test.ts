@@ -3,14 +3,9 @@ import type { CachedImageSetSpec } from '../../lib/api/index.ts';
 import { desiredImages } from './desired.ts';
 
 const spec = (images: CachedImageSetSpec['images']): CachedImageSetSpec => ({ images });
-const found = (image: string, tag?: string, digest?: string) => ({
-  reference: `${image}:${tag}`,
-  image,
-  ...(tag ? { tag } : {}),
-  ...(digest ? { digest } : {}),
-  score: 1,
-  source: 'prometheus',
-});
+// A DiscoveryPolicy lists full references (status.discoveredImages[].image).
+const found = (image: string, tag?: string, digest?: string) =>
+  digest ? `${image}@${digest}` : `${image}:${tag}`;
 
 describe('desiredImages', () => {
   it('normalises each entry to the reference a node pulls', () => {

@@ -1,4 +1,4 @@
-import type { CachedImageSetSpec, DiscoveredImage } from '../../lib/api/index.ts';
+import type { CachedImageSetSpec } from '../../lib/api/index.ts';
 import { formatReference, type ImageParts, imagePartsOf, parseImageReference } from '../../lib/image-ref.ts';
 
 export type ChildSource = 'static' | 'discovery';
@@ -23,7 +23,8 @@ export interface DesiredImages {
  */
 export function desiredImages(
   spec: CachedImageSetSpec,
-  discovered: readonly DiscoveredImage[],
+  /** The references a DiscoveryPolicy lists (discoveredImages[].image), best first. */
+  discovered: readonly string[],
 ): DesiredImages {
   const byReference = new Map<string, DesiredImage>();
   const notes: string[] = [];
@@ -45,7 +46,7 @@ export function desiredImages(
   }
   let unusable = 0;
   for (const found of discovered) {
-    const parsed = parseImageReference(formatReference(found));
+    const parsed = parseImageReference(found);
     if (!parsed.ok) {
       unusable++;
       continue;

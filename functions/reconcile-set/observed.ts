@@ -1,4 +1,4 @@
-import type { CachedImage, CachedImageSet, DiscoveredImage } from '../../lib/api/index.ts';
+import type { CachedImage, CachedImageSet } from '../../lib/api/index.ts';
 
 // What reconcile-set reads of the cluster for one set: the planner's input (plan.ts), from which
 // status.ts words the status; reconcile.ts reads it.
@@ -21,7 +21,8 @@ export interface ObservedSet {
 
 /** What a set reads of its DiscoveryPolicy: the images, and whether the last sync worked. */
 export interface DiscoveryView {
-  readonly images: readonly DiscoveredImage[];
+  /** The references it lists, best first (status.discoveredImages[].image). */
+  readonly references: readonly string[];
   /** The policy's STATUS word (`Synced`, or why the last sync failed); absent before the first sync. */
   readonly phase?: string;
   readonly message?: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CachedImage, CachedImageSet, DiscoveredImage } from '../../lib/api/index.ts';
+import type { CachedImage, CachedImageSet } from '../../lib/api/index.ts';
 import { childName } from './naming.ts';
 import { type ObservedSet, planSet, SOURCE_LABEL } from './plan.ts';
 
@@ -145,18 +145,12 @@ describe('planSet', () => {
 
   it('follows discovery: new images become children, ones that fall out are deleted', () => {
     const source = set({ discoveryPolicyRef: { name: 'popular' } });
-    const image = (name: string): DiscoveredImage => ({
-      reference: `docker.io/library/${name}:1`,
-      image: `docker.io/library/${name}`,
-      tag: '1',
-      score: 1,
-      source: 'prometheus',
-    });
+    const image = (name: string) => `docker.io/library/${name}:1`;
     const first = planSet(
       observe({
         set: source,
         pullPolicy: undefined,
-        discovery: { name: 'popular', found: true, object: { images: [image('a'), image('b')] } },
+        discovery: { name: 'popular', found: true, object: { references: [image('a'), image('b')] } },
       }),
     );
     expect(first.create.map((c) => c.metadata.labels?.[SOURCE_LABEL])).toEqual(['discovery', 'discovery']);
@@ -167,7 +161,7 @@ describe('planSet', () => {
         set: source,
         pullPolicy: undefined,
         children,
-        discovery: { name: 'popular', found: true, object: { images: [image('b'), image('c')] } },
+        discovery: { name: 'popular', found: true, object: { references: [image('b'), image('c')] } },
       }),
     );
     expect(next.delete.map((d) => d.name)).toEqual([children[0]?.metadata.name]);
@@ -254,7 +248,7 @@ describe('planSet', () => {
       observe({
         set: source,
         pullPolicy: undefined,
-        discovery: { name: 'popular', found: true, object: { images: [] } },
+        discovery: { name: 'popular', found: true, object: { references: [] } },
       }),
     );
     expect(plan.status).toMatchObject({ phase: 'Progressing', ready: '0/0' });
@@ -263,15 +257,9 @@ describe('planSet', () => {
 
   it('a failing DiscoveryPolicy keeps the children it found and makes the set Degraded, saying why', () => {
     const source = set({ discoveryPolicyRef: { name: 'popular' } });
-    const found: DiscoveredImage = {
-      reference: 'docker.io/library/a:1',
-      image: 'docker.io/library/a',
-      tag: '1',
-      score: 1,
-      source: 'prometheus',
-    };
+    const found = 'docker.io/library/a:1';
     const object = {
-      images: [found],
+      references: [found],
       phase: 'ConnectionRefused',
       message: 'connect ECONNREFUSED 10.0.0.9:9090',
     };
@@ -279,7 +267,7 @@ describe('planSet', () => {
       observe({
         set: source,
         pullPolicy: undefined,
-        discovery: { name: 'popular', found: true, object: { images: [found], phase: 'Synced' } },
+        discovery: { name: 'popular', found: true, object: { references: [found], phase: 'Synced' } },
       }),
     );
     const children = stored(first, ['Cached']);

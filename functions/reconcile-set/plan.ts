@@ -45,7 +45,7 @@ export function planSet(observed: ObservedSet): SetPlan {
   }
   const spec = parsed.spec;
   const discovery = observed.discovery;
-  const discovered = discovery?.found ? discovery.object.images : [];
+  const discovered = discovery?.found ? discovery.object.references : [];
   const wanted = desiredImages(spec, discovered);
   const conflicts = new Set(observed.conflicts ?? []);
   const existing = new Map(observed.children.map((c) => [c.metadata.name, c]));

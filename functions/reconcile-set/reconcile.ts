@@ -3,6 +3,7 @@ import {
   type CachedImageSet,
   type CachedImageSetStatus,
   type DiscoveryPolicy,
+  discoveredReferences,
   IMAGESET_LABEL,
   type PullPolicy,
 } from '../../lib/api/index.ts';
@@ -130,7 +131,7 @@ async function observe(
 function discoveryView(policy: DiscoveryPolicy): DiscoveryView {
   const status = policy.status;
   return {
-    images: status?.images ?? [],
+    references: discoveredReferences(status),
     ...(status?.phase ? { phase: status.phase } : {}),
     ...(status?.message ? { message: status.message } : {}),
   };

@@ -72,6 +72,16 @@ const DROPPED = new Set(['$schema', '$id', 'id', 'propertyNames']);
 export function structural(node: unknown, path = ''): JsonSchema {
   if (!node || typeof node !== 'object' || Array.isArray(node)) throw new Error(`${path}: not a schema`);
   const input = node as JsonSchema;
+  // An int-or-string (a resource.Quantity) is the one untyped node a structural schema allows; its
+  // zod union's anyOf adds nothing the pattern does not say.
+  if (input['x-kubernetes-int-or-string'] === true) {
+    const { description, pattern } = input;
+    return {
+      ...(description ? { description } : {}),
+      'x-kubernetes-int-or-string': true,
+      ...(pattern ? { pattern } : {}),
+    };
+  }
   for (const key of FORBIDDEN)
     if (key in input) throw new Error(`${path || 'schema'} uses ${key}, which a structural schema forbids`);
   const out: Record<string, unknown> = { type: input.type, description: input.description };

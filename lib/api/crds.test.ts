@@ -109,7 +109,7 @@ describe('crds/', () => {
   it.each([
     ['cachedimages', 'IMAGE TAG STATUS READY AGE', 'DIGEST SET POLICY MESSAGE'],
     ['cachedimagesets', 'STATUS READY MANAGED SOURCE AGE', 'MESSAGE'],
-    ['discoverypolicies', 'STATUS SOURCES IMAGES LASTSYNC AGE', 'MESSAGE'],
+    ['discoverypolicies', 'STATUS SOURCES IMAGES LASTSYNC AGE', 'RANKING MESSAGE'],
     ['pullpolicies', 'MAXNODES MAXPULLS MINDELAY AGE', ''],
   ])(
     'kubectl get %s shows the columns of docs/design.md §API (NAME comes by itself)',

@@ -1,98 +1,50 @@
 import { z } from 'zod';
-import { kindSchema, localObjectReferenceSchema, timestampSchema } from './core.ts';
-import { countSchema, durationSchema, statusFields } from './fields.ts';
+import { kindSchema } from './core.ts';
+import { regexSchema } from './discovery-fields.ts';
+import { querySchema } from './discovery-queries.ts';
+import { rankingSchema, termSignal } from './discovery-ranking.ts';
+import { signalQuery, signalSchema } from './discovery-signals.ts';
+import { sourceSchema } from './discovery-sources.ts';
+import { discoveryPolicyStatusSchema } from './discovery-status.ts';
+import { durationSchema } from './fields.ts';
 
-const HTTP_URL = '^https?://[^\\s/?#]+[^\\s]*$';
-const httpUrl = (description: string) =>
-  z.string().regex(new RegExp(HTTP_URL), 'must be an http:// or https:// URL').meta({ description });
+// A DiscoveryPolicy has one of two forms: sources[] (summed scores), or Go Drop 2.0's pipeline —
+// queries[] feed signals[], which feed one ranking. The CRD accepts exactly one per object.
 
-// Discovery runs the filters in JavaScript, so a pattern JavaScript cannot compile is an error
-// the user must see in status; the CRD cannot check it (CEL has no regex-validity test).
-const regexSchema = (description: string) =>
-  z.string().refine(isRegex, { message: 'is not a valid regular expression' }).meta({ description });
+const SIG = '(has(s.query) ? s.query : s.queryRef)';
+const TERM = '(has(t.signal) ? t.signal : t.signalRef)';
+const signalNamed = (name: string) => `(has(self.signals) && self.signals.exists(s, s.name == ${name}))`;
 
-function isRegex(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const prometheusSourceSchema = z
-  .object({
-    endpoint: httpUrl(
-      'Base URL of a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. https://mimir.example.com.',
-    ),
-    query: z.string().min(1).meta({
-      description:
-        'PromQL returning series with an image label; the value is the score (higher is cached first).',
-    }),
-    lookback: durationSchema(
-      'With lookback: query_range over [now-lookback, now] at step, values summed per image. Without: an instant query.',
-    ).optional(),
-    step: durationSchema('Resolution of range queries.').default('5m'),
-  })
-  .meta({ description: 'Rank images by a Prometheus query.' });
-
-const registrySourceSchema = z
-  .object({
-    url: httpUrl('Base URL of an OCI distribution registry, e.g. https://registry.example.com.'),
-    repositories: z
-      .array(z.string().min(1).meta({ description: 'Repository path below the registry.' }))
-      .min(1)
-      .meta({
-        description: 'Repositories to list tags from, e.g. team/frontend.',
-        'x-kubernetes-list-type': 'set',
-      }),
-    tagFilter: regexSchema(
-      'Regular expression a tag must match, e.g. ^v[0-9]+\\. Unset: every tag.',
-    ).optional(),
-    topX: z.number().int().min(1).optional().meta({
-      description:
-        'Keep the newest N matching tags per repository (semantic versions by version). Unset: all.',
-    }),
-  })
-  .meta({ description: 'Discover the newest tags of registry repositories.' });
-
-const SOURCE_RULES = [
+const SPEC_RULES = [
   {
-    rule: "self.type != 'prometheus' || has(self.prometheus)",
-    message: 'a prometheus source needs the prometheus field',
+    rule: 'has(self.sources) != has(self.queries)',
+    message: 'set either sources or queries (with signals and ranking), not both',
   },
   {
-    rule: "self.type != 'registry' || has(self.registry)",
-    message: 'a registry source needs the registry field',
+    rule: '!has(self.sources) || (!has(self.signals) && !has(self.ranking))',
+    message: 'signals and ranking go with queries, not with sources',
   },
   {
-    rule: '!(has(self.prometheus) && has(self.registry))',
-    message: 'a source is either prometheus or registry, not both',
+    rule: `!has(self.signals) || !has(self.queries) || self.signals.all(s, self.queries.exists(q, q.name == ${SIG}))`,
+    message: 'every signal must name a query of this policy',
+  },
+  {
+    rule: `!has(self.ranking) || !has(self.ranking.signal) || ${signalNamed('self.ranking.signal')}`,
+    message: 'ranking.signal must name a signal of this policy',
+  },
+  {
+    rule: `!has(self.ranking) || !has(self.ranking.weightedSum) || self.ranking.weightedSum.terms.all(t, ${signalNamed(TERM)})`,
+    message: 'every weightedSum term must name a signal of this policy',
+  },
+  {
+    rule: `!has(self.ranking) || !has(self.ranking.modelExposure) || (${signalNamed('self.ranking.modelExposure.preWindowUsageSignal')} && ${signalNamed('self.ranking.modelExposure.targetWindowUsageSignal')} && ${signalNamed('self.ranking.modelExposure.pullTimeSignal')})`,
+    message: 'modelExposure must name signals of this policy',
   },
 ] as const;
 
-const sourceSchema = z
-  .object({
-    type: z
-      .enum(['prometheus', 'registry'])
-      .meta({ description: 'prometheus or registry; set the field of that name.' }),
-    prometheus: prometheusSourceSchema.optional(),
-    registry: registrySourceSchema.optional(),
-    secretRef: localObjectReferenceSchema.optional().meta({
-      description:
-        'Credentials: a Secret in the Drop namespace with keys token, username, password, ca.crt, tls.crt, tls.key, headers.<name>.',
-    }),
-  })
-  .refine((s) => s.type !== 'prometheus' || s.prometheus !== undefined, {
-    message: SOURCE_RULES[0].message,
-  })
-  .refine((s) => s.type !== 'registry' || s.registry !== undefined, { message: SOURCE_RULES[1].message })
-  .refine((s) => !(s.prometheus && s.registry), { message: SOURCE_RULES[2].message })
-  .meta({ description: 'One place to discover images from.', 'x-kubernetes-validations': [...SOURCE_RULES] });
-
 export const discoveryPolicySpecSchema = z
   .object({
-    syncInterval: durationSchema('How often to query the sources.').default('30m'),
+    syncInterval: durationSchema('How often to run the queries (or sources).').default('30m'),
     maxImages: z
       .number()
       .int()
@@ -102,77 +54,108 @@ export const discoveryPolicySpecSchema = z
     imageFilter: regexSchema(
       'Regular expression the full image reference must match, e.g. registry.example.com/.*. Unset: every image.',
     ).optional(),
-    sources: z.array(sourceSchema).min(1).meta({
-      description: 'Where images are discovered; results from several sources merge by score.',
+    sources: z.array(sourceSchema).min(1).optional().meta({
+      description:
+        'The first form: where images are discovered; their scores add up. Use queries instead for signals and a ranking.',
       'x-kubernetes-list-type': 'atomic',
     }),
-  })
-  .meta({ description: 'Find the images that matter automatically.' });
-
-const discoveredImageSchema = z
-  .looseObject({
-    reference: z
-      .string()
-      .meta({ description: 'Full normalised reference, e.g. docker.io/library/golang:1.22.' }),
-    image: z
-      .string()
-      .meta({ description: 'Repository without tag or digest, e.g. docker.io/library/golang.' }),
-    tag: z.string().optional().meta({ description: 'Tag, if the reference has one.' }),
-    digest: z.string().optional().meta({ description: 'Digest, if the reference has one.' }),
-    score: z.number().meta({ description: 'Ranking score; higher is cached first.' }),
-    source: z.string().meta({ description: 'Which source found it, e.g. prometheus or registry.' }),
-  })
-  .meta({ description: 'One discovered image.' });
-
-const sourceResultSchema = z
-  .looseObject({
-    index: z.number().int().min(0).meta({ description: 'Position in spec.sources.' }),
-    type: z.string().meta({ description: 'Source type: prometheus or registry.' }),
-    phase: z
-      .string()
+    queries: z
+      .array(querySchema)
+      .min(1)
+      .max(16)
       .optional()
-      .meta({ description: 'Synced, or why the source failed, e.g. Unauthorized.' }),
-    reason: z.string().optional().meta({ description: 'Same word as phase, for tools that read reason.' }),
-    message: z.string().optional().meta({ description: 'Details in words.' }),
-    images: countSchema('Images this source found.'),
-    lastSyncTime: timestampSchema('When this source last synced successfully.').optional(),
+      .meta({
+        description: 'Named sources of raw observations (Prometheus, registry, Loki, Kubernetes Events).',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    signals: z
+      .array(signalSchema)
+      .max(32)
+      .optional()
+      .meta({
+        description: 'Named numbers per image, each from one query.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ranking: rankingSchema.optional().meta({
+      description:
+        'How signals order the images. Unset: by each image’s largest sample (registry tags newest first).',
+    }),
   })
-  .meta({ description: 'The result of one source in the last sync.' });
+  .superRefine((spec, ctx) => {
+    for (const problem of specProblems(spec)) ctx.addIssue({ code: 'custom', ...problem });
+  })
+  .meta({
+    description: 'Find the images that matter automatically.',
+    'x-kubernetes-validations': [...SPEC_RULES],
+  });
 
-export const discoveryPolicyStatusSchema = z
-  .looseObject({
-    ...statusFields,
-    images: z.array(discoveredImageSchema).optional().meta({
-      description: 'Ranked discovered images, best first; a failed sync keeps the last good list.',
-      'x-kubernetes-list-type': 'atomic',
-    }),
-    imageCount: countSchema('Number of discovered images (the IMAGES column).'),
-    sourceCount: countSchema('Number of sources (the SOURCES column).'),
-    lastSyncTime: timestampSchema('When the last sync finished (the LASTSYNC column).').optional(),
-    lastSuccessfulSyncTime: timestampSchema(
-      'When a sync last succeeded for every source: the time images[] is from.',
-    ).optional(),
-    nextSyncTime: timestampSchema(
-      'When the next sync is due: syncInterval after a success, sooner after a failure (at most 5m, never before a Retry-After). Unset after InvalidSpec: only a spec change syncs again.',
-    ).optional(),
-    sources: z.array(sourceResultSchema).optional().meta({
-      description: 'Per-source results of the last sync.',
-      'x-kubernetes-list-type': 'atomic',
-    }),
-  })
-  .meta({ description: 'What Drop observed; written by discover.' });
+type RawSpec = {
+  readonly sources?: unknown;
+  readonly queries?: readonly z.output<typeof querySchema>[];
+  readonly signals?: readonly z.output<typeof signalSchema>[];
+  readonly ranking?: z.output<typeof rankingSchema>;
+};
+
+// What the CEL rules say, and what they cannot: which signals fit which queries, and unique names
+// (an older CRD or a dry run has no map-list check).
+function specProblems(spec: RawSpec): { message: string; path: PropertyKey[] }[] {
+  const problems: { message: string; path: PropertyKey[] }[] = [];
+  if ((spec.sources === undefined) === (spec.queries === undefined))
+    problems.push({ message: SPEC_RULES[0].message, path: [] });
+  if (spec.sources !== undefined && (spec.signals || spec.ranking))
+    problems.push({ message: SPEC_RULES[1].message, path: ['signals'] });
+  const queries = new Map((spec.queries ?? []).map((q) => [q.name, q]));
+  if (queries.size !== (spec.queries ?? []).length)
+    problems.push({ message: 'query names must be unique', path: ['queries'] });
+  const signals = new Set((spec.signals ?? []).map((s) => s.name));
+  if (signals.size !== (spec.signals ?? []).length)
+    problems.push({ message: 'signal names must be unique', path: ['signals'] });
+  for (const [i, signal] of (spec.signals ?? []).entries()) {
+    const query = queries.get(signalQuery(signal));
+    if (!query) {
+      if (spec.queries) problems.push({ message: SPEC_RULES[2].message, path: ['signals', i, 'query'] });
+      continue;
+    }
+    const misfit = misfitOf(signal.type, query.type);
+    if (misfit)
+      problems.push({
+        message: `signal ${signal.name} reads query ${query.name}: ${misfit}`,
+        path: ['signals', i],
+      });
+  }
+  const named = (name: string) => signals.has(name);
+  const ranking = spec.ranking;
+  if (ranking?.signal !== undefined && !named(ranking.signal))
+    problems.push({ message: SPEC_RULES[3].message, path: ['ranking', 'signal'] });
+  if (ranking?.weightedSum && !ranking.weightedSum.terms.every((t) => named(termSignal(t))))
+    problems.push({ message: SPEC_RULES[4].message, path: ['ranking', 'weightedSum', 'terms'] });
+  const model = ranking?.modelExposure;
+  if (
+    model &&
+    ![model.preWindowUsageSignal, model.targetWindowUsageSignal, model.pullTimeSignal].every(named)
+  )
+    problems.push({ message: SPEC_RULES[5].message, path: ['ranking', 'modelExposure'] });
+  return problems;
+}
+
+const EVENT_QUERIES = new Set(['loki', 'kubernetesEvents']);
+
+// Registry queries list tags, not time series; only event queries have pull events (as Go Drop).
+function misfitOf(signal: string, query: string): string | undefined {
+  if ((signal === 'timeWeightedAggregate' || signal === 'windowAggregate') && query === 'registry')
+    return `${signal} needs samples over time; a registry query lists tags`;
+  if (signal === 'eventPullTime' && !EVENT_QUERIES.has(query))
+    return `eventPullTime needs pull events (a loki or kubernetesEvents query), not ${query}`;
+  return undefined;
+}
 
 export const discoveryPolicySchema = kindSchema('DiscoveryPolicy', {
   spec: discoveryPolicySpecSchema,
   status: discoveryPolicyStatusSchema,
-  description: 'Discovers the images that matter from Prometheus metrics or registry tags.',
+  description: 'Discovers the images that matter from Prometheus, registries, Loki or Kubernetes Events.',
 });
 
-export type DiscoverySource = z.output<typeof sourceSchema>;
-export type PrometheusSource = z.output<typeof prometheusSourceSchema>;
-export type RegistrySource = z.output<typeof registrySourceSchema>;
-export type DiscoveredImage = z.output<typeof discoveredImageSchema>;
-export type SourceResult = z.output<typeof sourceResultSchema>;
 export type DiscoveryPolicySpec = z.output<typeof discoveryPolicySpecSchema>;
-export type DiscoveryPolicyStatus = z.output<typeof discoveryPolicyStatusSchema>;
 export type DiscoveryPolicy = z.output<typeof discoveryPolicySchema>;

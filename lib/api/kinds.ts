@@ -5,11 +5,8 @@ import {
   cachedImageSetSpecSchema,
   cachedImageSetStatusSchema,
 } from './cached-image-set.ts';
-import {
-  discoveryPolicySchema,
-  discoveryPolicySpecSchema,
-  discoveryPolicyStatusSchema,
-} from './discovery-policy.ts';
+import { discoveryPolicySchema, discoveryPolicySpecSchema } from './discovery-policy.ts';
+import { discoveryPolicyStatusSchema } from './discovery-status.ts';
 import { IMAGESET_LABEL, PLURAL } from './group.ts';
 import { pullPolicySchema, pullPolicySpecSchema, pullPolicyStatusSchema } from './pull-policy.ts';
 
@@ -125,6 +122,13 @@ export const kinds = {
       { name: 'IMAGES', type: 'integer', jsonPath: '.status.imageCount' },
       { name: 'LASTSYNC', type: 'date', jsonPath: '.status.lastSyncTime' },
       AGE,
+      {
+        name: 'RANKING',
+        type: 'string',
+        jsonPath: '.status.ranking.summary',
+        description: 'The ranking formula and the first image’s score',
+        priority: 1,
+      },
       MESSAGE,
     ],
   },

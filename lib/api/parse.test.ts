@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cachedImageStatusSchema } from './cached-image.ts';
+import { discoveredReferences } from './discovery-status.ts';
 import type { KindName } from './kinds.ts';
 import { parseSpec } from './parse.ts';
 
@@ -167,5 +168,93 @@ describe('status schemas', () => {
   it('keep fields a newer controller wrote', () => {
     const status = { phase: 'Cached', ready: '1/1', futureField: { x: 1 }, failedNodes: [] };
     expect(cachedImageStatusSchema.parse(status)).toEqual(status);
+  });
+});
+
+describe('the pipeline form of a DiscoveryPolicy', () => {
+  const registry = { url: 'http://r:5000', repositories: ['team/app'] };
+
+  it('applies Go Drop’s defaults', () => {
+    const parsed = parseSpec('DiscoveryPolicy', {
+      queries: [
+        { name: 'p', type: 'prometheus', prometheus: { endpoint: 'http://p:9090', query: 'up' } },
+        { name: 'r', type: 'registry', registry },
+        { name: 'e', type: 'kubernetesEvents' },
+      ],
+      signals: [{ name: 'pull', queryRef: 'e', type: 'eventPullTime', eventPullTime: { statistic: 'p95' } }],
+      ranking: { strategy: 'weightedSum', weightedSum: { terms: [{ signalRef: 'pull', weight: '700m' }] } },
+    });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const [prometheus, tags] = parsed.spec.queries ?? [];
+    expect(prometheus?.prometheus).toMatchObject({ queryType: 'range', step: '5m' });
+    expect(tags?.registry).toMatchObject({ maxScan: 1000 });
+    expect(parsed.spec.signals?.[0]?.eventPullTime).toEqual({
+      metric: 'pullTime',
+      statistic: 'p95',
+      includeCacheHits: false,
+      durationMode: 'messageDuration',
+    });
+    expect(parsed.spec.ranking?.weightedSum).toMatchObject({ normalize: 'minMax', missingSignal: 'zero' });
+  });
+
+  it.each([
+    [
+      'a time window over registry tags',
+      {
+        queries: [{ name: 'r', type: 'registry', registry }],
+        signals: [
+          { name: 's', query: 'r', type: 'windowAggregate', windowAggregate: { relativeWindow: '1h' } },
+        ],
+      },
+      'spec.signals[0]: signal s reads query r: windowAggregate needs samples over time; a registry query lists tags',
+    ],
+    [
+      'pull times from Prometheus',
+      {
+        queries: [{ name: 'p', type: 'prometheus', prometheus: { endpoint: 'http://p:9090', query: 'up' } }],
+        signals: [{ name: 's', query: 'p', type: 'eventPullTime', eventPullTime: { statistic: 'avg' } }],
+      },
+      'eventPullTime needs pull events (a loki or kubernetesEvents query), not prometheus',
+    ],
+    [
+      'an unknown time zone',
+      {
+        queries: [{ name: 'p', type: 'prometheus', prometheus: { endpoint: 'http://p:9090', query: 'up' } }],
+        signals: [
+          {
+            name: 's',
+            query: 'p',
+            type: 'timeWeightedAggregate',
+            timeWeightedAggregate: {
+              timezone: 'Mars/Olympus',
+              defaultWeight: '0',
+              windows: [{ startHour: 9, endHour: 17, weight: '1' }],
+            },
+          },
+        ],
+      },
+      'is not an IANA time zone such as Europe/Berlin',
+    ],
+    [
+      'a versionPattern without a capture group',
+      { queries: [{ name: 'r', type: 'registry', registry: { ...registry, versionPattern: 'x86_64-v.+' } }] },
+      'must be a regular expression with a capture group',
+    ],
+  ])('says what is wrong with %s', (_, spec, message) => {
+    const parsed = parseSpec('DiscoveryPolicy', spec);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toContain(message);
+  });
+
+  it('reads the images of a status written before discoveredImages', () => {
+    expect(
+      discoveredReferences({
+        images: [{ reference: 'docker.io/library/golang:1.22', image: 'docker.io/library/golang' }],
+      }),
+    ).toEqual(['docker.io/library/golang:1.22']);
+    expect(
+      discoveredReferences({ discoveredImages: [{ image: 'r.io/a:1', rank: 1, finalScore: '1' }] }),
+    ).toEqual(['r.io/a:1']);
+    expect(discoveredReferences(undefined)).toEqual([]);
   });
 });

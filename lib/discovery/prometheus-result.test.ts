@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  describeScores,
+  describeSeries,
   missingImageLabel,
+  observeSeries,
+  type PrometheusObservations,
   readPrometheusAnswer,
+  type Series,
   sampleValue,
-  scoreSeries,
 } from './prometheus-result.ts';
 
 const D = `sha256:${'ab'.repeat(32)}`;
 const ENDPOINT = 'http://prometheus:9090/api/v1/query';
+const T0 = 1700000000;
 
 function vector(...items: [Record<string, string>, string][]) {
   return JSON.stringify({
@@ -17,63 +20,85 @@ function vector(...items: [Record<string, string>, string][]) {
   });
 }
 
-describe('scoreSeries', () => {
-  it('sums each series over the range and adds up series of the same image', () => {
-    const scores = scoreSeries([
-      { labels: { image: 'golang:1.22', namespace: 'a' }, values: ['1', '2', '3'] },
-      { labels: { image: 'docker.io/library/golang:1.22', namespace: 'b' }, values: ['4'] },
-      { labels: { image: 'alpine' }, values: ['0.5', '0.25'] },
+/** A series sampled every 5 minutes from T0. */
+const series = (labels: Record<string, string>, values: string[]): Series => ({
+  labels,
+  times: values.map((_, i) => T0 + 300 * i),
+  values,
+});
+
+/** Each image's samples added up: what the sources[] form scores. */
+const totals = (observed: PrometheusObservations) =>
+  [...observed.data.values()].map((i) => ({
+    ...i.id,
+    score: i.samples.reduce((sum, s) => sum + s.value, 0),
+  }));
+
+describe('observeSeries', () => {
+  it('keeps each series’ samples with their times and pools series of the same image', () => {
+    const observed = observeSeries([
+      series({ image: 'golang:1.22', namespace: 'a' }, ['1', '2', '3']),
+      series({ image: 'docker.io/library/golang:1.22', namespace: 'b' }, ['4']),
+      series({ image: 'alpine' }, ['0.5', '0.25']),
     ]);
-    expect(scores.candidates).toEqual([
+    expect(totals(observed)).toEqual([
       {
         reference: 'docker.io/library/golang:1.22',
-        image: 'docker.io/library/golang',
+        repository: 'docker.io/library/golang',
         tag: '1.22',
         score: 10,
-        source: 'prometheus',
       },
       {
         reference: 'docker.io/library/alpine:latest',
-        image: 'docker.io/library/alpine',
+        repository: 'docker.io/library/alpine',
         tag: 'latest',
         score: 0.75,
-        source: 'prometheus',
       },
+    ]);
+    expect(observed.data.get('docker.io/library/golang:1.22')?.samples).toEqual([
+      { at: T0, value: 1 },
+      { at: T0 + 300, value: 2 },
+      { at: T0 + 600, value: 3 },
+      { at: T0, value: 4 },
     ]);
   });
 
   it('keeps digests, and a registry with a port', () => {
-    const scores = scoreSeries([
-      { labels: { image: `golang:1.22@${D}` }, values: ['1'] },
-      { labels: { image: 'registry:5000/x/y:tag' }, values: ['2'] },
+    const observed = observeSeries([
+      series({ image: `golang:1.22@${D}` }, ['1']),
+      series({ image: 'registry:5000/x/y:tag' }, ['2']),
     ]);
-    expect(scores.candidates).toEqual([
+    expect(totals(observed)).toEqual([
       expect.objectContaining({ reference: `docker.io/library/golang@${D}`, digest: D, score: 1 }),
-      expect.objectContaining({ reference: 'registry:5000/x/y:tag', image: 'registry:5000/x/y', tag: 'tag' }),
+      expect.objectContaining({
+        reference: 'registry:5000/x/y:tag',
+        repository: 'registry:5000/x/y',
+        tag: 'tag',
+      }),
     ]);
-    expect(scores.candidates[0]).not.toHaveProperty('tag');
+    expect(totals(observed)[0]).not.toHaveProperty('tag');
   });
 
   it('skips and counts series without an image label, with only NaN/Inf, or with an unparsable image', () => {
-    const scores = scoreSeries([
-      { labels: { image: 'ok:1' }, values: ['1', 'NaN', '+Inf'] },
-      { labels: {}, values: ['5'] },
-      { labels: { image: '' }, values: ['5'] },
-      { labels: { image: 'nan:1' }, values: ['NaN', '-Inf'] },
-      { labels: { image: 'Not/Valid Ref' }, values: ['1'] },
-      { labels: { image: D }, values: ['1'] },
+    const observed = observeSeries([
+      series({ image: 'ok:1' }, ['1', 'NaN', '+Inf']),
+      series({}, ['5']),
+      series({ image: '' }, ['5']),
+      series({ image: 'nan:1' }, ['NaN', '-Inf']),
+      series({ image: 'Not/Valid Ref' }, ['1']),
+      series({ image: D }, ['1']),
     ]);
-    expect(scores.candidates.map((c) => [c.reference, c.score])).toEqual([['docker.io/library/ok:1', 1]]);
-    expect(scores.skipped).toEqual({ withoutImage: 2, nonFinite: 1, unparsable: 2 });
-    expect(describeScores(scores)).toMatch(
+    expect(totals(observed).map((c) => [c.reference, c.score])).toEqual([['docker.io/library/ok:1', 1]]);
+    expect(observed.skipped).toEqual({ withoutImage: 2, nonFinite: 1, unparsable: 2 });
+    expect(describeSeries(observed)).toMatch(
       /^1 images from 6 series; skipped 2 without an image label, 1 with only NaN\/Inf values, 2 with an unparsable image \(invalid image reference "Not\/Valid Ref"/,
     );
   });
 
   it('calls a query whose series all lack the image label an invalid query', () => {
-    const scores = scoreSeries([{ labels: { job: 'x' }, values: ['1'] }]);
-    expect(missingImageLabel(scores)).toMatchObject({ reason: 'InvalidQuery' });
-    expect(missingImageLabel(scoreSeries([]))).toBeUndefined();
+    const observed = observeSeries([series({ job: 'x' }, ['1'])]);
+    expect(missingImageLabel(observed)).toMatchObject({ reason: 'InvalidQuery' });
+    expect(missingImageLabel(observeSeries([]))).toBeUndefined();
   });
 });
 
@@ -94,7 +119,7 @@ describe('readPrometheusAnswer', () => {
   it('reads vectors and matrices into series', () => {
     expect(readPrometheusAnswer(200, vector([{ image: 'a' }, '3']), ENDPOINT)).toEqual({
       ok: true,
-      series: [{ labels: { image: 'a' }, values: ['3'] }],
+      series: [{ labels: { image: 'a' }, times: [1700000000], values: ['3'] }],
     });
     const matrix = JSON.stringify({
       status: 'success',
@@ -113,7 +138,7 @@ describe('readPrometheusAnswer', () => {
     });
     expect(readPrometheusAnswer(200, matrix, ENDPOINT)).toEqual({
       ok: true,
-      series: [{ labels: { image: 'b' }, values: ['1', '2'] }],
+      series: [{ labels: { image: 'b' }, times: [1, 2], values: ['1', '2'] }],
     });
   });
 

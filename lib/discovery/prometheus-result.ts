@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { ImageReference } from '../image-ref.ts';
-import { type Candidate, candidateOf } from './candidate.ts';
 import { normaliseImageLabel } from './normalise.ts';
+import { ObservationsBuilder, type QueryData, type Sample } from './observations.ts';
 import { failure, type SourceFailure } from './reasons.ts';
 
 // The Prometheus HTTP API envelope (prometheus.io/docs/prometheus/latest/querying/api/), which
@@ -27,9 +26,10 @@ const bodySchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() }),
 ]);
 
-/** One series of a query result: its labels and its samples' values. */
+/** One series of a query result: its labels, and its samples' times (Unix seconds) and values. */
 export interface Series {
   readonly labels: Readonly<Record<string, string>>;
+  readonly times: readonly number[];
   readonly values: readonly string[];
 }
 
@@ -74,14 +74,17 @@ export function readPrometheusAnswer(status: number, body: string, endpoint: str
   const data = answer.data;
   switch (data.resultType) {
     case 'vector':
-      return { ok: true, series: data.result.map((r) => ({ labels: r.metric, values: [r.value[1]] })) };
+      return {
+        ok: true,
+        series: data.result.map((r) => ({ labels: r.metric, times: [r.value[0]], values: [r.value[1]] })),
+      };
     case 'matrix': {
       const series: Series[] = [];
       for (const r of data.result) {
-        const values = samplesOf(r.values);
-        if (!values)
+        const samples = samplesOf(r.values);
+        if (!samples)
           return invalid(`${endpoint} answered a matrix whose samples are not [time, "value"] pairs`);
-        series.push({ labels: r.metric, values });
+        series.push({ labels: r.metric, ...samples });
       }
       return { ok: true, series };
     }
@@ -96,15 +99,17 @@ export function readPrometheusAnswer(status: number, body: string, endpoint: str
   }
 }
 
-function samplesOf(samples: readonly unknown[]): string[] | undefined {
+function samplesOf(samples: readonly unknown[]): { times: number[]; values: string[] } | undefined {
+  const times: number[] = new Array(samples.length);
   const values: string[] = new Array(samples.length);
   for (let i = 0; i < samples.length; i++) {
     const sample = samples[i];
     if (!Array.isArray(sample) || typeof sample[0] !== 'number' || typeof sample[1] !== 'string')
       return undefined;
+    times[i] = sample[0];
     values[i] = sample[1];
   }
-  return values;
+  return { times, values };
 }
 
 function invalid(message: string): PrometheusAnswer {
@@ -164,9 +169,9 @@ function httpFailure(status: number, endpoint: string): SourceFailure {
   return failure('InvalidResponse', `${endpoint} answered HTTP ${status}`);
 }
 
-/** What scoring made of a result: the images, and what it had to skip and why. */
-export interface PrometheusScores {
-  readonly candidates: readonly Candidate[];
+/** What a result observed per image, and what it had to skip and why. */
+export interface PrometheusObservations {
+  readonly data: QueryData;
   readonly series: number;
   readonly skipped: {
     readonly withoutImage: number;
@@ -187,12 +192,12 @@ export function sampleValue(text: string): number | undefined {
 }
 
 /**
- * Scores per image: each series' finite sample values summed (over the range for query_range),
- * then summed across every series whose `image` label names the same image. NaN and ±Inf samples
- * are ignored; a series with no finite sample, no `image` label or an unparsable one is skipped.
+ * Each series' finite samples under its image's normalised reference; series naming the same
+ * image pool their samples. NaN and ±Inf samples are ignored; a series with no finite sample, no
+ * `image` label or an unparsable one is skipped.
  */
-export function scoreSeries(series: readonly Series[]): PrometheusScores {
-  const scores = new Map<string, { ref: ImageReference; score: number }>();
+export function observeSeries(series: readonly Series[]): PrometheusObservations {
+  const builder = new ObservationsBuilder();
   let withoutImage = 0;
   let nonFinite = 0;
   let unparsable = 0;
@@ -204,8 +209,12 @@ export function scoreSeries(series: readonly Series[]): PrometheusScores {
       withoutImage++;
       continue;
     }
-    const values = one.values.map(sampleValue).filter((v): v is number => v !== undefined);
-    if (values.length === 0) {
+    const samples: Sample[] = [];
+    one.values.forEach((text, i) => {
+      const value = sampleValue(text);
+      if (value !== undefined) samples.push({ at: one.times[i] ?? 0, value });
+    });
+    if (samples.length === 0) {
       nonFinite++;
       continue;
     }
@@ -215,13 +224,10 @@ export function scoreSeries(series: readonly Series[]): PrometheusScores {
       unparsableExample ??= normalised.why;
       continue;
     }
-    const key = candidateOf(normalised.ref, 0, 'prometheus').reference;
-    const sum = values.reduce((a, b) => a + b, 0);
-    const previous = scores.get(key);
-    scores.set(key, { ref: normalised.ref, score: (previous?.score ?? 0) + sum });
+    builder.samples(normalised.ref, samples);
   }
   return {
-    candidates: [...scores.values()].map((s) => candidateOf(s.ref, s.score, 'prometheus')),
+    data: builder.build(),
     series: series.length,
     skipped: { withoutImage, nonFinite, unparsable },
     ...(unparsableExample !== undefined ? { unparsableExample } : {}),
@@ -229,22 +235,22 @@ export function scoreSeries(series: readonly Series[]): PrometheusScores {
 }
 
 /** A query whose series all lack the image label is a mistake in the query, not an empty result. */
-export function missingImageLabel(scores: PrometheusScores): SourceFailure | undefined {
-  if (scores.series === 0 || scores.skipped.withoutImage < scores.series) return undefined;
+export function missingImageLabel(observed: PrometheusObservations): SourceFailure | undefined {
+  if (observed.series === 0 || observed.skipped.withoutImage < observed.series) return undefined;
   return failure(
     'InvalidQuery',
-    `the query returned ${scores.series} series and none has an image label: aggregate by image, e.g. count(...) by (image)`,
+    `the query returned ${observed.series} series and none has an image label: aggregate by image, e.g. count(...) by (image)`,
   );
 }
 
-/** The numbers behind a Prometheus source's result, in words. */
-export function describeScores(scores: PrometheusScores): string {
-  const { withoutImage, nonFinite, unparsable } = scores.skipped;
+/** The numbers behind a Prometheus query's result, in words. */
+export function describeSeries(observed: PrometheusObservations): string {
+  const { withoutImage, nonFinite, unparsable } = observed.skipped;
   const skipped = [
     withoutImage ? `${withoutImage} without an image label` : '',
     nonFinite ? `${nonFinite} with only NaN/Inf values` : '',
-    unparsable ? `${unparsable} with an unparsable image (${scores.unparsableExample})` : '',
+    unparsable ? `${unparsable} with an unparsable image (${observed.unparsableExample})` : '',
   ].filter(Boolean);
-  const base = `${scores.candidates.length} images from ${scores.series} series`;
+  const base = `${observed.data.size} images from ${observed.series} series`;
   return skipped.length ? `${base}; skipped ${skipped.join(', ')}` : base;
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { prometheusQuery } from './prometheus.ts';
+import { prometheusRequest } from './prometheus.ts';
 
 const NOW = new Date('2026-01-10T12:07:30Z');
 
-describe('prometheusQuery', () => {
+describe('prometheusRequest', () => {
   it('asks an instant query at now without lookback', () => {
-    const query = prometheusQuery(
+    const query = prometheusRequest(
       { endpoint: 'https://mimir.example.com/prometheus', query: 'up', step: '5m' },
       NOW,
     );
@@ -16,7 +16,7 @@ describe('prometheusQuery', () => {
   });
 
   it('asks a range over lookback ending at now rounded down to the step', () => {
-    const query = prometheusQuery(
+    const query = prometheusRequest(
       { endpoint: 'http://prometheus:9090/', query: 'up', lookback: '168h', step: '5m' },
       NOW,
     );
@@ -29,7 +29,7 @@ describe('prometheusQuery', () => {
 
   it('refuses a step below one second', () => {
     expect(
-      prometheusQuery({ endpoint: 'http://p:9090', query: 'up', lookback: '1h', step: '10ms' }, NOW),
+      prometheusRequest({ endpoint: 'http://p:9090', query: 'up', lookback: '1h', step: '10ms' }, NOW),
     ).toMatchObject({ reason: 'InvalidSpec' });
   });
 });

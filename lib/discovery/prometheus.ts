@@ -1,25 +1,24 @@
-import type { PrometheusSource } from '../api/index.ts';
 import { parseDuration } from '../duration.ts';
-import type { Candidate } from './candidate.ts';
 import { type Credentials, requestHeaders } from './credentials.ts';
 import { type HttpRequest, retryAfterMs, send } from './http.ts';
-import { describeScores, missingImageLabel, readPrometheusAnswer, scoreSeries } from './prometheus-result.ts';
+import type { QueryIo, QueryOutcome } from './io.ts';
+import {
+  describeSeries,
+  missingImageLabel,
+  observeSeries,
+  readPrometheusAnswer,
+} from './prometheus-result.ts';
 import { displayUrl, failure, type SourceFailure } from './reasons.ts';
 
-export interface SourceIo {
-  readonly now: Date;
-  readonly timeoutMs: number;
-  readonly maxBytes: number;
-  readonly signal?: AbortSignal;
-  /** Called once per HTTP request, so a sync can report what it cost. */
-  readonly countRequest?: () => void;
+/** A Prometheus query as discover runs it: with lookback a range query, without an instant one. */
+export interface PrometheusQueryConfig {
+  readonly endpoint: string;
+  readonly query: string;
+  readonly lookback?: string;
+  readonly step: string;
 }
 
-export type SourceOutcome =
-  | { readonly ok: true; readonly candidates: readonly Candidate[]; readonly summary: string }
-  | { readonly ok: false; readonly failure: SourceFailure };
-
-export interface PrometheusQuery {
+export interface PrometheusRequest {
   /** `/api/v1/query` or `/api/v1/query_range`, below the endpoint's path. */
   readonly url: URL;
   /** Form parameters (sent as a POST body, so long queries fit). */
@@ -27,29 +26,32 @@ export interface PrometheusQuery {
 }
 
 /**
- * The request for a source at `now`. With lookback: query_range over [end - lookback, end] at
- * step, where end is `now` rounded down to a multiple of step, so replicas syncing moments apart
- * ask for the same points. Without: an instant query at `now`.
+ * The request at `now`. With lookback: query_range over [end - lookback, end] at step, where end
+ * is `now` rounded down to a multiple of step, so replicas syncing moments apart ask for the same
+ * points. Without: an instant query at `now`.
  */
-export function prometheusQuery(source: PrometheusSource, now: Date): PrometheusQuery | SourceFailure {
-  const base = source.endpoint.endsWith('/') ? source.endpoint : `${source.endpoint}/`;
+export function prometheusRequest(
+  config: PrometheusQueryConfig,
+  now: Date,
+): PrometheusRequest | SourceFailure {
+  const base = config.endpoint.endsWith('/') ? config.endpoint : `${config.endpoint}/`;
   const seconds = now.getTime() / 1000;
-  if (source.lookback === undefined) {
-    return { url: new URL('api/v1/query', base), form: { query: source.query, time: String(seconds) } };
+  if (config.lookback === undefined) {
+    return { url: new URL('api/v1/query', base), form: { query: config.query, time: String(seconds) } };
   }
-  const lookbackMs = parseDuration(source.lookback);
-  const stepMs = parseDuration(source.step);
+  const lookbackMs = parseDuration(config.lookback);
+  const stepMs = parseDuration(config.step);
   if (lookbackMs === undefined || stepMs === undefined || stepMs < 1000)
     return failure(
       'InvalidSpec',
-      `lookback ${source.lookback} and step ${source.step} must be durations, step at least 1s`,
+      `lookback ${config.lookback} and step ${config.step} must be durations, step at least 1s`,
     );
   const stepSeconds = stepMs / 1000;
   const end = Math.floor(seconds / stepSeconds) * stepSeconds;
   return {
     url: new URL('api/v1/query_range', base),
     form: {
-      query: source.query,
+      query: config.query,
       start: String(end - lookbackMs / 1000),
       end: String(end),
       step: String(stepSeconds),
@@ -57,13 +59,13 @@ export function prometheusQuery(source: PrometheusSource, now: Date): Prometheus
   };
 }
 
-/** Runs a Prometheus source: one query, scored per image. */
+/** Runs a Prometheus query: one request, samples per image. */
 export async function queryPrometheus(
-  source: PrometheusSource,
+  config: PrometheusQueryConfig,
   credentials: Credentials,
-  io: SourceIo,
-): Promise<SourceOutcome> {
-  const query = prometheusQuery(source, io.now);
+  io: QueryIo,
+): Promise<QueryOutcome> {
+  const query = prometheusRequest(config, io.now);
   if ('reason' in query) return { ok: false, failure: query };
   const request: HttpRequest = {
     url: query.url,
@@ -83,10 +85,11 @@ export async function queryPrometheus(
   if (!answer.ok) {
     if (answer.failure.reason !== 'RateLimited') return answer;
     const wait = retryAfterMs(headers['retry-after'], io.now);
-    return { ok: false, failure: failure('RateLimited', answer.failure.message, wait) };
+    const asked = wait === undefined ? '' : `; it asks to wait ${Math.ceil(wait / 1000)} s`;
+    return { ok: false, failure: failure('RateLimited', `${answer.failure.message}${asked}`, wait) };
   }
-  const scores = scoreSeries(answer.series);
-  const missing = missingImageLabel(scores);
+  const observed = observeSeries(answer.series);
+  const missing = missingImageLabel(observed);
   if (missing) return { ok: false, failure: missing };
-  return { ok: true, candidates: scores.candidates, summary: describeScores(scores) };
+  return { ok: true, data: observed.data, summary: describeSeries(observed) };
 }

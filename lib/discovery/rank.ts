@@ -1,51 +1,117 @@
-import type { Candidate } from './candidate.ts';
+import type { DiscoverySignal } from '../api/index.ts';
+import { signalQuery } from '../api/index.ts';
+import type { ImageId, QueryData } from './observations.ts';
+import { quantityValue } from './quantity.ts';
+import { type Part, type Scored, type Strategy, scoreAll } from './ranking.ts';
+import { shortNumber } from './score-text.ts';
+import { signalValues } from './signals.ts';
+
+/** One image of the ranked list. */
+export interface RankedImage {
+  readonly id: ImageId;
+  readonly score: number;
+  /** The queries that found it, in spec order. */
+  readonly queries: readonly string[];
+  readonly parts: readonly Part[];
+}
 
 export interface Ranking {
   /** Best first, at most maxImages. */
-  readonly images: readonly Candidate[];
-  /** Distinct images the sources found before filtering. */
+  readonly images: readonly RankedImage[];
+  /** Distinct images the queries found. */
   readonly found: number;
   /** Dropped because imageFilter did not match. */
   readonly filteredOut: number;
-  /** Matched, but ranked below maxImages. */
+  /** Left out by the ranking (weightedSum with missingSignal drop). */
+  readonly leftOut: number;
+  /** Ranked below maxImages. */
   readonly overLimit: number;
+  /** The formula and the first image's score, for the RANKING column. */
+  readonly summary: string;
+}
+
+export interface RankInput {
+  /** Query name → what it observed, in spec order. */
+  readonly data: ReadonlyMap<string, QueryData>;
+  readonly signals: readonly DiscoverySignal[];
+  readonly strategy: Strategy;
+  readonly imageFilter?: RegExp;
+  readonly maxImages: number;
+  readonly now: Date;
 }
 
 /**
- * Merges every source's candidates into one ranking. The same image from several sources (or
- * several series) adds up its scores. Order: score, highest first; ties by reference in code-unit
- * order, so every replica writes the same list. imageFilter is a regex searched anywhere in the
- * reference (anchor it with ^ and $ to match the whole); maxImages cuts after ranking.
+ * Stages 2 and 3: every image any query found (Go Drop's collectImages), filtered by imageFilter
+ * (a regex searched anywhere in the reference), scored by the strategy from the signals, sorted
+ * by score, highest first, ties by reference in code-unit order (the same on every replica), cut
+ * at maxImages.
  */
-export function rankImages(
-  sources: readonly (readonly Candidate[])[],
-  options: { readonly imageFilter?: RegExp; readonly maxImages: number },
-): Ranking {
-  const merged = new Map<string, Candidate>();
-  for (const candidates of sources) {
-    for (const candidate of candidates) {
-      const previous = merged.get(candidate.reference);
-      merged.set(candidate.reference, previous ? combine(previous, candidate) : candidate);
+export function rankDiscovered(input: RankInput): Ranking {
+  const found = new Map<string, { id: ImageId; queries: string[] }>();
+  for (const [query, images] of input.data) {
+    for (const [reference, image] of images) {
+      const entry = found.get(reference) ?? { id: image.id, queries: [] };
+      entry.queries.push(query);
+      found.set(reference, entry);
     }
   }
-  const all = [...merged.values()];
-  const matching = options.imageFilter ? all.filter((c) => options.imageFilter?.test(c.reference)) : all;
-  const ranked = matching.sort(byRank);
+  const references = [...found.keys()].filter((r) => !input.imageFilter || input.imageFilter.test(r));
+  const signals = new Map(
+    input.signals.map((s) => [
+      s.name,
+      signalValues(s, input.data.get(signalQuery(s)) ?? new Map(), input.now),
+    ]),
+  );
+  const scored = scoreAll(input.strategy, { references, signals, data: input.data });
+  const ranked = [...scored.entries()]
+    .map(([reference, s]: [string, Scored]) => {
+      const entry = found.get(reference);
+      return {
+        id: entry?.id ?? { reference, repository: reference },
+        queries: entry?.queries ?? [],
+        score: s.score,
+        parts: s.parts,
+      };
+    })
+    .sort(byRank);
+  const images = ranked.slice(0, input.maxImages);
   return {
-    images: ranked.slice(0, options.maxImages),
-    found: all.length,
-    filteredOut: all.length - matching.length,
-    overLimit: Math.max(0, matching.length - options.maxImages),
+    images,
+    found: found.size,
+    filteredOut: found.size - references.length,
+    leftOut: references.length - scored.size,
+    overLimit: Math.max(0, ranked.length - input.maxImages),
+    summary: summaryOf(input.strategy, images[0]),
   };
 }
 
-function combine(a: Candidate, b: Candidate): Candidate {
-  const sources = [...new Set([...a.source.split(','), ...b.source.split(',')])];
-  return { ...a, score: a.score + b.score, source: sources.join(',') };
+/** Higher score first, then reference in code-unit order (not locale order: the same on every replica). */
+export function byRank(a: RankedImage, b: RankedImage): number {
+  if (a.score !== b.score) return b.score - a.score;
+  return a.id.reference < b.id.reference ? -1 : a.id.reference > b.id.reference ? 1 : 0;
 }
 
-/** Higher score first, then reference in code-unit order (not locale order: the same on every replica). */
-export function byRank(a: Candidate, b: Candidate): number {
-  if (a.score !== b.score) return b.score - a.score;
-  return a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0;
+function summaryOf(strategy: Strategy, top: RankedImage | undefined): string {
+  const first = top ? `; top ${top.id.reference} = ${shortNumber(top.score)}` : '; no images';
+  return `${formulaOf(strategy)}${first}`;
+}
+
+/** The strategy as a formula a person can check a score against. */
+export function formulaOf(strategy: Strategy): string {
+  switch (strategy.kind) {
+    case 'sumOfSamples':
+      return 'sum of every source’s samples';
+    case 'largestSample':
+      return 'largest sample of any query (no ranking)';
+    case 'signal':
+      return `signal ${strategy.signal}`;
+    case 'weightedSum':
+      return strategy.config.terms
+        .map((t) => `${shortNumber(quantityValue(t.weight) ?? 0)}×minMax(${t.signal ?? t.signalRef})`)
+        .join(' + ');
+    case 'modelExposure': {
+      const c = strategy.config;
+      return `${c.targetWindowUsageSignal} × (1-1/${strategy.nodes})^${c.preWindowUsageSignal} × ${c.pullTimeSignal}`;
+    }
+  }
 }

@@ -2,13 +2,11 @@ import { z } from 'zod';
 import { bearerChallenge } from './challenge.ts';
 import { authorizationOf, basicAuthorization, type Credentials } from './credentials.ts';
 import { type HttpResponse, retryAfterMs, send } from './http.ts';
+import type { QueryIo } from './io.ts';
 import { nextLink } from './link.ts';
-import type { SourceIo } from './prometheus.ts';
 import { displayUrl, failure, type SourceFailure } from './reasons.ts';
 
-export interface RegistryIo extends SourceIo {
-  readonly sleep: (ms: number) => Promise<void>;
-}
+export type RegistryIo = QueryIo;
 
 /** Tags asked for per page; registries that paginate answer with a Link to the next page. */
 export const PAGE_SIZE = 1000;
@@ -28,8 +26,16 @@ const errorsSchema = z.object({
 });
 
 export type Listed =
-  | { readonly ok: true; readonly items: readonly string[] }
+  | { readonly ok: true; readonly items: readonly string[]; readonly capped?: boolean }
   | { readonly ok: false; readonly failure: SourceFailure };
+
+/** Where a listing starts and how much of it to take. */
+export interface ListBounds {
+  /** Only items after this one, lexically (the `last` parameter of the distribution API). */
+  readonly after?: string;
+  /** Stop once this many items are read. */
+  readonly max?: number;
+}
 
 type Fetched =
   | { readonly ok: true; readonly response: HttpResponse }
@@ -56,14 +62,15 @@ export class RegistryClient {
     this.base = url.endsWith('/') ? url : `${url}/`;
   }
 
-  /** Every tag of the repository, following Link pagination, in the registry's order. */
-  tags(repository: string): Promise<Listed> {
+  /** The repository's tags (after `bounds.after`, at most `bounds.max`), following Link pagination, in the registry's order. */
+  tags(repository: string, bounds: ListBounds = {}): Promise<Listed> {
     const what = `repository ${repository}`;
-    return this.paged(`v2/${repository}/tags/list`, `repository:${repository}:pull`, what, (body) => {
+    const read = (body: string) => {
       const parsed = parseJson(body, tagsSchema);
       // A repository without tags lists null (distribution 2.x) or nothing.
       return parsed ? (parsed.tags ?? []) : undefined;
-    });
+    };
+    return this.paged(`v2/${repository}/tags/list`, `repository:${repository}:pull`, what, read, bounds);
   }
 
   /** Every repository (/v2/_catalog), following Link pagination. */
@@ -78,10 +85,13 @@ export class RegistryClient {
     scope: string,
     what: string,
     read: (body: string) => readonly string[] | undefined,
+    bounds: ListBounds = {},
   ): Promise<Listed> {
     const items: string[] = [];
     const seen = new Set<string>();
-    let url: URL | undefined = new URL(`${path}?n=${this.pageSize}`, this.base);
+    const pageSize = Math.min(this.pageSize, bounds.max ?? this.pageSize);
+    let url: URL | undefined = new URL(`${path}?n=${pageSize}`, this.base);
+    if (bounds.after !== undefined) url.searchParams.set('last', bounds.after);
     while (url) {
       if (seen.has(url.href) || seen.size >= MAX_PAGES)
         return {
@@ -97,7 +107,15 @@ export class RegistryClient {
       const page = read(body);
       if (!page)
         return { ok: false, failure: failure('InvalidResponse', `${displayUrl(url)} did not answer a list`) };
-      items.push(...page);
+      // Registries that ignore `last` or `n` (distribution 2.8 does, for tags) are held to them here.
+      const { after, max } = bounds;
+      items.push(...(after === undefined ? page : page.filter((item) => item > after)));
+      if (max !== undefined && items.length >= max)
+        return {
+          ok: true,
+          items: items.slice(0, max),
+          capped: items.length > max || nextLink(headerText(headers.link), url.href) !== undefined,
+        };
       const next = nextLink(headerText(headers.link), url.href);
       // Credentials go only where the registry is: a Link to another origin is not followed.
       if (next && next.origin !== url.origin)

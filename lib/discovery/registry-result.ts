@@ -1,7 +1,8 @@
 import { parseImageReference } from '../image-ref.ts';
-import { type Candidate, candidateOf } from './candidate.ts';
+import type { ImageTemplate } from './image-template.ts';
+import { ObservationsBuilder, type QueryData } from './observations.ts';
 import { failure, type SourceFailure } from './reasons.ts';
-import { newestTags } from './tag-order.ts';
+import { newestTags, type VersionOf } from './tag-order.ts';
 
 /** The tags one repository listed, in the registry's order. */
 export interface TagList {
@@ -19,31 +20,44 @@ export function registryHost(url: string): string {
 }
 
 export type RegistryImages =
-  | { readonly ok: true; readonly candidates: readonly Candidate[]; readonly tags: number }
+  | { readonly ok: true; readonly data: QueryData; readonly tags: number }
   | { readonly ok: false; readonly failure: SourceFailure };
 
+export interface TagSelection {
+  readonly tagFilter?: RegExp;
+  readonly topX?: number;
+  readonly versionOf?: VersionOf;
+  /** Absent: `host/repository:tag`. */
+  readonly template?: Extract<ImageTemplate, { ok: true }>;
+}
+
 /**
- * The kept tags of every repository as candidates. Within a repository the newest kept tag scores
- * 1, the next 1/2, then 1/3 …, so merged lists interleave repositories newest-first.
+ * The kept tags of every repository as one sample each at `now`: within a repository the newest
+ * kept tag scores 1, the next 1/2, then 1/3 …, so merged lists interleave repositories newest-first.
  */
-export function registryCandidates(
+export function registryObservations(
   host: string,
   lists: readonly TagList[],
-  options: { readonly tagFilter?: RegExp; readonly topX?: number },
+  options: TagSelection,
+  now: Date,
 ): RegistryImages {
-  const candidates: Candidate[] = [];
+  const builder = new ObservationsBuilder();
+  const at = now.getTime() / 1000;
   let tags = 0;
   for (const list of lists) {
     tags += list.tags.length;
     const kept = newestTags(list.tags, options);
     for (const [rank, tag] of kept.entries()) {
-      const parsed = parseImageReference(`${host}/${list.repository}:${tag}`);
-      // The registry listed it, so only our own input can make it unreadable: the host or the repository.
+      const text = options.template
+        ? options.template.render({ registry: host, repository: list.repository, tag })
+        : `${host}/${list.repository}:${tag}`;
+      const parsed = parseImageReference(text);
+      // The registry listed it, so only our own input can make it unreadable: host, repository, template.
       if (!parsed.ok) return { ok: false, failure: failure('InvalidSpec', parsed.message) };
-      candidates.push(candidateOf(parsed.ref, 1 / (rank + 1), 'registry'));
+      builder.samples(parsed.ref, [{ at, value: 1 / (rank + 1) }]);
     }
   }
-  return { ok: true, candidates, tags };
+  return { ok: true, data: builder.build(), tags };
 }
 
 /**

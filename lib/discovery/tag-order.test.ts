@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareVersions, newestTags, oldestFirst, parseVersion } from './tag-order.ts';
+import { compareVersions, newestTags, oldestFirst, parseVersion, versionReader } from './tag-order.ts';
 
 function version(tag: string) {
   const parsed = parseVersion(tag);
@@ -98,5 +98,52 @@ describe('newestTags', () => {
       '1.23-alpine',
       '1.22-alpine',
     ]);
+  });
+});
+
+describe('versionReader (the pipeline form, as Go Drop reads registry tags)', () => {
+  // Drop's registry example: GitLab runner helper tags.
+  const HELPER = [
+    'x86_64-v17.3.0',
+    'x86_64-v17.4.0',
+    'x86_64-latest',
+    'x86_64-v17.5.0',
+    'x86_64-v17.10.0',
+    'x86_64-v17.9.0',
+  ];
+
+  it('with versionPattern, picks x86_64-v17.10.0 over x86_64-v17.9.0 (Drop’s documented result)', () => {
+    const kept = newestTags(HELPER, {
+      tagFilter: /^x86_64-v[0-9]+\./,
+      topX: 3,
+      versionOf: versionReader(/x86_64-v(.+)/),
+    });
+    expect(kept).toEqual(['x86_64-v17.10.0', 'x86_64-v17.9.0', 'x86_64-v17.5.0']);
+  });
+
+  it('without versionPattern, finds the version embedded in a tag', () => {
+    expect(newestTags(HELPER, { tagFilter: /^x86_64-v/, versionOf: versionReader() })).toEqual([
+      'x86_64-v17.10.0',
+      'x86_64-v17.9.0',
+      'x86_64-v17.5.0',
+      'x86_64-v17.4.0',
+      'x86_64-v17.3.0',
+    ]);
+  });
+
+  it('puts tags without a version after the versioned ones, in the registry’s order', () => {
+    expect(newestTags(['main', 'build-1.2.3', 'latest', 'v1.10.0'], { versionOf: versionReader() })).toEqual([
+      'v1.10.0',
+      'build-1.2.3',
+      'latest',
+      'main',
+    ]);
+  });
+
+  it('reads a pattern’s group strictly or embedded, and a tag it does not match as no version', () => {
+    const read = versionReader(/^release-(.+)$/);
+    expect(read('release-2.1')).toEqual({ numbers: ['2', '1'], prerelease: [] });
+    expect(read('release-build-3.4.5')).toEqual({ numbers: ['3', '4', '5'], prerelease: [] });
+    expect(read('2.1')).toBeUndefined();
   });
 });

@@ -61,15 +61,39 @@ export function compareVersions(a: Version, b: Version): number {
   return a.prerelease.length - b.prerelease.length;
 }
 
+/** How a tag's version is read: the tag itself (strict), or a part of it. */
+export type VersionOf = (tag: string) => Version | undefined;
+
+// A MAJOR.MINOR.PATCH inside a longer tag (x86_64-v17.10.0), not part of a longer dotted number.
+const EMBEDDED_RE = /(?<![\d.])(\d+)\.(\d+)\.(\d+)(?!\.?\d)/;
+
+/**
+ * Go Drop's reading of registry tags: the tag as a version, else a MAJOR.MINOR.PATCH embedded in
+ * it (`x86_64-v17.10.0` → 17.10.0); with versionPattern, only its first capture group.
+ */
+export function versionReader(versionPattern?: RegExp): VersionOf {
+  if (versionPattern)
+    return (tag) => {
+      const group = versionPattern.exec(tag)?.[1];
+      return group === undefined ? undefined : (parseVersion(group) ?? embeddedVersion(group));
+    };
+  return (tag) => parseVersion(tag) ?? embeddedVersion(tag);
+}
+
+function embeddedVersion(text: string): Version | undefined {
+  const match = EMBEDDED_RE.exec(text);
+  return match ? { numbers: [match[1] ?? '0', match[2] ?? '0', match[3] ?? '0'], prerelease: [] } : undefined;
+}
+
 /**
  * The tags oldest first: tags that are not version-like in the registry's order, then
  * version-like tags by version. Equal versions (`1.2`, `v1.2.0`) keep the registry's order.
  */
-export function oldestFirst(tags: readonly string[]): readonly string[] {
+export function oldestFirst(tags: readonly string[], versionOf: VersionOf = parseVersion): readonly string[] {
   const others: string[] = [];
   const versions: { tag: string; version: Version; position: number }[] = [];
   tags.forEach((tag, position) => {
-    const version = parseVersion(tag);
+    const version = versionOf(tag);
     if (version) versions.push({ tag, version, position });
     else others.push(tag);
   });
@@ -80,10 +104,10 @@ export function oldestFirst(tags: readonly string[]): readonly string[] {
 /** The tags to keep, newest first: those matching `tagFilter`, then the last `topX` of oldestFirst. */
 export function newestTags(
   tags: readonly string[],
-  options: { readonly tagFilter?: RegExp; readonly topX?: number },
+  options: { readonly tagFilter?: RegExp; readonly topX?: number; readonly versionOf?: VersionOf },
 ): readonly string[] {
   const unique = [...new Set(tags)];
   const matching = options.tagFilter ? unique.filter((t) => options.tagFilter?.test(t)) : unique;
-  const ordered = [...oldestFirst(matching)].reverse();
+  const ordered = [...oldestFirst(matching, options.versionOf)].reverse();
   return options.topX === undefined ? ordered : ordered.slice(0, options.topX);
 }

@@ -22,6 +22,7 @@ export const paths = {
   lease: (namespace: string, name: string) =>
     `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${encodeURIComponent(name)}`,
   events: (namespace: string) => `/api/v1/namespaces/${namespace}/events`,
+  allEvents: () => '/api/v1/events',
 } as const;
 
 /** The status subresource of an object path. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ImageDemand } from './demand.ts';
 import { type NextPullsInput, nextPulls, type PacingDecision } from './next-pulls.ts';
-import { pacingInputArb, runs } from './testing/arbitraries.ts';
+import { PROPERTY_TEST_TIMEOUT_MS, pacingInputArb, runs } from './testing/arbitraries.ts';
 import { at, backoffEnd, eligiblePairs, limitViolations, rotation, withStarts } from './testing/oracle.ts';
 
 const RUNS = 2_000;
@@ -21,7 +21,9 @@ const priorities = (input: NextPullsInput) =>
 const priorityOf = (input: NextPullsInput, image: string) =>
   input.images.find((i) => i.name === image)?.priority;
 
-describe('nextPulls, for random fleets, images, limits, in-flight sets and clocks', () => {
+describe('nextPulls, for random fleets, images, limits, in-flight sets and clocks', {
+  timeout: PROPERTY_TEST_TIMEOUT_MS,
+}, () => {
   it('never breaks a limit: each start is allowed by what is in flight plus the starts before it', () => {
     property((input, decision) => {
       expect(limitViolations(input, decision.starts)).toEqual([]);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../policy/limits.ts';
-import { limitsArb, names, POLICY, runs } from './testing/arbitraries.ts';
+import { limitsArb, names, POLICY, PROPERTY_TEST_TIMEOUT_MS, runs } from './testing/arbitraries.ts';
 import { convergenceLowerBoundMs } from './testing/lower-bound.ts';
 import { type SimulatedImage, simulate } from './testing/simulate.ts';
 
@@ -48,7 +48,9 @@ function spread(image: string, node: string, seed: number): number {
   return h;
 }
 
-describe('a pacer driven by finishing pulls, wake-ups and stray events', () => {
+describe('a pacer driven by finishing pulls, wake-ups and stray events', {
+  timeout: PROPERTY_TEST_TIMEOUT_MS,
+}, () => {
   it('never exceeds a limit, converges, and takes no less than the lower bound', () => {
     fc.assert(
       fc.property(fleetArb, (fleet) => {
@@ -137,7 +139,9 @@ describe('a pacer driven by finishing pulls, wake-ups and stray events', () => {
   });
 });
 
-describe('100 nodes × 10 images, every image on every node, 30 s pulls', () => {
+describe('100 nodes × 10 images, every image on every node, 30 s pulls', {
+  timeout: PROPERTY_TEST_TIMEOUT_MS,
+}, () => {
   const nodes = names('node', 100);
   const images = names('img', 10).map((name) => ({ name, priority: 0, nodes }));
   const cases: [string, Partial<PacingLimits>, number][] = [

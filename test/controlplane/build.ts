@@ -1,23 +1,27 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BinaryTarget, binaryTargets, binDir } from './pins.ts';
+import { type BinaryName, type BinaryTarget, binaryTargets, binDir } from './pins.ts';
 
 export type Log = (line: string) => void;
 
-/** The pinned binaries that are not in the cache yet. */
-export function missingBinaries(): readonly BinaryTarget[] {
+/** The pinned binaries (all, or the ones named) that are not in the cache yet. */
+export function missingBinaries(names?: readonly BinaryName[]): readonly BinaryTarget[] {
   const dir = binDir();
-  return binaryTargets().filter((t) => !existsSync(join(dir, t.name)));
+  return binaryTargets().filter((t) => (!names || names.includes(t.name)) && !existsSync(join(dir, t.name)));
 }
 
 /**
- * Builds every pinned binary that is missing from the cache and returns the cache's bin directory.
- * Binaries that are already there are reused as they are: the directory name is a hash of the pins.
+ * Builds every pinned binary (or only the ones named) that is missing from the cache and returns
+ * the cache's bin directory. Binaries that are already there are reused as they are: the directory
+ * name is a hash of the pins.
  */
-export async function ensureBinaries(log: Log = (line) => console.error(line)): Promise<string> {
+export async function ensureBinaries(
+  log: Log = (line) => console.error(line),
+  names?: readonly BinaryName[],
+): Promise<string> {
   const dir = binDir();
-  const missing = missingBinaries();
+  const missing = missingBinaries(names);
   if (missing.length === 0) return dir;
   mkdirSync(dir, { recursive: true });
   log(

@@ -39,7 +39,7 @@ async function main(command: string | undefined): Promise<number> {
     case 'build': {
       const pins = readPins();
       say(
-        `drop: pins: kubernetes ${pins.kubernetes}, etcd ${pins.etcd}, knative eventing ${pins.eventing}, kwok ${pins.kwok}`,
+        `drop: pins: kubernetes ${pins.kubernetes}, etcd ${pins.etcd}, knative eventing ${pins.eventing}, kwok ${pins.kwok}, helm ${pins.helm}`,
       );
       say(`drop: binaries in ${await ensureBinaries(say)}`);
       return 0;

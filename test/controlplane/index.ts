@@ -15,6 +15,8 @@ export {
 export { DROP_NAMESPACE, installCrds } from './bootstrap.ts';
 export { ensureBinaries, missingBinaries } from './build.ts';
 export { FAKE_NODE_ANNOTATION } from './components.ts';
+export type { HelmOptions, HelmResult } from './helm.ts';
+export { execHelm, runHelm } from './helm.ts';
 export { ensureKnativeCrds, installKnativeCrds, knativeCrdsDir } from './knative.ts';
 export type { KubectlOptions, KubectlResult } from './kubectl.ts';
 export { execKubectl, runKubectl } from './kubectl.ts';
@@ -29,7 +31,8 @@ export {
   NODE_SET_LABEL,
   waitNodesReady,
 } from './nodes.ts';
-export { binaryPath, kubectlPath, readPins } from './pins.ts';
+export { binaryPath, helmPath, kubectlPath, readPins } from './pins.ts';
+export { ensureServiceMonitorCrd, installServiceMonitorCrd } from './prometheus-operator.ts';
 export type { ControlPlane, ControlPlaneOptions } from './start.ts';
 export { healthyState, startControlPlane } from './start.ts';
 export { DEFAULT_STATE_DIR, readState, stopComponents as stopControlPlane } from './state.ts';

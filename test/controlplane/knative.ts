@@ -116,7 +116,7 @@ function stripAll(text: string, file: string): string {
 }
 
 /** `go mod download -json <module>` in moduleDir: the version its go.mod requires, checked against its go.sum. */
-function downloadModule(module: string, moduleDir: string): Promise<string> {
+export function downloadModule(module: string, moduleDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'go',

@@ -6,10 +6,18 @@ import { join } from 'node:path';
 /** The Go modules that pin every control-plane version (see build/go.mod). */
 export const BUILD_DIR = new URL('./build/', import.meta.url).pathname;
 const KWOK_DIR = join(BUILD_DIR, 'kwok');
+/** Helm in its own module graph too: helm v4.3 needs client-go 0.37. */
+const HELM_DIR = join(BUILD_DIR, 'helm');
 /** Pins the Knative Serving release whose CRDs validate config/ (YAML only, nothing is built). */
 export const KNATIVE_DIR = join(BUILD_DIR, 'knative');
 
-export type BinaryName = 'etcd' | 'kube-apiserver' | 'kubectl' | 'kwok' | 'apiserver_receive_adapter';
+export type BinaryName =
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kubectl'
+  | 'kwok'
+  | 'apiserver_receive_adapter'
+  | 'helm';
 
 export interface BinaryTarget {
   readonly name: BinaryName;
@@ -28,19 +36,22 @@ export interface Pins {
   readonly eventing: string;
   readonly kwok: string;
   readonly serving: string;
+  readonly helm: string;
 }
 
-/** The versions pinned in build/go.mod, build/kwok/go.mod and build/knative/go.mod. */
+/** The versions pinned in build/go.mod and build/{kwok,knative,helm}/go.mod. */
 export function readPins(): Pins {
   const main = readFileSync(join(BUILD_DIR, 'go.mod'), 'utf8');
   const kwok = readFileSync(join(KWOK_DIR, 'go.mod'), 'utf8');
   const knative = readFileSync(join(KNATIVE_DIR, 'go.mod'), 'utf8');
+  const helm = readFileSync(join(HELM_DIR, 'go.mod'), 'utf8');
   return {
     kubernetes: requiredVersion(main, 'k8s.io/kubernetes'),
     etcd: requiredVersion(main, 'go.etcd.io/etcd/server/v3'),
     eventing: requiredVersion(main, 'knative.dev/eventing'),
     kwok: requiredVersion(kwok, 'sigs.k8s.io/kwok'),
     serving: requiredVersion(knative, 'knative.dev/serving'),
+    helm: requiredVersion(helm, 'helm.sh/helm/v4'),
   };
 }
 
@@ -66,6 +77,16 @@ export function kubernetesLdflags(kubernetesVersion: string): string {
   ].join(' ');
 }
 
+/** As Helm's Makefile sets them for a release, so `helm version` says the pinned version. */
+export function helmLdflags(helmVersion: string): string {
+  return [
+    '-s -w',
+    `-X helm.sh/helm/v4/internal/version.version=${helmVersion}`,
+    '-X helm.sh/helm/v4/internal/version.metadata=',
+    '-X helm.sh/helm/v4/internal/version.gitTreeState=clean',
+  ].join(' ');
+}
+
 /** What to build, in the order it is built (the first one pays for most of the shared packages). */
 export function binaryTargets(pins: Pins = readPins()): readonly BinaryTarget[] {
   const ldflags = kubernetesLdflags(pins.kubernetes);
@@ -88,6 +109,13 @@ export function binaryTargets(pins: Pins = readPins()): readonly BinaryTarget[] 
       moduleDir: KWOK_DIR,
       ldflags: '-s -w',
     },
+    {
+      name: 'helm',
+      pkg: 'helm.sh/helm/v4/cmd/helm',
+      version: pins.helm,
+      moduleDir: HELM_DIR,
+      ldflags: helmLdflags(pins.helm),
+    },
   ];
 }
 
@@ -100,7 +128,7 @@ export function cacheRoot(): string {
 /** A change to any pin or build flag gives a new directory, so a stale binary is never reused. */
 export function buildKey(targets: readonly BinaryTarget[] = binaryTargets()): string {
   const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'kwok/go.mod', 'kwok/go.sum']) {
+  for (const file of ['go.mod', 'go.sum', 'kwok/go.mod', 'kwok/go.sum', 'helm/go.mod', 'helm/go.sum']) {
     hash.update(file).update(readFileSync(join(BUILD_DIR, file)));
   }
   for (const t of targets) hash.update(`${t.name} ${t.pkg} ${t.ldflags}\n`);
@@ -115,6 +143,11 @@ export function binDir(): string {
 /** The path of one pinned binary (it may not be built yet; see ensureBinaries). */
 export function binaryPath(name: BinaryName): string {
   return join(binDir(), name);
+}
+
+/** The pinned helm. */
+export function helmPath(): string {
+  return binaryPath('helm');
 }
 
 /** The pinned kubectl. */

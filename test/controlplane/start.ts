@@ -12,7 +12,7 @@ import {
 } from './components.ts';
 import { apiGet, kubeconfigYaml, servingCaPath, writeCredentials } from './credentials.ts';
 import { applyNodes, defaultNodeSpecs } from './nodes.ts';
-import { binaryPath, kubectlPath } from './pins.ts';
+import { binaryPath, helmPath, kubectlPath } from './pins.ts';
 import { freePorts, killNow, poll, sleep, startProcess } from './processes.ts';
 import {
   CORE_COMPONENTS,
@@ -146,7 +146,7 @@ async function launch(
     );
     start('kwok', kwokArgs(kubeconfigPath));
     save();
-    linkKubectl(stateDir);
+    linkTools(stateDir);
     log(
       `drop: etcd, kube-apiserver and kwok up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${server}`,
     );
@@ -219,12 +219,17 @@ async function ensureBandwidthModel(stateDir: string, detached: boolean, log: Lo
   log(`drop: bandwidth model running (pid ${pid}, log ${logFile})`);
 }
 
-// `.drop/bin/kubectl` -> the pinned kubectl, so `export PATH=$PWD/.drop/bin:$PATH` gives a kubectl
-// that matches the API server.
-function linkKubectl(stateDir: string): void {
-  const link = join(stateDir, 'bin', 'kubectl');
-  rmSync(link, { force: true });
-  symlinkSync(kubectlPath(), link);
+// `.drop/bin/kubectl` and `.drop/bin/helm` -> the pinned binaries, so `export PATH=$PWD/.drop/bin:$PATH`
+// gives a kubectl that matches the API server and the Helm the charts are tested with.
+function linkTools(stateDir: string): void {
+  for (const [name, target] of [
+    ['kubectl', kubectlPath()],
+    ['helm', helmPath()],
+  ] as const) {
+    const link = join(stateDir, 'bin', name);
+    rmSync(link, { force: true });
+    symlinkSync(target, link);
+  }
 }
 
 function handle(

@@ -2,15 +2,26 @@
 // unique names, and the discover function driven by the CloudEvents Knative would send it.
 import type { Hono } from 'hono';
 import { createDiscoverApp, type DiscoverOptions } from '../../functions/discover/index.ts';
+import { SyncSlots } from '../../functions/discover/slots.ts';
 import type { DiscoveryPolicy } from '../../lib/api/index.ts';
 import { apiServerEvent, pingEvent } from '../../lib/controller/source-events.ts';
 import { type Kube, type KubeObject, paths } from '../../lib/kube/index.ts';
 
 export const NAMESPACE = 'drop-system';
 
+const slotsOf = new WeakMap<Hono, SyncSlots>();
+
 /** The discover function as a Hono app, with the options a test needs (a fixed clock, short timeouts). */
 export function discoverApp(kube: Kube, options: Partial<DiscoverOptions> = {}): Hono {
-  return createDiscoverApp({ kube, namespace: NAMESPACE, ...options });
+  const slots = options.slots ?? new SyncSlots();
+  const app = createDiscoverApp({ kube, namespace: NAMESPACE, ...options, slots });
+  slotsOf.set(app, slots);
+  return app;
+}
+
+/** Resolves when every sync the app started in the background has ended. */
+export function syncsEnded(app: Hono): Promise<void> {
+  return slotsOf.get(app)?.idle() ?? Promise.resolve();
 }
 
 /** A PingSource tick; resolves with the function's JSON answer. */
@@ -22,12 +33,17 @@ export async function ping(
   return { status: response.status, body: (await response.json()) as { detail?: string } };
 }
 
-/** The event the ApiServerSource adapter sends when a policy changes (Reference mode). */
+/**
+ * The event the ApiServerSource adapter sends when a policy changes (Reference mode); resolves
+ * with the answer, once the sync it started (if any) has ended, and that sync's own detail.
+ */
 export async function policyChanged(app: Hono, name: string, action: 'add' | 'update' | 'delete' = 'update') {
   const object = { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'DiscoveryPolicy', metadata: { name } };
   const event = apiServerEvent('https://127.0.0.1', action, object, 'discoverypolicies', 'Reference');
   const response = await app.request('/', { method: 'POST', headers: event.headers, body: event.body });
-  return { status: response.status, body: (await response.json()) as { detail?: string; error?: string } };
+  const body = (await response.json()) as { detail?: string; error?: string };
+  const synced = await slotsOf.get(app)?.ended(name);
+  return { status: response.status, body, ...(synced ? { synced: synced.detail } : {}) };
 }
 
 interface Secret extends KubeObject {

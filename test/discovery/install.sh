@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real servers the discovery integration tests run against: Prometheus (with promtool,
-# to backfill test data), the distribution registry, and htpasswd (the registry's htpasswd auth
-# only reads bcrypt). Idempotent: installs only what is missing. Without root or apt it says
+# to backfill test data), the distribution registry, htpasswd (the registry's htpasswd auth
+# only reads bcrypt), and nginx (a rate limit that answers 429 with Retry-After in front of them). Idempotent: installs only what is missing. Without root or apt it says
 # exactly what is missing and exits non-zero, so the tests fail with the reason instead of skipping.
 set -euo pipefail
 
@@ -11,10 +11,11 @@ declare -A PACKAGE_OF=(
   [docker-registry]=docker-registry
   [htpasswd]=apache2-utils
   [openssl]=openssl
+  [nginx]=nginx-light
 )
 
 missing_binaries=()
-for binary in prometheus promtool docker-registry htpasswd openssl; do
+for binary in prometheus promtool docker-registry htpasswd openssl nginx; do
   command -v "$binary" >/dev/null 2>&1 || missing_binaries+=("$binary")
 done
 if [ ${#missing_binaries[@]} -eq 0 ]; then

@@ -25,6 +25,7 @@ export interface TestRegistry {
   /** 127.0.0.1:<port>, the registry part of its images' references. */
   readonly host: string;
   readonly server: RunningServer;
+  readonly logFile: string;
 }
 
 function authConfig(dir: string, name: string, auth: RegistryAuth): string[] {
@@ -63,6 +64,8 @@ export async function startRegistry(options: {
   readonly storageDir: string;
   readonly auth: RegistryAuth;
   readonly tls?: Pki;
+  /** Log every request (method and URI) to `<dir>/<name>.log`, for tests of what was asked. */
+  readonly accessLog?: boolean;
 }): Promise<TestRegistry> {
   const [port] = await freePorts(1);
   const host = `127.0.0.1:${port}`;
@@ -71,7 +74,7 @@ export async function startRegistry(options: {
     'log:',
     '  level: warn',
     '  accesslog:',
-    '    disabled: true',
+    `    disabled: ${options.accessLog ? 'false' : 'true'}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${options.storageDir}`,
@@ -99,7 +102,7 @@ export async function startRegistry(options: {
       return answer.ok && (answer.response.status === 200 || answer.response.status === 401);
     },
   });
-  return { url, host, server };
+  return { url, host, server, logFile: join(options.dir, `${options.name}.log`) };
 }
 
 async function check(response: Response, what: string): Promise<Response> {

@@ -38,6 +38,78 @@ describe('the CRDs on a real API server', () => {
     expect(result.stderr).toMatch(/minDelayBetweenPulls/);
   });
 
+  it.each([
+    [
+      'both forms',
+      {
+        sources: [{ type: 'registry', registry: { url: 'http://r:5000', repositories: ['a'] } }],
+        queries: [{ name: 'q', type: 'registry', registry: { url: 'http://r:5000', repositories: ['a'] } }],
+      },
+      /set either sources or queries \(with signals and ranking\), not both/,
+    ],
+    ['neither form', { maxImages: 3 }, /set either sources or queries/],
+    [
+      'a signal of a query the policy does not have',
+      {
+        queries: [{ name: 'q', type: 'registry', registry: { url: 'http://r:5000', repositories: ['a'] } }],
+        signals: [{ name: 's', query: 'nope', type: 'aggregate', aggregate: { method: 'sum' } }],
+      },
+      /every signal must name a query of this policy/,
+    ],
+    [
+      'a ranking of a signal the policy does not have',
+      {
+        queries: [{ name: 'q', type: 'registry', registry: { url: 'http://r:5000', repositories: ['a'] } }],
+        ranking: { strategy: 'signal', signal: 'missing' },
+      },
+      /ranking.signal must name a signal of this policy/,
+    ],
+    [
+      'two queries of one name',
+      {
+        queries: [
+          { name: 'q', type: 'registry', registry: { url: 'http://r:5000', repositories: ['a'] } },
+          { name: 'q', type: 'registry', registry: { url: 'http://r:5000', repositories: ['b'] } },
+        ],
+      },
+      /Duplicate value/,
+    ],
+    [
+      'a query without the field its type names',
+      { queries: [{ name: 'q', type: 'loki' }] },
+      /type loki needs the loki field/,
+    ],
+    [
+      'a window with a relative window',
+      {
+        queries: [{ name: 'q', type: 'prometheus', prometheus: { endpoint: 'http://p:9090', query: 'up' } }],
+        signals: [
+          {
+            name: 's',
+            query: 'q',
+            type: 'windowAggregate',
+            windowAggregate: {
+              relativeWindow: '2h',
+              window: { start: '09:00', end: '17:00' },
+              timezone: 'UTC',
+            },
+          },
+        ],
+      },
+      /set either relativeWindow or window, not both/,
+    ],
+  ])('rejects a DiscoveryPolicy with %s at apply, with the rule message', async (_, spec, message) => {
+    const manifest = JSON.stringify({
+      apiVersion: 'drop.corewire.io/v1alpha1',
+      kind: 'DiscoveryPolicy',
+      metadata: { name: 'bad-discovery' },
+      spec,
+    });
+    const result = await kubectlResult(['apply', '--dry-run=server', '-f', '-'], { input: manifest });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+  });
+
   it('kubectl get drop lists every Drop kind and explain documents the fields', async () => {
     expect(await kubectl(['get', 'drop'])).toBeDefined();
     expect(await kubectl(['explain', 'cachedimage.spec.tag'])).toMatch(/mutually exclusive with digest/);

@@ -175,20 +175,24 @@ describe('the discover function', () => {
       const policy = await synced('popular-build-images');
       const points = evaluationTimes(DATA_END, WEEK_SECONDS, STEP_SECONDS).length;
       expect(policy.status?.phase, policy.status?.message).toBe('Synced');
-      expect(policy.status?.images).toEqual([
+      expect(policy.status?.discoveredImages).toEqual([
         {
-          reference: 'registry.example.com/ci/builder:v3.1.0',
-          image: 'registry.example.com/ci/builder',
+          image: 'registry.example.com/ci/builder:v3.1.0',
+          rank: 1,
+          finalScore: String(3 * points),
+          repository: 'registry.example.com/ci/builder',
           tag: 'v3.1.0',
-          score: 3 * points,
-          source: 'prometheus',
+          queries: ['source-0'],
+          contributions: [{ signal: 'source 0 (prometheus)', value: 3 * points, score: 3 * points }],
         },
         {
-          reference: 'registry.example.com/ci/node:20',
-          image: 'registry.example.com/ci/node',
+          image: 'registry.example.com/ci/node:20',
+          rank: 2,
+          finalScore: String(points),
+          repository: 'registry.example.com/ci/node',
           tag: '20',
-          score: points,
-          source: 'prometheus',
+          queries: ['source-0'],
+          contributions: [{ signal: 'source 0 (prometheus)', value: points, score: points }],
         },
       ]);
     });
@@ -203,9 +207,9 @@ describe('the discover function', () => {
           .map((tag, rank) => ({ reference: `${host}/${repository}:${tag}`, score: 1 / (rank + 1) })),
       );
       expected.sort((a, b) => b.score - a.score || (a.reference < b.reference ? -1 : 1));
-      expect(policy.status?.images?.map((i) => ({ reference: i.reference, score: i.score }))).toEqual(
-        expected,
-      );
+      expect(
+        policy.status?.discoveredImages?.map((i) => ({ reference: i.image, score: Number(i.finalScore) })),
+      ).toEqual(expected);
       const table = await kubectl(['get', 'discoverypolicies', 'latest-app-tags']);
       expect(table).toMatch(/latest-app-tags\s+Synced\s+1\s+6\s+/);
     });

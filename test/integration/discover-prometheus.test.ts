@@ -92,7 +92,7 @@ describe('discovery from a real Prometheus', () => {
   }
 
   const ranked = (policy: DiscoveryPolicy) =>
-    policy.status?.images?.map((i) => ({ reference: i.reference, score: i.score }));
+    policy.status?.discoveredImages?.map((i) => ({ reference: i.image, score: Number(i.finalScore) }));
 
   it('ranks images by their values summed over a 168h range, as computed from the data', async () => {
     const policy = await syncNew({ sources: [source({ lookback: '168h', step: '5m' })] });
@@ -101,16 +101,18 @@ describe('discovery from a real Prometheus', () => {
     expect(ranked(policy)).toEqual(expected);
     // golang came in two spellings and two series; they add up into one image.
     expect(expected[0]).toMatchObject({ reference: 'docker.io/library/golang:1.22' });
-    const digest = policy.status?.images?.find((i) => i.image === 'docker.io/library/alpine');
-    expect(digest).toMatchObject({ digest: expect.stringMatching(/^sha256:/), source: 'prometheus' });
+    const digest = policy.status?.discoveredImages?.find((i) => i.repository === 'docker.io/library/alpine');
+    expect(digest).toMatchObject({ digest: expect.stringMatching(/^sha256:/), queries: ['source-0'] });
     expect(digest).not.toHaveProperty('tag');
-    expect(policy.status?.images?.find((i) => i.image === 'registry:5000/x/y')).toMatchObject({ tag: 'tag' });
+    expect(policy.status?.discoveredImages?.find((i) => i.repository === 'registry:5000/x/y')).toMatchObject({
+      tag: 'tag',
+    });
   });
 
   it('ranks by the latest values with an instant query, and counts what it skipped', async () => {
     const policy = await syncNew({ sources: [source({})] });
     expect(ranked(policy)).toEqual(expectedRanking([DATA_END]));
-    expect(policy.status?.images?.[0]?.reference).toBe('docker.io/library/node:20');
+    expect(policy.status?.discoveredImages?.[0]?.image).toBe('docker.io/library/node:20');
     const skipped = (why: string) => IMAGE_SERIES.filter((s) => s.skip === why).length;
     expect(policy.status?.message).toContain(
       `skipped ${skipped('withoutImage')} without an image label, ${skipped('nonFinite')} with only NaN/Inf values, ${skipped('unparsable')} with an unparsable image`,
@@ -235,7 +237,8 @@ describe('discovery from a real Prometheus', () => {
     );
     await patchPolicy(kube, policy.metadata.name, { maxImages: 1 });
     const changed = await policyChanged(app, policy.metadata.name);
-    expect(changed.body.detail).toContain('spec changed');
+    expect(changed.body.detail).toContain('syncing under Lease');
+    expect(changed.synced).toContain('spec changed');
     expect((await readPolicy(kube, policy.metadata.name)).status).toMatchObject({
       observedGeneration: 2,
       imageCount: 1,
@@ -244,7 +247,7 @@ describe('discovery from a real Prometheus', () => {
 
   it('says Timeout when Prometheus hangs, and keeps the last good images', async () => {
     const policy = await syncNew({ syncInterval: '1m', sources: [source({})] });
-    const good = policy.status?.images;
+    const good = policy.status?.discoveredImages;
     prometheus.server.pause();
     try {
       const later = new Date(NOW.getTime() + 60_000);
@@ -257,13 +260,13 @@ describe('discovery from a real Prometheus', () => {
     expect(after.status?.message).toMatch(
       /did not answer within 1 s; keeping the \d+ images of the last good sync/,
     );
-    expect(after.status?.images).toEqual(good);
+    expect(after.status?.discoveredImages).toEqual(good);
   });
 
   // Last: it stops the server.
   it('says ConnectionRefused once Prometheus is stopped, and keeps the last good images', async () => {
     const policy = await syncNew({ syncInterval: '1m', sources: [source({ lookback: '168h' })] });
-    const good = policy.status?.images;
+    const good = policy.status?.discoveredImages;
     expect(good?.length).toBeGreaterThan(0);
     await prometheus.server.stop();
     await ping(discoverApp(kube, { now: () => new Date(NOW.getTime() + 60_000) }));
@@ -274,7 +277,7 @@ describe('discovery from a real Prometheus', () => {
       lastSuccessfulSyncTime: policy.status?.lastSyncTime,
       conditions: [{ type: 'Ready', status: 'False', reason: 'ConnectionRefused' }],
     });
-    expect(after.status?.images).toEqual(good);
+    expect(after.status?.discoveredImages).toEqual(good);
     expect(after.status?.message).toContain('ECONNREFUSED');
   });
 });

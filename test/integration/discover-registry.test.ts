@@ -99,10 +99,10 @@ describe('discovery from a real registry', () => {
     created.policies.push(name);
     const answer = await policyChanged(discoverApp(kube), name, 'add');
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    return { ...(await readPolicy(kube, name)), detail: answer.body.detail };
+    return { ...(await readPolicy(kube, name)), detail: answer.synced };
   }
 
-  const references = (policy: DiscoveryPolicy) => policy.status?.images?.map((i) => i.reference);
+  const references = (policy: DiscoveryPolicy) => policy.status?.discoveredImages?.map((i) => i.image);
 
   /** Newest first within each repository, interleaved: every repository's newest, then the next … */
   function interleaved(host: string, perRepository: Readonly<Record<string, readonly string[]>>): string[] {
@@ -124,11 +124,11 @@ describe('discovery from a real registry', () => {
       Object.entries(NEWEST_V_TAGS).map(([r, tags]) => [r, tags.slice(0, 3)]),
     );
     expect(references(policy)).toEqual(interleaved(basic.host, newest));
-    expect(policy.status?.images?.[0]).toMatchObject({
-      image: `${basic.host}/team/backend`,
+    expect(policy.status?.discoveredImages?.[0]).toMatchObject({
+      repository: `${basic.host}/team/backend`,
       tag: 'v0.10.1',
-      score: 1,
-      source: 'registry',
+      finalScore: '1',
+      queries: ['source-0'],
     });
     expect(policy.status?.message).toContain(
       `6 of ${Object.values(REPOSITORIES).flat().length} tags in 3 repositories`,
@@ -144,8 +144,19 @@ describe('discovery from a real registry', () => {
     const listed = await rawTags(anonymous.url, 'team/worker');
     const others = listed.filter((t) => t === 'latest' || t === 'main').reverse();
     // One repository: the scores 1, 1/2, 1/3 … put the list in newest-first order.
-    expect(policy.status?.images?.map((i) => i.tag)).toEqual(['1.10', '1.9-alpine', '1.2', ...others]);
-    expect(policy.status?.images?.map((i) => i.score)).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5]);
+    expect(policy.status?.discoveredImages?.map((i) => i.tag)).toEqual([
+      '1.10',
+      '1.9-alpine',
+      '1.2',
+      ...others,
+    ]);
+    expect(policy.status?.discoveredImages?.map((i) => Number(i.finalScore))).toEqual([
+      1,
+      1 / 2,
+      1 / 3,
+      1 / 4,
+      1 / 5,
+    ]);
   });
 
   it('answers the Bearer challenge with a token from the realm, and reuses it within the sync', async () => {
@@ -158,7 +169,7 @@ describe('discovery from a real registry', () => {
     );
     // One token per repository scope; only the first repository's request is challenged.
     expect(tokens.requests() - before).toBe(3);
-    expect(policy.detail).toContain('7 source requests');
+    expect(policy.detail).toContain('7 query requests');
   });
 
   it('sends a static token as Bearer', async () => {
@@ -181,20 +192,20 @@ describe('discovery from a real registry', () => {
         },
       ],
     });
-    expect(policy.status?.images?.slice(0, 2)).toEqual([
+    expect(policy.status?.discoveredImages?.slice(0, 2)).toMatchObject([
       {
-        reference: `${anonymous.host}/team/frontend:v2.0`,
-        image: `${anonymous.host}/team/frontend`,
+        image: `${anonymous.host}/team/frontend:v2.0`,
+        repository: `${anonymous.host}/team/frontend`,
         tag: 'v2.0',
-        score: 2,
-        source: 'registry',
+        finalScore: '2',
+        queries: ['source-0', 'source-1'],
       },
       {
-        reference: `${anonymous.host}/team/backend:v0.10.1`,
-        image: `${anonymous.host}/team/backend`,
+        image: `${anonymous.host}/team/backend:v0.10.1`,
+        repository: `${anonymous.host}/team/backend`,
         tag: 'v0.10.1',
-        score: 1,
-        source: 'registry',
+        finalScore: '1',
+        queries: ['source-0'],
       },
     ]);
   });
@@ -274,6 +285,6 @@ describe('discovery from a real registry', () => {
     await policyChanged(discoverApp(kube, { now: () => later }), name);
     const after = await readPolicy(kube, name);
     expect(after.status).toMatchObject({ phase: 'ConnectionRefused', imageCount: 3 });
-    expect(after.status?.images).toEqual(good.status?.images);
+    expect(after.status?.discoveredImages).toEqual(good.status?.discoveredImages);
   });
 });

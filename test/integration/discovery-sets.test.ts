@@ -95,8 +95,44 @@ describe('the discovery examples end to end', () => {
       'discoverypolicies',
       'latest-app-tags',
       '-o',
-      'jsonpath={.status.images[*].reference}',
+      'jsonpath={.status.discoveredImages[*].image}',
     ]);
     expect(images).toEqual(policy.split(' ').sort());
+  });
+
+  it('a pipeline-form policy: its registry query’s newest tags become cached children', async () => {
+    const objects: ExampleObject[] = [
+      {
+        apiVersion: 'drop.corewire.io/v1alpha1',
+        kind: 'DiscoveryPolicy',
+        metadata: { name: 'pipeline-newest-tags' },
+        spec: {
+          queries: [
+            {
+              name: 'tags',
+              type: 'registry',
+              registry: {
+                url: servers.registry.url,
+                repositories: ['team/frontend', 'team/backend'],
+                tagFilter: '^v[0-9]+\\.',
+                topX: 1,
+              },
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: 'drop.corewire.io/v1alpha1',
+        kind: 'CachedImageSet',
+        metadata: { name: 'pipeline-newest-apps' },
+        spec: { discoveryPolicyRef: { name: 'pipeline-newest-tags' } },
+      },
+    ];
+    await apply(objects);
+    await untilAllReady('pipeline-newest-apps', 2);
+    expect(await childImages(drop, 'pipeline-newest-apps')).toEqual([
+      `${servers.registry.host}/team/backend:v0.10.1`,
+      `${servers.registry.host}/team/frontend:v2.0`,
+    ]);
   });
 });

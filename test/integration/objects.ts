@@ -39,3 +39,13 @@ export function pullPodLike(
     metadata: { name, namespace: 'drop-system', labels: meta.labels, annotations: meta.annotations ?? {} },
   };
 }
+
+/**
+ * Whether a CachedImage or CachedImageSet is ready, for its current spec: its Ready condition (every
+ * node cached, every child ready), which reads the same whatever words the phase uses.
+ */
+export function isReady(object: CachedImage | CachedImageSet | undefined): boolean {
+  const status = object?.status;
+  if (!status || status.observedGeneration !== object.metadata.generation) return false;
+  return status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}

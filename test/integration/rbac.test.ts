@@ -11,6 +11,7 @@
 import type { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscoverApp } from '../../functions/discover/index.ts';
+import { SyncSlots } from '../../functions/discover/slots.ts';
 import { createPaceApp, createPacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
@@ -310,24 +311,52 @@ describe('each function with its own ServiceAccount token', () => {
       metadata: { name, namespace: NAMESPACE },
       stringData: { token: 'not-a-real-token' },
     } as KubeObject);
+    // The pipeline form takes every path to the API: a Secret, the Events API, the nodes.
     await admin.create(
       paths.discoveryPolicies(),
       object('DiscoveryPolicy', name, {
-        sources: [
+        queries: [
           {
+            name: 'usage',
             type: 'prometheus',
             prometheus: { endpoint: 'http://127.0.0.1:1', query: 'up' },
             secretRef: { name },
           },
+          { name: 'pulls', type: 'kubernetesEvents' },
         ],
+        signals: [
+          { name: 'used', query: 'usage', type: 'aggregate', aggregate: { method: 'sum' } },
+          { name: 'pull', query: 'pulls', type: 'eventPullTime', eventPullTime: { statistic: 'p95' } },
+        ],
+        ranking: {
+          strategy: 'modelExposure',
+          modelExposure: {
+            nodes: {
+              selector: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }],
+              },
+            },
+            preWindowUsageSignal: 'used',
+            targetWindowUsageSignal: 'used',
+            pullTimeSignal: 'pull',
+          },
+        },
       }),
     );
     const discover = auditedKube(await functionKubeconfig('discover'), 'discover');
-    const app = createDiscoverApp({ kube: discover.kube, namespace: NAMESPACE, requestTimeoutMs: 2_000 });
+    const slots = new SyncSlots();
+    const app = createDiscoverApp({
+      kube: discover.kube,
+      namespace: NAMESPACE,
+      requestTimeoutMs: 2_000,
+      slots,
+    });
 
     expect((await send(app, resourceEvent('add', await read(paths.discoveryPolicy(name))))).status).toBe(200);
+    await slots.idle();
     const synced = await read<DiscoveryPolicy>(paths.discoveryPolicy(name));
     expect(synced.status?.phase).toBe('ConnectionRefused');
+    expect(synced.status?.queryResults?.[1]).toMatchObject({ name: 'pulls', status: 'success' });
     expect(await admin.get(paths.lease(NAMESPACE, `drop-discover-${name}`))).toBeDefined();
     expect((await send(app, resync())).status).toBe(200);
     await admin.delete(paths.discoveryPolicy(name));

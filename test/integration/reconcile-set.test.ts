@@ -224,17 +224,20 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
         const current = await drop.kube.get<DiscoveryPolicy>(paths.discoveryPolicy(policy));
         await drop.kube.replace(statusPath(paths.discoveryPolicy(policy)), {
           ...current!,
-          status: { ...current?.status, phase: 'Synced', images: [...images], imageCount: images.length },
+          status: {
+            ...current?.status,
+            phase: 'Synced',
+            discoveredImages: [...images],
+            imageCount: images.length,
+          },
         });
       };
-      const found = (repo: string, tag: string, score: number): DiscoveredImage => ({
-        reference: `registry.example/${repo}:${tag}`,
-        image: `registry.example/${repo}`,
-        tag,
-        score,
-        source: 'registry',
+      const found = (repo: string, tag: string, rank: number): DiscoveredImage => ({
+        image: `registry.example/${repo}:${tag}`,
+        rank,
+        finalScore: String(1 / rank),
       });
-      await writeImages([found('team/a', 'v1', 3), found('team/b', 'v2', 2)]);
+      await writeImages([found('team/a', 'v1', 1), found('team/b', 'v2', 2)]);
       await drop.kube.create(
         paths.cachedImageSets(),
         setWith(name, {
@@ -248,7 +251,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
       expect(await kubectl(['get', 'cachedimagesets', name, '--no-headers'])).toMatch(
         new RegExp(`${name}\\s+AllReady\\s+2/2\\s+2\\s+${policy}\\s`),
       );
-      await writeImages([found('team/c', 'v3', 5)]);
+      await writeImages([found('team/c', 'v3', 1)]);
       const wanted = ['registry.example/team/a:v1', 'registry.example/team/c:v3'];
       await waitFor(
         async () => {

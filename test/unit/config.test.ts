@@ -211,7 +211,7 @@ describe('config/', () => {
 
   it('is what the README says each ServiceAccount may do', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    // On failure, paste the expected table into README "Deploy".
+    // On failure, paste the expected table into README "Install".
     expect(readme).toContain(permissionsTable());
   });
 

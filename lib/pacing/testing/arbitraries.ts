@@ -105,6 +105,13 @@ export const pacingInputArb: fc.Arbitrary<NextPullsInput> = fc
  * fast-check parameters: `numRuns` runs, or FC_RUNS for a longer soak; the seed from FC_SEED when
  * set, to replay a failure.
  */
+/**
+ * What a property test may take: thousands of runs take a second on an idle machine and many
+ * times that on a busy one (CI shares its cores), so the budget is generous and explicit rather
+ * than vitest's 5 s default. The run count, not the clock, is what the test promises.
+ */
+export const PROPERTY_TEST_TIMEOUT_MS = 300_000;
+
 export function runs(numRuns: number): fc.Parameters<unknown> {
   const soak = Number(process.env.FC_RUNS);
   const seed = process.env.FC_SEED;
