@@ -40,6 +40,8 @@ export interface PaceInput {
   readonly now: number;
   /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
   readonly holdOff?: ReadonlyMap<string, number>;
+  /** Say why pulls wait (`summary`, for the images' status), or only how many (`wake`, the default). */
+  readonly explain?: 'summary' | 'wake';
 }
 
 export interface PaceRound {
@@ -52,7 +54,7 @@ export interface PaceRound {
   readonly nextWakeAt?: number;
   /** Pending pulls of this policy that did not start. */
   readonly waitingCount: number;
-  /** Why they did not: counted by image and limit, the first few named (written into the image's status). */
+  /** Why they did not, when asked (`summary`): by image and limit, the first few named, for the images' status. */
   readonly waiting: readonly WaitingSummary[];
 }
 
@@ -75,7 +77,7 @@ export function paceRound(input: PaceInput): PaceRound {
     inFlight,
     cursor: input.memory.cursor,
     now: input.now,
-    explain: 'summary',
+    explain: input.explain ?? 'wake',
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
   const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
@@ -125,8 +127,8 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
   const status = image.status!;
   const busy = new Set(pods.map((p) => p.spec?.nodeName ?? ''));
   const unrecorded = input.unrecorded?.(image.metadata.name);
-  const cached = new Set(status.cachedNodes ?? []);
-  const again = new Set(status.repullNodes ?? []);
+  const cached = setOf(status.cachedNodes);
+  const again = setOf(status.repullNodes);
   const failures: Record<string, { failures: number; lastFailedAt: number }> = {};
   for (const f of status.failedNodes ?? []) {
     // A record written before lastFailedAt existed counts from retryAt: it can only wait longer.
@@ -190,6 +192,22 @@ function podFor(image: CachedImage, node: string, input: PaceInput): Pod {
     tolerations: image.spec?.tolerations ?? [],
   });
 }
+
+// A round reads every image's records; the same record (a watch cache's array, until the image
+// changes) is made a set once: at a thousand nodes that was a good part of a round.
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function setOf(names: readonly string[] | undefined): ReadonlySet<string> {
+  if (!names) return EMPTY;
+  let set = sets.get(names);
+  if (!set) {
+    set = new Set(names);
+    sets.set(names, set);
+  }
+  return set;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();

@@ -37,6 +37,8 @@ export interface RoundInput {
   readonly holdOff: Map<string, number>;
   /** Runs decide-and-create alone among this process's holders (of other policies too). */
   readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Whether this round says why pulls wait, for the images' status (every PACING_REFRESH_MS or so). */
+  readonly explain: boolean;
 }
 
 export type RoundResult =
@@ -76,7 +78,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   round.waitedSeconds.forEach((seconds, i) => {
     if (created[i]) slotWait.observe({ policy }, seconds);
   });
-  await writeReasons(input, round);
+  if (input.explain) await writeReasons(input, round);
   timer();
   return {
     kind: 'ran',
@@ -101,6 +103,7 @@ function decide(input: RoundInput, limits: PacingLimits): PaceRound {
     namespace: input.namespace,
     now: input.now().getTime(),
     holdOff: input.holdOff,
+    explain: input.explain ? 'summary' : 'wake',
   });
 }
 

@@ -3,7 +3,7 @@ import { informers } from '../../lib/controller/index.ts';
 import type { Kube, Node, Pod } from '../../lib/kube/index.ts';
 import type { Change, Informer } from '../../lib/kube/informer.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { isTarget } from '../../lib/targets.ts';
+import { targetsIn } from '../../lib/targets.ts';
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 
 /** How long a pull that ended unrecorded keeps its (image, node) busy at most. */
@@ -21,8 +21,6 @@ export class PacingView {
   readonly #listeners = new Set<() => void>();
   /** By image: nodes whose pull ended and was deleted before the image's status recorded it. */
   readonly #unrecorded = new Map<string, Map<string, number>>();
-  readonly #targets = new Map<string, { readonly key: string; readonly nodes: readonly string[] }>();
-  #nodesVersion = 0;
   readonly #unsubscribe: (() => void)[] = [];
 
   private constructor(
@@ -67,19 +65,12 @@ export class PacingView {
     return this.policyCache.get(name);
   }
 
-  /** The image's target nodes now, computed once per placement while the nodes stay as they are. */
+  /** The image's target nodes now (computed once per placement while the nodes stay as they are). */
   targetsOf(image: CachedImage): readonly string[] {
-    const placement = { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations };
-    const key = `${this.#nodesVersion}:${JSON.stringify(placement)}`;
-    const known = this.#targets.get(image.metadata.name);
-    if (known?.key === key) return known.nodes;
-    const targets = this.nodeCache
-      .list()
-      .filter((node) => isTarget(node, placement))
-      .map((node) => node.metadata.name)
-      .sort();
-    this.#targets.set(image.metadata.name, { key, nodes: targets });
-    return targets;
+    return targetsIn(this.nodeCache, {
+      nodeSelector: image.spec?.nodeSelector,
+      tolerations: image.spec?.tolerations,
+    });
   }
 
   /** When the node was created (epoch ms), if known. */
@@ -163,7 +154,6 @@ export class PacingView {
   // A node that came, went or changed what makes it a target changes every image's targets.
   #onNode({ type, object, before }: Change<Node>): void {
     if (type === 'update' && before && targetPrint(before) === targetPrint(object)) return;
-    this.#nodesVersion++;
     this.#changed();
   }
 }

@@ -22,7 +22,9 @@ export function paceWatches(namespace: string): Readonly<Record<string, Watch>> 
 }
 
 /** The ping: every policy that has an image with waiting nodes. */
-export async function policiesWithWork(ctx: HandlerContext): Promise<Wake> {
+export async function policiesWithWork(
+  ctx: HandlerContext,
+): Promise<readonly string[] | { readonly skip: string }> {
   const images = await ctx.kube.list<CachedImage>(paths.cachedImages());
   const policies = [...new Set(images.items.filter(hasWaitingNodes).map(policyOf))].sort();
   return policies.length > 0 ? policies : { skip: 'no policy has work' };

@@ -79,8 +79,20 @@ export interface RecordedPull {
   readonly seconds: number;
 }
 
+// Parsing a spec is most of a reconcile that finds nothing new: the same spec object (a watch
+// cache's, until the object changes) is parsed once.
+const parsedSpecs = new WeakMap<object, ImageSpecView>();
+
 /** The spec as the planner needs it, or why it cannot be used. */
 export function specView(image: CachedImage): ImageSpecView {
+  const known = image.spec ? parsedSpecs.get(image.spec) : undefined;
+  if (known) return known;
+  const view = parseSpecView(image);
+  if (image.spec) parsedSpecs.set(image.spec, view);
+  return view;
+}
+
+function parseSpecView(image: CachedImage): ImageSpecView {
   const parsed = parseSpec('CachedImage', image.spec);
   if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message };
   const spec = parsed.spec;

@@ -87,6 +87,10 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
   const owner = pod?.metadata.annotations?.[CACHED_IMAGE_ANNOTATION];
   if (!owner) return { skip: `pod ${event.ref.name} is gone or not a Drop pull pod` };
   await withImageView(ctx.kube, namespace, async (view) => absorb(view.pods, event, pod));
+  // A pull that starts only moves a count: recorded with whatever else happens in the next second
+  // (pulls start in bursts), while an outcome is recorded at once.
+  if (event.action === 'add' && pod && pullOutcome(pod).kind === 'pulling')
+    return { later: [owner], afterMs: 1_000, why: 'a pull started' };
   return [owner];
 }
 

@@ -16,10 +16,18 @@ export interface HandlerContext {
   readonly now: () => Date;
   /** Reconciles one key through the function's queue (coalesced with other requests for it). */
   readonly reconcile: (key: string) => Promise<Outcome>;
+  /** Reconciles one key after `afterMs`, in this process, with whatever else asks for it meanwhile. */
+  readonly later: (key: string, afterMs: number) => void;
 }
 
-/** The keys (object names) an event wakes, or why it wakes none. */
-export type Wake = readonly string[] | { readonly skip: string };
+/**
+ * The keys (object names) an event wakes; or keys to reconcile a little later, together with
+ * whatever else comes meanwhile (what client-go's AddAfter does); or why it wakes none.
+ */
+export type Wake =
+  | readonly string[]
+  | { readonly later: readonly string[]; readonly afterMs: number; readonly why: string }
+  | { readonly skip: string };
 
 /** Which keys an event of one kind wakes; the event only says where to look, never what is true. */
 export type Watch = (event: ObjectEvent, ctx: HandlerContext) => Wake | Promise<Wake>;
@@ -54,6 +62,7 @@ export function eventApp(options: EventAppOptions): Hono {
     log: eventLog,
     now,
     reconcile: (key) => queue.request(key, contextOf(onRequest, eventLog)),
+    later: (key, afterMs) => queue.later(key, afterMs),
   });
   // Reconciles of one key never overlap; a later one this process owes (a deferred write, a
   // retry) runs in a context of its own and says what it did in the log.
@@ -131,6 +140,13 @@ async function handle(options: EventAppOptions, event: DropEvent, ctx: HandlerCo
     }
     const wake = await watch(event, ctx);
     if ('skip' in wake) return { result: 'ignored', detail: wake.skip };
+    if ('later' in wake) {
+      for (const key of wake.later) ctx.later(key, wake.afterMs);
+      return {
+        result: 'done',
+        detail: `${wake.why}: reconciles ${wake.later.join(', ')} within ${wake.afterMs} ms`,
+      };
+    }
     if (wake.length === 1) return await ctx.reconcile(wake[0] ?? '');
     return await reconcileEach(
       wake,

@@ -54,6 +54,11 @@ export class KeyQueue<C> {
     return entry.next.promise;
   }
 
+  /** Owes `key` a reconcile after `afterMs` (or sooner, if one is owed sooner already). */
+  later(key: string, afterMs: number): void {
+    this.#later(key, this.#entry(key), afterMs);
+  }
+
   /** Runs every owed reconcile now and waits for them (a process shutting down keeps nothing back). */
   async drain(): Promise<void> {
     const owed = [...this.#entries].filter(([, entry]) => entry.timer);

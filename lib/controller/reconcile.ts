@@ -39,6 +39,8 @@ export interface ReconcileByName<T extends StatusObject, S> {
    * together, by a reconcile the caller runs again after `requeueAfterMs` (the kit's queue does).
    */
   readonly minWriteIntervalMs?: number;
+  /** A change that must not wait for that interval (a spec to settle, a backoff that starts when recorded). */
+  readonly urgent?: (object: T) => boolean;
   /** Attempts before a run of 409s is answered 503 (default 3). */
   readonly attempts?: number;
   /** The object is gone or being deleted: remove what it left behind; says what was done. */
@@ -71,17 +73,17 @@ export async function reconcileByName<T extends StatusObject, S>(
       lastWrites.delete(steps.path);
       return { result: 'ignored', detail: `${steps.kind} ${steps.name} is gone; ${await steps.finalize()}` };
     }
+    // Written less than an interval ago: whatever changed is recorded by the reconcile that
+    // writes next, so this one need not even plan.
+    const wait = steps.urgent?.(object)
+      ? 0
+      : waitBeforeWrite(steps.path, steps.minWriteIntervalMs, Date.now());
+    if (wait > 0)
+      return { result: 'done', detail: `recorded by the reconcile in ${wait} ms`, requeueAfterMs: wait };
     const synced = await steps.sync(object, attempt);
     if (synced === 'conflict') continue;
     if ('result' in synced) return synced;
     if (!sameJson(object.status, synced.status)) {
-      const wait = waitBeforeWrite(steps.path, steps.minWriteIntervalMs, Date.now());
-      if (wait > 0)
-        return {
-          result: 'done',
-          detail: `${synced.detail}; status write in ${wait} ms`,
-          requeueAfterMs: wait,
-        };
       const written = await writeStatus(steps.kube, steps.path, object, synced.status);
       if (written === 'conflict') continue;
       if (written !== 'gone') {

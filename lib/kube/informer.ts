@@ -31,6 +31,7 @@ export class Informer<T extends KubeObject> {
   readonly #listeners = new Set<(change: Change<T>) => void>();
   readonly #controller = new AbortController();
   readonly #synced: Promise<void>;
+  #revision = 0;
 
   constructor(
     kube: Kube,
@@ -48,7 +49,7 @@ export class Informer<T extends KubeObject> {
       kube,
       kube.transport,
       spec,
-      async (action, object) => this.#apply(action, this.#trim(object as T)),
+      async (action, object) => this.#fromWatch(action, this.#trim(object as T)),
       this.#controller.signal,
       // Before the first list, the first failure fails synced(): the caller answers 503 at once
       // rather than making its sender wait; afterwards the watch just retries.
@@ -143,6 +144,14 @@ export class Informer<T extends KubeObject> {
     return this.spec.trim ? this.spec.trim(lean) : lean;
   }
 
+  // The watch is in order, but a write's answer recorded with observe() can be ahead of it: an
+  // older version that arrives after must not take the newer one's place.
+  #fromWatch(type: Change<T>['type'], object: T): void {
+    const held = this.#objects.get(keyOfObject(object));
+    if (type !== 'delete' && held && isOlder(object, held)) return;
+    this.#apply(type, object);
+  }
+
   #apply(type: Change<T>['type'], object: T): void {
     const key = keyOfObject(object);
     const before = this.#objects.get(key);
@@ -195,7 +204,13 @@ export class Informer<T extends KubeObject> {
   }
 
   #emit(change: Change<T>): void {
+    this.#revision++;
     for (const listener of this.#listeners) listener(change);
+  }
+
+  /** Goes up with every change: what was computed from the objects at one revision holds until it moves. */
+  get revision(): number {
+    return this.#revision;
   }
 }
 

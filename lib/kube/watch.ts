@@ -76,14 +76,22 @@ async function streamFrom(
     };
     if (target.labelSelector) query.labelSelector = target.labelSelector;
     const response = await http.stream(target.path, query, signal);
+    // A decoder, so a character split between two chunks stays whole.
+    response.setEncoding('utf8');
     let buffer = '';
     for await (const chunk of response) {
-      buffer += String(chunk);
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf('\n');
+      // Only the new text can hold the line's end: a large object over many chunks is not scanned again.
+      let searchFrom = buffer.length;
+      buffer += chunk as string;
+      let start = 0;
+      for (
+        let newline = buffer.indexOf('\n', searchFrom);
+        newline >= 0;
+        newline = buffer.indexOf('\n', searchFrom)
+      ) {
+        const line = buffer.slice(start, newline).trim();
+        start = newline + 1;
+        searchFrom = start;
         if (!line) continue;
         const event = JSON.parse(line) as WatchEvent;
         if (event.type === 'ERROR')
@@ -92,6 +100,7 @@ async function streamFrom(
         const action = ACTIONS[event.type];
         if (action) await emit(action, withKind(event.object, target));
       }
+      buffer = buffer.slice(start);
     }
     if (signal.aborted) return;
   }

@@ -132,6 +132,19 @@ describe('nextPulls, for random fleets, images, limits, in-flight sets and clock
     );
   });
 
+  it('says when to wake and how many wait exactly as it would list them, without listing', () => {
+    fc.assert(
+      fc.property(pacingInputArb, (input) => {
+        const each = nextPulls({ ...input, explain: 'each' });
+        const wake = nextPulls({ ...input, explain: 'wake' });
+        expect(wake.starts).toEqual(each.starts);
+        expect(wake.nextWakeAt).toEqual(each.nextWakeAt);
+        expect(wake.waitingCount).toBe(each.waiting.length);
+      }),
+      runs(RUNS),
+    );
+  });
+
   it('decides the same for the same input, whatever order its lists come in', () => {
     fc.assert(
       fc.property(pacingInputArb, fc.integer(), (input, seed) => {

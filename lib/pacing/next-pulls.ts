@@ -21,9 +21,10 @@ export interface NextPullsInput {
   /**
    * How to explain the pulls that wait: `each` lists every pair with its reason (the default);
    * `summary` counts them by image and limit and names the first few — at a thousand nodes the
-   * list is most of the call's work and nobody reads it whole.
+   * list is most of the call's work and nobody reads it whole; `wake` only counts them and says
+   * when to wake (what a round needs when nobody reads why).
    */
-  readonly explain?: 'each' | 'summary';
+  readonly explain?: 'each' | 'summary' | 'wake';
 }
 
 export interface PacingDecision {
@@ -85,9 +86,10 @@ function serveGroup(group: PriorityGroup, draft: Draft): string | undefined {
 function explain(
   images: readonly ImageDemand[],
   draft: Draft,
-  mode: 'each' | 'summary',
+  mode: 'each' | 'summary' | 'wake',
 ): Omit<PacingDecision, 'starts' | 'cursor'> {
   if (mode === 'summary') return summarize(images, draft);
+  if (mode === 'wake') return wakeOnly(images, draft);
   const waiting: WaitingPull[] = [];
   let nextWakeAt: number | undefined;
   for (const image of [...images].sort((a, b) => compareNames(a.name, b.name))) {
@@ -129,4 +131,30 @@ function summarize(images: readonly ImageDemand[], draft: Draft): Omit<PacingDec
     }
   }
   return { waiting: [], waitingSummary: tally.groups(), waitingCount, nextWakeAt };
+}
+
+/**
+ * What `each` says of when to wake, and how many wait, without looking at every waiting pair: an
+ * image held by a full slot waits for a pull to end (no pair of it wakes by time), and one held
+ * only by waits wakes when the image's wait ends on a node free of anything but a backoff.
+ */
+function wakeOnly(images: readonly ImageDemand[], draft: Draft): Omit<PacingDecision, 'starts' | 'cursor'> {
+  let nextWakeAt: number | undefined;
+  let waitingCount = 0;
+  for (const image of images) {
+    const pending = draft.pending.nodesOf(image);
+    waitingCount += pending.size;
+    const heldByImage = imageBlockers(image, draft);
+    if (pending.size === 0 || !heldByImage.every(isTimed)) continue;
+    const imageUntil = Math.max(...heldByImage.flatMap((b) => (isTimed(b) ? [b.until] : [])));
+    for (const node of pending) {
+      if (heldOnNode(image, node, draft)) continue;
+      const until = firstNodeBlock(image, node, draft)?.until;
+      const wake = Math.max(imageUntil, until ?? Number.NEGATIVE_INFINITY);
+      if (Number.isFinite(wake) && (nextWakeAt === undefined || wake < nextWakeAt)) nextWakeAt = wake;
+      // No pair of this image wakes sooner than its own wait ends.
+      if (until === undefined) break;
+    }
+  }
+  return { waiting: [], waitingSummary: [], waitingCount, nextWakeAt };
 }
