@@ -229,7 +229,9 @@ async function startBundle(name: string, kubeconfigPath: string): Promise<Runnin
   const profile = process.env.BENCH_PROFILE_DIR
     ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
-  const child = spawn(process.execPath, [...profile, join(OUT_DIR, `${name}.cjs`)], {
+  // BENCH_NODE_FLAGS: V8/Node flags for Drop's processes (as NODE_OPTIONS would set them in the image).
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, ...profile, join(OUT_DIR, `${name}.cjs`)], {
     env: {
       ...process.env,
       KUBECONFIG: kubeconfigPath,

@@ -20,9 +20,9 @@ const RENEW_MS = (LEASE_SECONDS * 1000) / 3;
 const POLL_MS = 1_000;
 const MAX_ROUNDS = 10_000;
 /**
- * Rounds of one policy start at least GATHER × the last round's duration apart (within these
+ * Rounds of one policy start at least GATHER × the last round's decision time apart (within these
  * bounds): when slots free many times a second, one round starts every pull they allow together
- * instead of one round per freed slot. A round reads every image's pending nodes — a millisecond
+ * instead of one round per freed slot. Deciding reads every image's pending nodes — a millisecond
  * at a hundred nodes, tens at a thousand — so pacing never takes more than a tenth of a CPU, and
  * a slot waits for it a fraction of a pull.
  */
@@ -133,11 +133,11 @@ export class PolicyHolder {
         holdOff: this.#holdOff,
         exclusive: this.env.exclusive,
       });
-      gatherMs = Math.min(GATHER_MAX_MS, Math.max(GATHER_MIN_MS, GATHER * (Date.now() - lastRound)));
       if (result.kind === 'invalid') {
         await this.#write(true);
         return { result: 'done', detail: result.detail };
       }
+      gatherMs = Math.min(GATHER_MAX_MS, Math.max(GATHER_MIN_MS, GATHER * result.decideMs));
       this.#started += result.started;
       this.#memory = result.memory;
       const wake = result.nextWakeAt;

@@ -45,6 +45,8 @@ export type RoundResult =
   | {
       readonly kind: 'ran';
       readonly started: number;
+      /** How long deciding took (ms): the CPU a round costs, apart from waiting on the API. */
+      readonly decideMs: number;
       readonly memory: PacerMemory;
       readonly nextWakeAt?: number;
       /** Pending pulls this round could not start. */
@@ -62,16 +64,18 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     const settings = settingsOf(input.view.policy(policy));
     if (!settings.ok)
       return { kind: 'invalid' as const, detail: `PullPolicy ${policy}: ${settings.message}` };
+    const decideStarted = performance.now();
     const round = decide(input, settings.limits);
+    const decideMs = performance.now() - decideStarted;
     const created = await Promise.all(
       round.create.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
     );
     for (const pod of created) if (pod) input.view.created(pod);
     const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
-    return { kind: 'ran' as const, round, created, started: created.filter(Boolean).length - withdrawn };
+    return { kind: 'ran' as const, round, decideMs, created, started: created.filter(Boolean).length - withdrawn };
   });
   if (decided.kind === 'invalid') return decided;
-  const { round, created, started } = decided;
+  const { round, created, started, decideMs } = decided;
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
   pullsInFlight.set({ policy }, round.inFlight);
@@ -83,6 +87,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   return {
     kind: 'ran',
     started,
+    decideMs,
     memory: round.memory,
     waiting: round.waitingCount,
     ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
