@@ -111,7 +111,7 @@ export async function benchScale(workload: ScaleWorkload, log: (line: string) =>
       const list = await kube.list<CachedImage>(paths.cachedImages());
       for (const image of list.items)
         largestStatusBytes = Math.max(largestStatusBytes, JSON.stringify(image.status ?? {}).length);
-      const cached = list.items.filter((i) => i.status?.phase === 'Cached').length;
+      const cached = list.items.filter((i) => i.status?.phase === 'Ready').length;
       if (Date.now() - lastReport > 30_000) {
         const ready = list.items.reduce((sum, i) => sum + (i.status?.nodesReady ?? 0), 0);
         log(

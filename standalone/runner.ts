@@ -55,7 +55,7 @@ const CONCURRENCY = 8;
  * so an object changed ten times before its turn is delivered once (the functions read the truth
  * from the API, never from the event).
  */
-export function startRunner(options: RunnerOptions): { stop(): void; stats: RunnerStats } {
+export function startRunner(options: RunnerOptions): { stop(): void; listed(): boolean; stats: RunnerStats } {
   const stats: RunnerStats = { received: {}, delivered: {} };
   const controller = new AbortController();
   // One signal stops every subscription: each listens on it, well past the default 10.
@@ -79,8 +79,12 @@ export function startRunner(options: RunnerOptions): { stop(): void; stats: Runn
     }
     return dispatcher;
   };
+  // Ready once every watch has listed: from then on no object is missed.
+  const unlisted = new Set<string>();
   for (const subscription of options.subscriptions) {
     for (const target of subscription.targets) {
+      const watchKey = `${subscription.app} ${target.path} ${target.labelSelector ?? ''}`;
+      unlisted.add(watchKey);
       const dispatcher = dispatcherOf(subscription.app);
       const send = (change: Change<KubeObject>) => {
         stats.received[subscription.app] = (stats.received[subscription.app] ?? 0) + 1;
@@ -92,7 +96,8 @@ export function startRunner(options: RunnerOptions): { stop(): void; stats: Runn
         });
         if (replaced) runnerEventsTotal.inc({ function: subscription.app, outcome: 'coalesced' });
       };
-      void subscribe(pool, specFor(target), send, releases, controller.signal).catch((error) =>
+      const listed = () => unlisted.delete(watchKey);
+      void subscribe(pool, specFor(target), send, listed, releases, controller.signal).catch((error) =>
         options.onError(`watch ${target.path} for ${subscription.app}`, error),
       );
     }
@@ -107,6 +112,7 @@ export function startRunner(options: RunnerOptions): { stop(): void; stats: Runn
       for (const timer of timers) clearInterval(timer);
       for (const release of releases) release();
     },
+    listed: () => unlisted.size === 0,
   };
 }
 
@@ -115,6 +121,7 @@ async function subscribe(
   pool: ReturnType<typeof informers>,
   spec: InformerSpec<KubeObject>,
   send: (change: Change<KubeObject>) => void,
+  listed: () => void,
   releases: (() => void)[],
   signal: AbortSignal,
 ): Promise<void> {
@@ -126,6 +133,7 @@ async function subscribe(
       const unsubscribe = informer.subscribe(send);
       signal.addEventListener('abort', unsubscribe, { once: true });
       for (const object of informer.list()) send({ type: 'add', object });
+      listed();
       return;
     } catch (error) {
       if (signal.aborted) return;

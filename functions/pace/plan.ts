@@ -1,4 +1,5 @@
-import type { CachedImage } from '../../lib/api/index.ts';
+import type { CachedImage, PacingLimitGroup } from '../../lib/api/index.ts';
+import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
   type ImageDemand,
@@ -218,4 +219,47 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** The Kubernetes Events of pulls this round started: one PullStarted per image, counting its nodes. */
+export function startedEvents(
+  started: readonly Pod[],
+  images: readonly CachedImage[],
+): { readonly image: CachedImage; readonly occurrence: Occurrence }[] {
+  const byImage = groupBy(started, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
+  return images.flatMap((image) => {
+    const pods = byImage.get(image.metadata.name) ?? [];
+    if (pods.length === 0) return [];
+    const reference = image.status?.reference ?? image.spec?.image ?? image.metadata.name;
+    const occurrence: Occurrence = {
+      type: 'Normal',
+      reason: 'PullStarted',
+      action: 'Pull',
+      note: `Started pulling ${reference} on a node`,
+      count: pods.length,
+    };
+    return [{ image, occurrence }];
+  });
+}
+
+/**
+ * The Kubernetes Events of pacing limits that began holding an image's nodes (status.pacing before
+ * and as this round writes it): one WaitingForSlot per such limit, counting the nodes it holds. A
+ * limit that keeps holding nodes says nothing more; the status has its counts.
+ */
+export function waitingEvents(
+  policy: string,
+  before: readonly PacingLimitGroup[],
+  after: readonly PacingLimitGroup[],
+): Occurrence[] {
+  const held = new Set(before.map((w) => w.limit));
+  return after
+    .filter((w) => !held.has(w.limit))
+    .map((w) => ({
+      type: 'Normal',
+      reason: 'WaitingForSlot',
+      action: 'Pace',
+      note: `Nodes wait for a pacing slot: ${w.limit} of PullPolicy ${policy} holds them`,
+      count: w.nodes,
+    }));
 }

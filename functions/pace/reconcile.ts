@@ -1,5 +1,5 @@
 import type { Outcome } from '../../lib/controller/index.ts';
-import { replicaIdentity } from '../../lib/controller/index.ts';
+import { eventRecorder, replicaIdentity } from '../../lib/controller/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { type HolderEnv, PolicyHolder } from './holder.ts';
@@ -42,6 +42,7 @@ export function createPacer(options: PacerOptions): Pacer {
     useView: sharedView(options.kube, options.namespace),
     exclusive: oneAtATime(),
     stopped: () => closed,
+    events: eventRecorder('drop-pace', options.log),
   };
   return {
     async request(policy, kube = options.kube) {
@@ -90,6 +91,7 @@ export function createPacer(options: PacerOptions): Pacer {
       closed = true;
       for (const holder of serving.values()) holder.nudge();
       await this.idle();
+      await env.events.flush();
     },
   };
 }

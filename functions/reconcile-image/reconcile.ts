@@ -1,11 +1,25 @@
-import type { CachedImage, CachedImageStatus, PullPolicy } from '../../lib/api/index.ts';
 import {
+  API_VERSION,
+  type CachedImage,
+  type CachedImageStatus,
+  type PullPolicy,
+  statusWord,
+} from '../../lib/api/index.ts';
+import {
+  type EventRecorder,
   type HandlerContext,
   informers,
   type Outcome,
+  type Regarding,
   reconcileByName,
   reconcileEach,
 } from '../../lib/controller/index.ts';
+import {
+  beginPullSeries,
+  imagesCachedTotal,
+  pullErrorsTotal,
+  pullLabels,
+} from '../../lib/go-drop-metrics.ts';
 import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { pullDuration } from '../../lib/metrics.ts';
@@ -64,13 +78,21 @@ export async function withImageView<R>(
   }
 }
 
+/** Where reconcile-image works: the Drop namespace, and the recorder of Events on CachedImages. */
+export interface ImageScope {
+  readonly namespace: string;
+  /** Kubernetes Events on the CachedImage (kubectl describe), aggregated per process. */
+  readonly events: EventRecorder;
+}
+
 /** Reconciles one CachedImage: plan from the caches, write status (paced), then delete the pods it records. */
 export function reconcileImage(
   ctx: HandlerContext,
-  namespace: string,
+  scope: ImageScope,
   name: string,
   view: ImageView,
 ): Promise<Outcome> {
+  const { namespace } = scope;
   return reconcileByName<CachedImage, CachedImageStatus>({
     kube: ctx.kube,
     kind: 'CachedImage',
@@ -86,16 +108,35 @@ export function reconcileImage(
       const plan = await planFor(ctx, namespace, image, view);
       return {
         status: plan.status,
-        detail: `${plan.status.phase} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
-        onWritten: () => {
-          for (const pull of plan.recorded)
-            pullDuration.observe({ policy: pull.policy, result: pull.result }, pull.seconds);
-        },
+        detail: `${statusWord(plan.status)} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
         // After the status records their outcomes (the pacer reads that status): delete the pods.
         afterward: () => deleteRecorded(ctx.kube, namespace, image, view, plan),
+        onWritten: async () => {
+          const repository = image.spec?.image ?? '';
+          beginPullSeries(repository, policyOf(image), plan.pendingNodes);
+          for (const pull of plan.recorded) {
+            pullDuration.observe(
+              { image: repository, policy: pull.policy, result: pull.result },
+              pull.seconds,
+            );
+            const counter = pull.result === 'cached' ? imagesCachedTotal : pullErrorsTotal;
+            counter.inc(pullLabels(repository, pull.node));
+          }
+          await scope.events.record(ctx.kube, regardingOf(image), plan.events, ctx.now());
+        },
       };
     },
   });
+}
+
+/** The CachedImage as its Events refer to it (kubectl describe finds them by uid). */
+function regardingOf(image: CachedImage): Regarding {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'CachedImage',
+    name: image.metadata.name,
+    uid: image.metadata.uid ?? '',
+  };
 }
 
 async function planFor(

@@ -2,10 +2,12 @@ import type {
   CachedImageStatus,
   FailedNode,
   FailureGroup,
+  ImagePhase,
   WaitingGroup,
   WrittenCachedImageStatus,
 } from '../../lib/api/index.ts';
 import { type Condition, ConditionSet } from '../../lib/controller/index.ts';
+import { counted, fraction } from '../../lib/words.ts';
 import type { RepullCycle } from './repull.ts';
 
 // How a CachedImage's status reads: the STATUS word, the message, the conditions, and what happens
@@ -25,6 +27,8 @@ export interface ImageFindings {
   readonly reference: string;
   /** The status the object had, if it was written for this reference. */
   readonly before: CachedImageStatus | undefined;
+  /** The tag pulled (the TAG column), if the reference has one. */
+  readonly tag?: string | undefined;
   /** The conditions the object had (whatever its reference). */
   readonly conditions: readonly Condition[];
   readonly targets: readonly string[];
@@ -52,12 +56,13 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     pulling: f.pulling.length,
     pending: f.pending.length,
   };
-  const phase = phaseOf(counts, f.failed, f.policyProblem);
-  const message = messageOf(phase, counts, f, failures);
+  const word = statusWordOf(counts, f.failed, f.policyProblem);
+  const message = messageOf(word, counts, f, failures);
   // The pacer's word on what holds the waiting nodes lasts while some wait (functions/pace/status.ts).
   const pacing = f.pending.length > 0 ? f.before?.pacing : undefined;
   return {
-    phase,
+    phase: imagePhase(word),
+    ...(f.tag ? { tag: f.tag } : {}),
     ready: `${f.ready.length}/${f.targets.length}`,
     message,
     reference: f.reference,
@@ -76,7 +81,7 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     ...(f.repull.nodes.length > 0 ? { repullNodes: [...f.repull.nodes] } : {}),
     ...(f.repull.lastRepullAt ? { lastRepullAt: f.repull.lastRepullAt } : {}),
     ...(f.repull.nextRepullAt ? { nextRepullAt: f.repull.nextRepullAt } : {}),
-    conditions: conditionsOf(f, phase, message),
+    conditions: conditionsOf(f, word, message),
     observedGeneration: f.generation,
   };
 }
@@ -87,9 +92,11 @@ export function invalidSpecStatus(
   conditions: readonly Condition[],
   generation: number,
   now: Date,
+  tag?: string,
 ): WrittenCachedImageStatus {
   return {
-    phase: problem.reason,
+    phase: imagePhase(problem.reason),
+    ...(tag ? { tag } : {}),
     ready: '0/0',
     message: problem.message,
     nodesTargeted: 0,
@@ -162,7 +169,18 @@ interface Counts {
   readonly pending: number;
 }
 
-function phaseOf(
+/**
+ * Go Drop's phase for a STATUS word: Cached is Ready, Pulling and Pending are on their way, and
+ * every other word (a kubelet failure, NoTargetNodes, PolicyNotFound, InvalidSpec…) needs a person:
+ * Degraded. (Go says Pending for no target nodes; here it is a problem, as the set has always said.)
+ */
+export function imagePhase(word: string): ImagePhase {
+  if (word === 'Cached') return 'Ready';
+  if (word === 'Pulling' || word === 'Pending') return word;
+  return 'Degraded';
+}
+
+function statusWordOf(
   counts: Counts,
   failedNodes: readonly FailedNode[],
   policyProblem: ImageFindings['policyProblem'],
@@ -178,7 +196,7 @@ function phaseOf(
 }
 
 function messageOf(
-  phase: string,
+  word: string,
   counts: Counts,
   f: ImageFindings,
   failures: readonly FailureGroup[],
@@ -188,16 +206,15 @@ function messageOf(
   if (f.missingSecrets.length > 0) {
     parts.push(`imagePullSecrets not found in the Drop namespace: ${f.missingSecrets.join(', ')}`);
   }
-  if (phase === 'NoTargetNodes')
-    parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
-  else parts.push(`cached on ${counts.ready}/${counts.targets} nodes`);
+  if (word === 'NoTargetNodes') parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
+  else parts.push(`cached on ${fraction(counts.ready, counts.targets, 'node')}`);
   if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling, f.pulling.length)}`);
   for (const group of failures.slice(0, 3)) {
     parts.push(`${group.reason} on ${listNodes(group.examples, group.nodes)}: ${group.message}`);
   }
-  if (failures.length > 3) parts.push(`${failures.length - 3} more reasons`);
+  if (failures.length > 3) parts.push(`${counted(failures.length - 3, 'more reason')}`);
   const waiting = counts.pending - f.failed.length;
-  if (waiting > 0 && phase !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
+  if (waiting > 0 && word !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
   return parts.join('; ');
 }
 
@@ -206,9 +223,9 @@ function listNodes(names: readonly string[], total: number): string {
   return total > EXAMPLES ? `${named} and ${total - EXAMPLES} more` : named;
 }
 
-function conditionsOf(f: ImageFindings, phase: string, message: string): Condition[] {
+function conditionsOf(f: ImageFindings, word: string, message: string): Condition[] {
   const marks = IMAGE_CONDITIONS.manage(f.conditions, { now: f.now, observedGeneration: f.generation });
-  marks.markHappy(phase === 'Cached', phase, message);
+  marks.markHappy(word === 'Cached', word, message);
   if (f.missingSecrets.length > 0)
     marks.markFalse(
       'PullSecretsFound',

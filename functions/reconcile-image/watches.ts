@@ -1,4 +1,4 @@
-import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
+import { type CachedImage, type PullPolicy, statusWord } from '../../lib/api/index.ts';
 import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/controller/index.ts';
 import { type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
@@ -146,5 +146,5 @@ function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | u
     node !== undefined &&
     isTarget(node, { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations });
   // A target the status does not record is new or waiting; a recorded node that is no longer a target left.
-  return target !== recorded || (target && status?.phase !== 'Cached');
+  return target !== recorded || (target && statusWord(status) !== 'Cached');
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { kindSchema, timestampSchema } from './core.ts';
 import {
+  coarsePhaseSchema,
   countSchema,
   imageFields,
   imagePullPolicySchema,
@@ -98,9 +99,18 @@ const pacingSchema = z
     description: 'Which pacing limits hold the waiting nodes, as the pacer last saw them (written by pace).',
   });
 
+/** Go Drop's phases of a CachedImage: what Argo CD reads (Ready is Healthy, Degraded is Degraded). */
+export const IMAGE_PHASES = ['Pending', 'Pulling', 'Ready', 'Degraded'] as const;
+export type ImagePhase = (typeof IMAGE_PHASES)[number];
+
 export const cachedImageStatusSchema = z
   .looseObject({
     ...statusFields,
+    phase: coarsePhaseSchema(IMAGE_PHASES),
+    tag: z.string().optional().meta({
+      description:
+        'The tag Drop pulls (the TAG column): spec.tag, or latest when neither tag nor digest is set.',
+    }),
     ready: z
       .string()
       .optional()

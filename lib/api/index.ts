@@ -7,6 +7,8 @@ export {
   cachedImageStatusSchema,
   type FailedNode,
   type FailureGroup,
+  IMAGE_PHASES,
+  type ImagePhase,
   type PacingLimitGroup,
   type WaitingGroup,
   type WrittenCachedImageStatus,
@@ -19,6 +21,8 @@ export {
   cachedImageSetSchema,
   cachedImageSetSpecSchema,
   cachedImageSetStatusSchema,
+  SET_PHASES,
+  type SetPhase,
 } from './cached-image-set.ts';
 export {
   type Condition,
@@ -98,3 +102,4 @@ export {
   pullPolicySpecSchema,
   pullPolicyStatusSchema,
 } from './pull-policy.ts';
+export { statusWord } from './status-word.ts';

@@ -14,6 +14,7 @@ export {
   setCondition,
 } from './conditions.ts';
 export type { DropEvent, ObjectEvent, ObjectRef, PingEvent } from './event.ts';
+export { type EventRecorder, eventRecorder, type Occurrence, type Regarding } from './events.ts';
 export { informers } from './informers.ts';
 export {
   acquireLease,
@@ -29,7 +30,9 @@ export {
 } from './lease-holder.ts';
 export type { Outcome } from './outcome.ts';
 export { drainQueues, KeyQueue } from './queue.ts';
+export { type Readiness, readinessCheck, readyzResponse } from './readiness.ts';
 export {
+  counted,
   type ReconcileByName,
   reconcileByName,
   type StatusObject,

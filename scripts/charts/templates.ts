@@ -50,8 +50,13 @@ export function renderTemplates(read: (source: string) => string, crdFiles: read
 const YAML_OPTIONS = { lineWidth: 0, flowCollectionPadding: false } as const;
 
 // A document after the first prints its own `---`; every document here gets one from the caller.
+// Template delimiters the manifests themselves hold (a CRD's description may show `{{.Tag}}`) are
+// escaped, so Helm prints them instead of running them: only `{{` opens an action.
 function yamlOf(doc: Document): string {
-  return doc.toString(YAML_OPTIONS).replace(/^---\n/, '');
+  return doc
+    .toString(YAML_OPTIONS)
+    .replace(/^---\n/, '')
+    .replace(/\{\{/g, '{{ "{{" }}');
 }
 
 function header(source: string): string {

@@ -16,7 +16,10 @@ export interface Ports {
   readonly apiserver: number;
 }
 
-/** A single-member etcd on loopback; fsync is off because the data is thrown away anyway. */
+/**
+ * A single-member etcd on loopback. fsync is off: the tests throw the data away, and npm start's
+ * sandbox (kept between runs) survives a clean stop, only a machine crash.
+ */
 export function etcdArgs(dataDir: string, ports: Ports): string[] {
   const client = `http://127.0.0.1:${ports.etcdClient}`;
   const peer = `http://127.0.0.1:${ports.etcdPeer}`;

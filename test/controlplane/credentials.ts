@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -31,6 +31,26 @@ export function writeCredentials(pkiDir: string): Credentials {
   const serviceAccountPublicKey = join(pkiDir, 'sa.pub');
   writeFileSync(serviceAccountKey, privateKey, { mode: 0o600 });
   writeFileSync(serviceAccountPublicKey, publicKey);
+  return {
+    adminToken,
+    tokenFile,
+    serviceAccountKey,
+    serviceAccountPublicKey,
+    certDir: join(pkiDir, 'serving'),
+  };
+}
+
+/**
+ * The credentials a previous writeCredentials left in pkiDir, or undefined when there are none
+ * (or they are incomplete): a control plane restarted on kept data keeps its tokens and certs.
+ */
+export function readCredentials(pkiDir: string): Credentials | undefined {
+  const tokenFile = join(pkiDir, 'tokens.csv');
+  const serviceAccountKey = join(pkiDir, 'sa.key');
+  const serviceAccountPublicKey = join(pkiDir, 'sa.pub');
+  if (![tokenFile, serviceAccountKey, serviceAccountPublicKey].every((f) => existsSync(f))) return undefined;
+  const adminToken = readFileSync(tokenFile, 'utf8').split(',')[0] ?? '';
+  if (!adminToken) return undefined;
   return {
     adminToken,
     tokenFile,
