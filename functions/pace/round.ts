@@ -1,5 +1,5 @@
-import { API_VERSION, type CachedImage } from '../../lib/api/index.ts';
-import { type EventRecorder, type Regarding, writeStatus } from '../../lib/controller/index.ts';
+import type { CachedImage } from '../../lib/api/index.ts';
+import { type EventRecorder, regardingOf, writeStatus } from '../../lib/controller/index.ts';
 import { type Kube, labelValue, type Pod, paths } from '../../lib/kube/index.ts';
 import {
   paceRoundDuration,
@@ -87,7 +87,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   });
   const now = input.now();
   for (const { image, occurrence } of startedEvents(kept, input.view.images()))
-    await input.events.record(input.kube, regardingOf(image), [occurrence], now);
+    await input.events.record(input.kube, regardingOf('CachedImage', image), [occurrence], now);
   if (input.explain) await writeReasons(input, round);
   timer();
   return {
@@ -171,17 +171,7 @@ async function writeReasons(input: RoundInput, round: PaceRound): Promise<void> 
       if (!written || written === 'conflict' || written === 'gone') return;
       input.view.observeImage(written);
       const events = waitingEvents(input.policy, image.status?.pacing?.waiting ?? [], pacing.waiting);
-      await input.events.record(input.kube, regardingOf(image), events, new Date(now));
+      await input.events.record(input.kube, regardingOf('CachedImage', image), events, new Date(now));
     }),
   );
-}
-
-/** The CachedImage as its Events refer to it (kubectl describe finds them by uid). */
-function regardingOf(image: CachedImage): Regarding {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'CachedImage',
-    name: image.metadata.name,
-    uid: image.metadata.uid ?? '',
-  };
 }

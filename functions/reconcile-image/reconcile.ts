@@ -1,5 +1,4 @@
 import {
-  API_VERSION,
   type CachedImage,
   type CachedImageStatus,
   type PullPolicy,
@@ -10,9 +9,9 @@ import {
   type HandlerContext,
   informers,
   type Outcome,
-  type Regarding,
   reconcileByName,
   reconcileEach,
+  regardingOf,
 } from '../../lib/controller/index.ts';
 import {
   beginPullSeries,
@@ -122,21 +121,11 @@ export function reconcileImage(
             const counter = pull.result === 'cached' ? imagesCachedTotal : pullErrorsTotal;
             counter.inc(pullLabels(repository, pull.node));
           }
-          await scope.events.record(ctx.kube, regardingOf(image), plan.events, ctx.now());
+          await scope.events.record(ctx.kube, regardingOf('CachedImage', image), plan.events, ctx.now());
         },
       };
     },
   });
-}
-
-/** The CachedImage as its Events refer to it (kubectl describe finds them by uid). */
-function regardingOf(image: CachedImage): Regarding {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'CachedImage',
-    name: image.metadata.name,
-    uid: image.metadata.uid ?? '',
-  };
 }
 
 async function planFor(

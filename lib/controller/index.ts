@@ -14,7 +14,13 @@ export {
   setCondition,
 } from './conditions.ts';
 export type { DropEvent, ObjectEvent, ObjectRef, PingEvent } from './event.ts';
-export { type EventRecorder, eventRecorder, type Occurrence, type Regarding } from './events.ts';
+export {
+  type EventRecorder,
+  eventRecorder,
+  type Occurrence,
+  type Regarding,
+  regardingOf,
+} from './events.ts';
 export { informers } from './informers.ts';
 export {
   acquireLease,
