@@ -6,11 +6,13 @@ export {
   cachedImageSpecSchema,
   cachedImageStatusSchema,
   type FailedNode,
+  type FailureGroup,
   IMAGE_PHASES,
   type ImagePhase,
   type ManifestRecord,
+  type PacingLimitGroup,
   type SkippedGroup,
-  type WaitingNode,
+  type WaitingGroup,
   type WrittenCachedImageStatus,
 } from './cached-image.ts';
 export {

@@ -17,4 +17,4 @@ export {
 } from './hosts.ts';
 export { type NextPullsInput, nextPulls, type PacingDecision } from './next-pulls.ts';
 export type { PacingCursor } from './rotation.ts';
-export type { WaitingPull, WaitReason } from './waiting.ts';
+export type { WaitingPull, WaitingSummary, WaitReason } from './waiting.ts';
