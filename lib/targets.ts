@@ -23,7 +23,7 @@ export function isTarget(node: Node, placement: Placement): boolean {
 }
 
 /** A node the placement selects, whatever its disk: what a workload could be scheduled on. */
-function placed(node: Node, placement: Placement): boolean {
+export function placed(node: Node, placement: Placement): boolean {
   if (node.metadata.deletionTimestamp) return false;
   if (node.spec?.unschedulable) return false;
   if (!isReady(node)) return false;
@@ -90,9 +90,11 @@ export function tolerated(taint: Taint, tolerations: readonly Toleration[]): boo
   });
 }
 
+type Skipped = readonly { readonly node: string; readonly reason: string }[];
+
 const computed = new WeakMap<
   object,
-  Map<string, { readonly revision: number; readonly targets: readonly string[] }>
+  Map<string, { readonly revision: number; readonly targets: readonly string[]; readonly skipped: Skipped }>
 >();
 
 /**
@@ -101,6 +103,15 @@ const computed = new WeakMap<
  * checking each was most of a reconcile.
  */
 export function targetsIn(nodes: Informer<Node>, placement: Placement): readonly string[] {
+  return placementIn(nodes, placement).targets;
+}
+
+/** skippedNodes over a watch cache of the nodes, computed with the targets. */
+export function skippedIn(nodes: Informer<Node>, placement: Placement): Skipped {
+  return placementIn(nodes, placement).skipped;
+}
+
+function placementIn(nodes: Informer<Node>, placement: Placement) {
   let byPlacement = computed.get(nodes);
   if (!byPlacement) {
     byPlacement = new Map();
@@ -108,8 +119,13 @@ export function targetsIn(nodes: Informer<Node>, placement: Placement): readonly
   }
   const key = JSON.stringify([placement.nodeSelector ?? {}, placement.tolerations ?? []]);
   const known = byPlacement.get(key);
-  if (known?.revision === nodes.revision) return known.targets;
-  const targets = targetNodes(nodes.list(), placement);
-  byPlacement.set(key, { revision: nodes.revision, targets });
-  return targets;
+  if (known?.revision === nodes.revision) return known;
+  const listed = nodes.list();
+  const entry = {
+    revision: nodes.revision,
+    targets: targetNodes(listed, placement),
+    skipped: skippedNodes(listed, placement),
+  };
+  byPlacement.set(key, entry);
+  return entry;
 }

@@ -1,4 +1,4 @@
-import type { CachedImage, PacingLimitGroup } from '../../lib/api/index.ts';
+import { type CachedImage, type PacingLimitGroup, statusWord } from '../../lib/api/index.ts';
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
@@ -60,13 +60,14 @@ export interface PaceRound {
 }
 
 // An image whose status reports a problem with its policy starts nothing: pacing with limits
-// nobody chose would be a silent default.
-const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy']);
+// nobody chose would be a silent default. Nor does one refused as larger than maxImageSize. The
+// STATUS word (the Ready condition's reason) says it: status.phase is Go Drop's coarse phase.
+const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy', 'ImageTooLarge']);
 
 /** One pacing round for one policy: which pull pods to create now, and what to remember. */
 export function paceRound(input: PaceInput): PaceRound {
   const governed = input.images.filter(
-    (i) => policyOf(i) === input.policy && isSettled(i) && !POLICY_PROBLEMS.has(i.status?.phase ?? ''),
+    (i) => policyOf(i) === input.policy && isSettled(i) && !POLICY_PROBLEMS.has(statusWord(i.status)),
   );
   const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
   const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));

@@ -3,7 +3,7 @@ import { informers } from '../../lib/controller/index.ts';
 import type { Kube, Node, Pod } from '../../lib/kube/index.ts';
 import type { Change, Informer } from '../../lib/kube/informer.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { targetsIn } from '../../lib/targets.ts';
+import { skipReason, targetsIn } from '../../lib/targets.ts';
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 
 /** How long a pull that ended unrecorded keeps its (image, node) busy at most. */
@@ -184,5 +184,6 @@ function targetPrint(node: Node): string {
     node.spec?.unschedulable,
     ready,
     node.metadata.deletionTimestamp,
+    skipReason(node),
   ]);
 }

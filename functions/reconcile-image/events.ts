@@ -17,6 +17,7 @@ const PROBLEMS = new Set([
   'InvalidPolicy',
   'InvalidSpec',
   'InvalidImageName',
+  'ImageTooLarge',
 ]);
 
 /** A pull outcome recorded for the first time (plan.ts's RecordedOutcome). */
@@ -38,7 +39,39 @@ export interface ImageChange {
 
 /** The events for what this reconcile recorded: pull outcomes first, then a change of STATUS. */
 export function imageEvents(change: ImageChange): Occurrence[] {
-  return [...pullEvents(change), ...statusEvents(change)];
+  return [...pullEvents(change), ...statusEvents(change), ...skipEvents(change)];
+}
+
+/**
+ * Nodes that begin or stop being skipped (DiskPressure), per reason: a Warning when more are
+ * skipped than before, a Normal event when some resume.
+ */
+function skipEvents({ previous, status }: ImageChange): Occurrence[] {
+  const count = (s: CachedImageStatus | undefined) =>
+    new Map((s?.skipped ?? []).map((g) => [g.reason, g.nodes] as const));
+  const before = count(previous);
+  const now = count(status);
+  const events: Occurrence[] = [];
+  for (const reason of new Set([...before.keys(), ...now.keys()])) {
+    const was = before.get(reason) ?? 0;
+    const is = now.get(reason) ?? 0;
+    const message = status.skipped?.find((g) => g.reason === reason)?.message ?? reason;
+    if (is > was)
+      events.push({
+        type: 'Warning',
+        reason: 'NodesSkipped',
+        action: 'Reconcile',
+        note: `${is === 1 ? '1 target node' : `${is} target nodes`} skipped: ${reason}: ${message}`,
+      });
+    else if (is < was)
+      events.push({
+        type: 'Normal',
+        reason: 'NodesResumed',
+        action: 'Reconcile',
+        note: `${was - is === 1 ? '1 node' : `${was - is} nodes`} no longer ${reason}: pulls there resume`,
+      });
+  }
+  return events;
 }
 
 function pullEvents({ reference, recorded, backoff }: ImageChange): Occurrence[] {

@@ -2,6 +2,7 @@ import {
   type CachedImage,
   type CachedImageStatus,
   type FailedNode,
+  type ManifestRecord,
   type PullPolicy,
   parseSpec,
   type WrittenCachedImageStatus,
@@ -53,7 +54,14 @@ export interface ObservedImage {
   /** The pull pods labelled with this CachedImage. */
   readonly pods: readonly Pod[];
   readonly missingSecrets: readonly string[];
+  /** A problem that stops new pulls: the policy's (PolicyNotFound, InvalidPolicy) or the image's (ImageTooLarge). */
   readonly policyProblem?: { readonly reason: string; readonly message: string };
+  /** Nodes the placement selects that are skipped for now (lib/targets.ts skippedNodes). */
+  readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
+  /** What the registry said about the reference, when Drop asked (maxImageSize). */
+  readonly manifest?: ManifestRecord;
+  /** Words for the message that no other field carries, e.g. why maxImageSize was not checked. */
+  readonly notes?: readonly string[];
   readonly backoff: FailureBackoff;
   /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the cycle as the status has it. */
   readonly repull?: { readonly intervalMs: number | undefined };
@@ -251,6 +259,9 @@ export function planImage(observed: ObservedImage): ImagePlan {
     repull,
     missingSecrets: observed.missingSecrets,
     policyProblem: observed.policyProblem,
+    skipped: observed.skipped ?? [],
+    ...(observed.manifest ? { manifest: observed.manifest } : {}),
+    notes: observed.notes ?? [],
     resolvedDigest,
     lastPulledAt,
   });

@@ -3,6 +3,8 @@ import type {
   FailedNode,
   FailureGroup,
   ImagePhase,
+  ManifestRecord,
+  SkippedGroup,
   WaitingGroup,
   WrittenCachedImageStatus,
 } from '../../lib/api/index.ts';
@@ -42,6 +44,10 @@ export interface ImageFindings {
   readonly repull: RepullCycle;
   readonly missingSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string } | undefined;
+  /** Nodes the placement selects that are skipped for now, with the reason. */
+  readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
+  readonly manifest?: ManifestRecord | undefined;
+  readonly notes?: readonly string[];
   readonly resolvedDigest?: string | undefined;
   readonly lastPulledAt?: string | undefined;
 }
@@ -49,6 +55,7 @@ export interface ImageFindings {
 /** The status that says what the findings mean. */
 export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
   const failures = failureGroups(f.failed, f.newMessages, f.before?.failures ?? []);
+  const skipped = skippedGroups(f.skipped ?? []);
   const waiting = waitingGroups(f);
   const counts = {
     targets: f.targets.length,
@@ -57,7 +64,7 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     pending: f.pending.length,
   };
   const word = statusWordOf(counts, f.failed, f.policyProblem);
-  const message = messageOf(word, counts, f, failures);
+  const message = messageOf(word, counts, f, failures, skipped);
   // The pacer's word on what holds the waiting nodes lasts while some wait (functions/pace/status.ts).
   const pacing = f.pending.length > 0 ? f.before?.pacing : undefined;
   return {
@@ -76,6 +83,8 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     failures,
     waiting,
     ...(pacing ? { pacing } : {}),
+    ...(skipped.length > 0 ? { skipped } : {}),
+    ...(f.manifest ? { manifest: f.manifest } : {}),
     ...(f.resolvedDigest ? { resolvedDigest: f.resolvedDigest } : {}),
     ...(f.lastPulledAt ? { lastPulledAt: f.lastPulledAt } : {}),
     ...(f.repull.nodes.length > 0 ? { repullNodes: [...f.repull.nodes] } : {}),
@@ -115,6 +124,27 @@ export function invalidSpecStatus(
     ).conditions,
     observedGeneration: generation,
   };
+}
+
+// Why a skipped node is skipped, in words; each reason resumes on its own.
+const SKIP_WORDS: Readonly<Record<string, string>> = {
+  DiskPressure: 'the kubelet reports DiskPressure; Drop pulls there once it clears',
+};
+
+/** Skipped nodes by reason, the first few named. */
+export function skippedGroups(
+  skipped: readonly { readonly node: string; readonly reason: string }[],
+): SkippedGroup[] {
+  const byReason = new Map<string, string[]>();
+  for (const { node, reason } of skipped) byReason.set(reason, [...(byReason.get(reason) ?? []), node]);
+  return [...byReason]
+    .map(([reason, nodes]) => ({
+      reason,
+      nodes: nodes.length,
+      examples: [...nodes].sort().slice(0, EXAMPLES),
+      message: SKIP_WORDS[reason] ?? reason,
+    }))
+    .sort((a, b) => b.nodes - a.nodes || a.reason.localeCompare(b.reason));
 }
 
 /** Failed nodes by reason; each reason keeps the kubelet's latest message for it. */
@@ -200,14 +230,25 @@ function messageOf(
   counts: Counts,
   f: ImageFindings,
   failures: readonly FailureGroup[],
+  skipped: readonly SkippedGroup[],
 ): string {
   const parts: string[] = [];
   if (f.policyProblem) parts.push(f.policyProblem.message);
+  parts.push(...(f.notes ?? []));
   if (f.missingSecrets.length > 0) {
     parts.push(`imagePullSecrets not found in the Drop namespace: ${f.missingSecrets.join(', ')}`);
   }
-  if (word === 'NoTargetNodes') parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
+  if (word === 'NoTargetNodes')
+    parts.push(
+      skipped.length > 0
+        ? 'every node that matches nodeSelector and tolerations is skipped for now'
+        : 'no Ready, schedulable node matches nodeSelector and tolerations',
+    );
   else parts.push(`cached on ${fraction(counts.ready, counts.targets, 'node')}`);
+  for (const group of skipped)
+    parts.push(
+      `${counted(group.nodes, 'node')} skipped: ${group.reason} (${listNodes(group.examples, group.nodes)})`,
+    );
   if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling, f.pulling.length)}`);
   for (const group of failures.slice(0, 3)) {
     parts.push(`${group.reason} on ${listNodes(group.examples, group.nodes)}: ${group.message}`);

@@ -33,7 +33,11 @@ describe('disk-aware caching', () => {
     mkdirSync(storageDir);
     registry = await startRegistry({ dir, name: 'open', storageDir, auth: { kind: 'none' } });
     await pushImage(registry.url, 'team/app', ['1.0'], { layers: [LAYER_BYTES] });
-    nodes = await createNodes(2, { kubeconfigPath: kubeconfigPath(), prefix: pool, labels: { 'drop.test/pool': pool } });
+    nodes = await createNodes(2, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: pool,
+      labels: { 'drop.test/pool': pool },
+    });
     drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
     await drop.kube.create(
       paths.pullPolicies(),
@@ -63,11 +67,16 @@ describe('disk-aware caching', () => {
     );
   }
 
-  async function until(name: string, done: (image: CachedImage) => boolean, what: string): Promise<CachedImage> {
+  async function until(
+    name: string,
+    done: (image: CachedImage) => boolean,
+    what: string,
+  ): Promise<CachedImage> {
     return waitFor(
       async () => {
         const image = await drop.kube.get<CachedImage>(paths.cachedImage(name));
-        if (image?.status?.observedGeneration === image?.metadata.generation && image && done(image)) return image;
+        if (image?.status?.observedGeneration === image?.metadata.generation && image && done(image))
+          return image;
         throw new Error(JSON.stringify(image?.status));
       },
       { timeoutMs: 90_000, intervalMs: 300, message: `${name}: ${what}` },
@@ -96,7 +105,9 @@ describe('disk-aware caching', () => {
   }
 
   async function podsOn(name: string, node: string): Promise<Pod[]> {
-    const list = await drop.kube.list<Pod>(paths.pods(NAMESPACE), { labelSelector: pullPodSelectorFor(name) });
+    const list = await drop.kube.list<Pod>(paths.pods(NAMESPACE), {
+      labelSelector: pullPodSelectorFor(name),
+    });
     return list.items.filter((p) => p.spec?.nodeName === node);
   }
 
@@ -127,7 +138,9 @@ describe('disk-aware caching', () => {
     await create(name, { maxImageSize: '1Ki' });
     const refused = await until(name, (i) => statusWord(i.status) === 'ImageTooLarge', 'ImageTooLarge');
     expect(refused.status?.message).toMatch(
-      new RegExp(`${registry.host}/team/app:1\\.0 is 3\\.\\d KiB \\(\\d+ bytes, as its registry lists the manifest\\), over maxImageSize 1Ki \\(spec\\.maxImageSize\\)`),
+      new RegExp(
+        `${registry.host}/team/app:1\\.0 is 3\\.\\d KiB \\(\\d+ bytes, as its registry lists the manifest\\), over maxImageSize 1Ki \\(spec\\.maxImageSize\\)`,
+      ),
     );
     expect(refused.status?.manifest).toMatchObject({ reference: `${registry.host}/team/app:1.0` });
     expect(refused.status?.manifest?.size).toBeGreaterThan(LAYER_BYTES);
@@ -138,7 +151,11 @@ describe('disk-aware caching', () => {
     const fits = uniqueName('fits');
     await drop.kube.mergePatch(paths.pullPolicy(policy), { spec: { maxImageSize: '1Mi' } });
     await create(fits, {});
-    const cached = await until(fits, (i) => statusWord(i.status) === 'Cached', 'Cached under the policy’s 1Mi');
+    const cached = await until(
+      fits,
+      (i) => statusWord(i.status) === 'Cached',
+      'Cached under the policy’s 1Mi',
+    );
     expect(cached.status?.manifest?.size).toBeGreaterThan(LAYER_BYTES);
   });
 });
