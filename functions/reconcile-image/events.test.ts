@@ -127,7 +127,7 @@ describe('the Events reconcile-image records', () => {
         type: 'Warning',
         reason: 'NodesSkipped',
         action: 'Reconcile',
-        note: '1 target node skipped: DiskPressure: the kubelet reports DiskPressure',
+        note: '1 node skipped: DiskPressure: the kubelet reports DiskPressure',
       },
     ]);
     expect(change(2, 1)).toEqual([

@@ -61,7 +61,7 @@ function skipEvents({ previous, status }: ImageChange): Occurrence[] {
         type: 'Warning',
         reason: 'NodesSkipped',
         action: 'Reconcile',
-        note: `${is === 1 ? '1 target node' : `${is} target nodes`} skipped: ${reason}: ${message}`,
+        note: `${is === 1 ? '1 node' : `${is} nodes`} skipped: ${reason}: ${message}`,
       });
     else if (is < was)
       events.push({

@@ -32,7 +32,7 @@ export function sizeProblem(
   if (!limit || size === undefined || size <= limit.bytes) return undefined;
   return {
     reason: 'ImageTooLarge',
-    message: `${reference} is ${formatBytes(size)} (${size} bytes, as its registry lists the manifest), over maxImageSize ${limit.text} (${limit.from}): not cached on any node`,
+    message: `${reference} is ${formatBytes(size)} (${size} bytes, as its registry lists the manifest), over maxImageSize ${limit.text} (${limit.from})`,
   };
 }
 
