@@ -2,6 +2,7 @@ import { type CachedImage, type PacingLimitGroup, statusWord } from '../../lib/a
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
+  type HostState,
   type ImageDemand,
   type InFlightPull,
   nextPulls,
@@ -10,6 +11,7 @@ import {
 } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, pullOutcome, pullPodFor } from '../../lib/pull-pod.ts';
+import { hostOf } from './hosts.ts';
 
 /** What a holder keeps in its policy's Lease between rounds. */
 export interface PacerMemory {
@@ -43,6 +45,8 @@ export interface PaceInput {
   readonly holdOff?: ReadonlyMap<string, number>;
   /** Say why pulls wait (`summary`, for the images' status), or only how many (`wake`, the default). */
   readonly explain?: 'summary' | 'wake';
+  /** Registry hosts with a cap or a record (functions/pace/hosts.ts), for every policy alike. */
+  readonly hosts?: ReadonlyMap<string, HostState>;
 }
 
 export interface PaceRound {
@@ -80,6 +84,7 @@ export function paceRound(input: PaceInput): PaceRound {
     cursor: input.memory.cursor,
     now: input.now,
     explain: input.explain ?? 'wake',
+    ...(input.hosts ? { hosts: input.hosts } : {}),
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
   const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
@@ -148,6 +153,7 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
       .filter((n) => (!cached.has(n) || again.has(n)) && !busy.has(n) && !unrecorded?.has(n) && !held(n)),
     failures,
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
+    host: hostOf(status.reference),
   };
 }
 

@@ -8,9 +8,11 @@ import {
   pullsWithdrawnTotal,
   slotWait,
 } from '../../lib/metrics.ts';
+import type { HostState } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.ts';
 import { LABEL, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { collisions, contested } from './collisions.ts';
+import { hostOf } from './hosts.ts';
 import { type PaceRound, type PacerMemory, paceRound, startedEvents, waitingEvents } from './plan.ts';
 import { pacingUpdate } from './status.ts';
 import type { PacingView } from './view.ts';
@@ -66,13 +68,21 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     const settings = settingsOf(input.view.policy(policy));
     if (!settings.ok)
       return { kind: 'invalid' as const, detail: `PullPolicy ${policy}: ${settings.message}` };
+    await input.view.hosts.reload(input.now().getTime());
+    const hosts = input.view.hosts.states(input.view.policies(), input.view.pods());
     const decideStarted = performance.now();
-    const round = decide(input, settings.limits);
+    const round = decide(input, settings.limits, hosts.hosts);
     const decideMs = performance.now() - decideStarted;
     const created = await Promise.all(
       round.create.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
     );
     for (const pod of created) if (pod) input.view.created(pod);
+    // Starts from a host with an hourly cap are counted in its Lease, for every replica.
+    input.view.hosts.started(
+      created.flatMap((pod) => hostOf(pod?.spec?.containers[0]?.image) ?? []),
+      hosts.caps,
+      input.now().getTime(),
+    );
     const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
     const kept = created.filter((pod): pod is Pod => pod !== undefined && !withdrawn.has(pod.metadata.name));
     return { kind: 'ran' as const, round, decideMs, created, kept, started: kept.length };
@@ -100,9 +110,10 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   };
 }
 
-function decide(input: RoundInput, limits: PacingLimits): PaceRound {
+function decide(input: RoundInput, limits: PacingLimits, hosts: ReadonlyMap<string, HostState>): PaceRound {
   const { view } = input;
   return paceRound({
+    hosts,
     policy: input.policy,
     limits,
     images: view.images(),

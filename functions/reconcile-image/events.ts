@@ -30,6 +30,8 @@ export interface RecordedOutcome {
 }
 
 export interface ImageChange {
+  /** Pulls the registry throttled, recorded in this reconcile (not failures of their nodes). */
+  readonly throttled?: readonly { readonly node: string; readonly message: string }[];
   readonly reference: string;
   readonly previous: CachedImageStatus | undefined;
   readonly status: CachedImageStatus;
@@ -39,7 +41,18 @@ export interface ImageChange {
 
 /** The events for what this reconcile recorded: pull outcomes first, then a change of STATUS. */
 export function imageEvents(change: ImageChange): Occurrence[] {
-  return [...pullEvents(change), ...statusEvents(change), ...skipEvents(change)];
+  return [...pullEvents(change), ...throttleEvents(change), ...statusEvents(change), ...skipEvents(change)];
+}
+
+/** A registry throttled pulls: one Warning per message, counted; the pause is the pacer's to say. */
+function throttleEvents({ reference, throttled }: ImageChange): Occurrence[] {
+  return [...groupBy(throttled ?? [], (t) => t.message)].map(([message, pulls]) => ({
+    type: 'Warning',
+    reason: 'RegistryRateLimited',
+    action: 'Pull',
+    note: `The registry throttled a pull of ${reference}; Drop pauses new pulls from that registry: ${message}`,
+    count: pulls.length,
+  }));
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 import type { Occurrence } from '../../lib/controller/index.ts';
 import { formatReference, parseImageReference } from '../../lib/image-ref.ts';
 import type { Pod } from '../../lib/kube/core.ts';
+import { isThrottle } from '../../lib/pacing/index.ts';
 import {
   backoffDelayMs,
   DEFAULT_PACING_LIMITS,
@@ -180,6 +181,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const recorded: RecordedPull[] = [];
   const newMessages = new Map<string, string>();
   const pulling = new Set<string>();
+  const throttled: { readonly node: string; readonly message: string }[] = [];
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
 
@@ -212,6 +214,12 @@ export function planImage(observed: ObservedImage): ImagePlan {
     // Pull pods reuse their name on every attempt, so the uid is what tells attempts apart.
     const attempt = pod.metadata.uid ?? pod.metadata.name;
     if (before?.lastPod === attempt) continue;
+    // The registry throttled the pull: the node did nothing wrong, so no failure and no backoff
+    // for it; the pacer pauses the whole host (functions/pace/hosts.ts) and the node waits.
+    if (isThrottle(outcome.message)) {
+      throttled.push({ node, message: outcome.message });
+      continue;
+    }
     const failure = failureOf(node, outcome.reason, (before?.failures ?? 0) + 1, attempt, observed);
     recorded.push({
       ...recordOf(pod, node, 'failed', undefined, observed.now),
@@ -260,6 +268,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     missingSecrets: observed.missingSecrets,
     policyProblem: observed.policyProblem,
     skipped: observed.skipped ?? [],
+    throttled,
     ...(observed.manifest ? { manifest: observed.manifest } : {}),
     notes: observed.notes ?? [],
     resolvedDigest,
@@ -270,6 +279,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     previous: observed.previous,
     status,
     recorded,
+    throttled,
     backoff: observed.backoff,
   });
   return { deletePods, pendingNodes, recorded, status, events };

@@ -47,6 +47,8 @@ export interface ImageFindings {
   /** Nodes the placement selects that are skipped for now, with the reason. */
   readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
   readonly manifest?: ManifestRecord | undefined;
+  /** Pulls this plan found throttled by the registry (not failures of their nodes). */
+  readonly throttled?: readonly { readonly node: string; readonly message: string }[];
   readonly notes?: readonly string[];
   readonly resolvedDigest?: string | undefined;
   readonly lastPulledAt?: string | undefined;
@@ -63,8 +65,9 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     pulling: f.pulling.length,
     pending: f.pending.length,
   };
-  const word = statusWordOf(counts, f.failed, f.policyProblem);
-  const message = messageOf(word, counts, f, failures, skipped);
+  const rateLimited = rateLimitOf(f);
+  const word = rateLimited ? 'RegistryRateLimited' : statusWordOf(counts, f.failed, f.policyProblem);
+  const message = [rateLimited, messageOf(word, counts, f, failures, skipped)].filter(Boolean).join('; ');
   // The pacer's word on what holds the waiting nodes lasts while some wait (functions/pace/status.ts).
   const pacing = f.pending.length > 0 ? f.before?.pacing : undefined;
   return {
@@ -124,6 +127,19 @@ export function invalidSpecStatus(
     ).conditions,
     observedGeneration: generation,
   };
+}
+
+/**
+ * What to say when a registry's rate limit holds the image, or undefined when none does: a pull of
+ * this plan was throttled, or the pacer's summary says the host is paused (with when it resumes),
+ * while nodes still wait and nothing else is wrong with the image.
+ */
+function rateLimitOf(f: ImageFindings): string | undefined {
+  if (f.policyProblem || f.pending.length === 0 || f.targets.length === f.ready.length) return undefined;
+  const paused = f.before?.pacing?.waiting.find((w) => w.limit === 'registryRateLimited');
+  if (paused) return paused.message;
+  const throttle = f.throttled?.[0];
+  return throttle ? `the registry throttled a pull: ${throttle.message}` : undefined;
 }
 
 // Why a skipped node is skipped, in words; each reason resumes on its own.

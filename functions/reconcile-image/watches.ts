@@ -57,7 +57,11 @@ async function onImage(event: ObjectEvent, ctx: HandlerContext, namespace: strin
     event.action === 'update' &&
     carried?.metadata.generation !== undefined &&
     carried.status?.observedGeneration === carried.metadata.generation;
-  if (settled) return { skip: 'status update of a settled spec' };
+  // The pacer's summary says a registry paused the image's host, or no longer does: the STATUS
+  // word follows it (RegistryRateLimited), so that status update is looked at.
+  const paused = carried?.status?.pacing?.waiting.some((w) => w.limit === 'registryRateLimited') ?? false;
+  const says = statusWord(carried?.status) === 'RegistryRateLimited';
+  if (settled && paused === says) return { skip: 'status update of a settled spec' };
   const image =
     carried ??
     (event.action === 'delete'

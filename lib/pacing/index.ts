@@ -1,5 +1,12 @@
 export type { Blocker, BlockingLimit } from './blockers.ts';
-export type { ImageDemand, InFlightPull, NodeFailure, NodeFailures, PullStart } from './demand.ts';
+export type {
+  HostState,
+  ImageDemand,
+  InFlightPull,
+  NodeFailure,
+  NodeFailures,
+  PullStart,
+} from './demand.ts';
 export {
   afterSuccess,
   afterThrottle,
