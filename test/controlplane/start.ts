@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { applyNamespaces, installCrds } from './bootstrap.ts';
 import { ensureBinaries, type Log } from './build.ts';
-import { apiserverArgs, bandwidthModelCommand, etcdArgs, kwokArgs, type Ports } from './components.ts';
+import {
+  AUDIT_POLICY,
+  apiserverArgs,
+  bandwidthModelCommand,
+  etcdArgs,
+  kwokArgs,
+  type Ports,
+} from './components.ts';
 import { apiGet, kubeconfigYaml, readCredentials, servingCaPath, writeCredentials } from './credentials.ts';
 import { applyNodes, defaultNodeSpecs } from './nodes.ts';
 import { binaryPath, helmPath, kubectlPath } from './pins.ts';
@@ -38,6 +45,8 @@ export interface ControlPlaneOptions {
    * running control plane it is started if it does not run; it is never stopped by `up`.
    */
   readonly bandwidthModel?: boolean;
+  /** The API server writes an audit log of every request (<stateDir>/audit.log), for benchmarks. */
+  readonly auditLog?: boolean;
   readonly log?: Log;
 }
 
@@ -50,6 +59,8 @@ export interface ControlPlane {
   readonly nodes: readonly string[];
   /** True when a healthy control plane was already running in stateDir and was kept. */
   readonly reused: boolean;
+  /** The audit log, when `auditLog` was asked for. */
+  readonly auditLogPath?: string;
   /** Stops every process of this control plane. */
   stop(): Promise<void>;
 }
@@ -70,7 +81,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     return handle(stateDir, existing, names, true);
   }
   await stopComponents(stateDir);
-  const state = await launch(stateDir, options.detached ?? false, log, options.keepData ?? false);
+  const state = await launch(stateDir, options.detached ?? false, log, {
+    audit: options.auditLog ?? false,
+    keepData: options.keepData ?? false,
+  });
   // Read at exit: the bandwidth model joins state.json after launch.
   const stopOnExit = options.detached
     ? undefined
@@ -91,7 +105,7 @@ async function launch(
   stateDir: string,
   detached: boolean,
   log: Log,
-  keepData: boolean,
+  { audit, keepData }: { readonly audit: boolean; readonly keepData: boolean },
 ): Promise<ControlPlaneState> {
   const kept = keepData ? readCredentials(join(stateDir, 'pki')) : undefined;
   if (!kept) for (const dir of ['etcd', 'pki']) rmSync(join(stateDir, dir), { recursive: true, force: true });
@@ -123,7 +137,11 @@ async function launch(
       const res = await fetch(`http://127.0.0.1:${ports.etcdClient}/health`);
       return res.ok ? true : undefined;
     });
-    const kubeApiserver = start('kube-apiserver', apiserverArgs(credentials, ports));
+    const auditFiles = audit
+      ? { policy: join(stateDir, 'audit-policy.yaml'), log: join(stateDir, 'audit.log') }
+      : undefined;
+    if (auditFiles) writeFileSync(auditFiles.policy, AUDIT_POLICY);
+    const kubeApiserver = start('kube-apiserver', apiserverArgs(credentials, ports, auditFiles));
     save();
     const caFile = servingCaPath(credentials.certDir);
     await waitUntil(kubeApiserver, 'kube-apiserver /readyz', async () => {
@@ -242,6 +260,7 @@ function handle(
     kubectlPath: kubectlPath(),
     nodes,
     reused,
+    ...(existsSync(join(stateDir, 'audit.log')) ? { auditLogPath: join(stateDir, 'audit.log') } : {}),
     async stop() {
       if (stopOnExit) process.removeListener('exit', stopOnExit);
       await stopComponents(stateDir);

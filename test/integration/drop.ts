@@ -58,6 +58,7 @@ const DROP_API = 'drop.corewire.io/v1alpha1';
 export const EVENT_SOURCES = {
   reconcileImage: [
     { apiVersion: DROP_API, kind: 'CachedImage' },
+    { apiVersion: DROP_API, kind: 'PullPolicy' },
     { apiVersion: 'v1', kind: 'Node' },
     { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
   ],
