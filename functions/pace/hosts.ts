@@ -12,8 +12,11 @@ import {
   type HostCap,
   type HostRecord,
   type HostState,
+  hostBudget,
   hostCaps,
+  inFlightOf,
   isThrottle,
+  RESERVATION_MS,
   withStarts,
 } from '../../lib/pacing/index.ts';
 import { pullOutcome } from '../../lib/pull-pod.ts';
@@ -49,6 +52,9 @@ export function hostLeaseName(host: string): string {
 
 /** Two records of one host as one: the later pause, every start, the longer run of throttles. */
 export function mergeRecords(a: HostRecord, b: HostRecord): HostRecord {
+  const reservations = new Map(
+    [...(a.reservations ?? []), ...(b.reservations ?? [])].map((r) => [r.pod, r] as const),
+  );
   const pausedUntil = Math.max(a.pausedUntil ?? 0, b.pausedUntil ?? 0);
   const throttles = Math.max(a.throttles ?? 0, b.throttles ?? 0);
   const reason =
@@ -58,6 +64,7 @@ export function mergeRecords(a: HostRecord, b: HostRecord): HostRecord {
     ...(pausedUntil > 0 ? { pausedUntil } : {}),
     ...(throttles > 0 ? { throttles } : {}),
     ...(reason ? { reason } : {}),
+    ...(reservations.size > 0 ? { reservations: [...reservations.values()] } : {}),
   };
 }
 
@@ -69,6 +76,13 @@ function parseRecord(text: string | undefined): HostRecord {
       ...(typeof parsed.pausedUntil === 'number' ? { pausedUntil: parsed.pausedUntil } : {}),
       ...(typeof parsed.throttles === 'number' ? { throttles: parsed.throttles } : {}),
       ...(typeof parsed.reason === 'string' ? { reason: parsed.reason } : {}),
+      ...(Array.isArray(parsed.reservations)
+        ? {
+            reservations: parsed.reservations.filter(
+              (r) => typeof r?.pod === 'string' && typeof r?.at === 'number',
+            ),
+          }
+        : {}),
     };
   } catch {
     return EMPTY_HOST_RECORD;
@@ -79,6 +93,8 @@ function parseRecord(text: string | undefined): HostRecord {
 export class RegistryHosts {
   readonly #records = new Map<string, HostRecord>();
   readonly #counted = new Set<string>();
+  /** Pull pods this process's watch has shown (also those gone since), by name: when last seen. */
+  readonly #seen = new Map<string, number>();
   #loadedAt = 0;
 
   constructor(
@@ -96,6 +112,7 @@ export class RegistryHosts {
    * it first) and is written to the host's Lease. Returns whether the host's record changed.
    */
   observePod(pod: Pod, now: number): boolean {
+    this.#seen.set(pod.metadata.name, now);
     const outcome = pullOutcome(pod);
     if (outcome.kind !== 'failed' || !isThrottle(outcome.message)) return false;
     const id = pod.metadata.uid ?? pod.metadata.name;
@@ -108,15 +125,55 @@ export class RegistryHosts {
     return true;
   }
 
-  /** Starts from capped hosts, counted for their hour and written to their Leases. */
-  started(hosts: readonly string[], caps: ReadonlyMap<string, HostCap>, now: number): void {
-    const counts = new Map<string, number>();
-    for (const host of hosts)
-      if (caps.get(host)?.maxPullsPerHour !== undefined) counts.set(host, (counts.get(host) ?? 0) + 1);
-    for (const [host, count] of counts) {
-      this.#records.set(host, withStarts(this.record(host), count, now));
-      this.#persist(host);
+  /**
+   * Reserves slots of a capped host for these pods (in the order decided) before they are created:
+   * the host's Lease is read, what every replica reserved and the pods this one sees pulling are
+   * counted against the cap, and the reservation is written with the resourceVersion read, so of two
+   * replicas reserving at once the second reads the first's. Returns the pods that may be created.
+   */
+  async reserve(
+    host: string,
+    pods: readonly string[],
+    cap: HostCap,
+    pulling: number,
+    known: (pod: string) => boolean,
+    now: number,
+  ): Promise<readonly string[]> {
+    const name = hostLeaseName(host);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.kube.get<HostLease>(paths.lease(this.namespace, name));
+      const merged = mergeRecords(
+        this.record(host),
+        parseRecord(current?.metadata.annotations?.[RECORD_ANNOTATION]),
+      );
+      const fresh = (merged.reservations ?? []).filter((r) => now - r.at < RESERVATION_MS);
+      const record: HostRecord = { ...merged, reservations: fresh };
+      const budget = hostBudget(cap, record, inFlightOf(record, pulling, known, now), now);
+      const granted = pods.slice(0, Math.max(0, Math.min(pods.length, budget)));
+      if (granted.length === 0) {
+        this.#records.set(host, record);
+        return [];
+      }
+      const next: HostRecord = {
+        ...withStarts(record, granted.length, now),
+        reservations: [...fresh, ...granted.map((pod) => ({ pod, at: now }))],
+      };
+      if (await this.#put(name, host, current, next)) {
+        this.#records.set(host, next);
+        return granted;
+      }
     }
+    // The Lease kept changing under us: start nothing from this host in this round.
+    return [];
+  }
+
+  /**
+   * Whether this process's watch has shown the pod lately: then the pod itself (pulling, or its
+   * outcome) says whether it holds a slot, and its reservation no longer counts.
+   */
+  seen(pod: string, now: number): boolean {
+    for (const [name, at] of this.#seen) if (now - at > 2 * RESERVATION_MS) this.#seen.delete(name);
+    return this.#seen.has(pod);
   }
 
   /** What the other replicas wrote, read again at most every RELOAD_MS. */
@@ -182,32 +239,41 @@ export class RegistryHosts {
         parseRecord(current?.metadata.annotations?.[RECORD_ANNOTATION]),
       );
       this.#records.set(host, merged);
-      const metadata = {
-        name,
-        namespace: this.namespace,
-        labels: { [REGISTRY_HOST_LABEL]: name.slice('drop-registry-'.length) },
-        annotations: { [HOST_ANNOTATION]: host, [RECORD_ANNOTATION]: JSON.stringify(merged) },
-      };
-      try {
-        if (!current) {
-          const created = await this.kube.create(paths.leases(this.namespace), {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata,
-            spec: {},
-          });
-          // Another replica created it first: read theirs and merge.
-          if (!created) continue;
-        } else {
-          await this.kube.replace(paths.lease(this.namespace, name), {
-            ...current,
-            metadata: { ...current.metadata, ...metadata, resourceVersion: current.metadata.resourceVersion },
-          });
-        }
-        return;
-      } catch (error) {
-        if (!(error instanceof KubeError && error.kind === 'conflict')) throw error;
+      if (await this.#put(name, host, current, merged)) return;
+    }
+  }
+
+  /** Creates or replaces the host's Lease with the resourceVersion read; false when another wrote first. */
+  async #put(
+    name: string,
+    host: string,
+    current: HostLease | undefined,
+    record: HostRecord,
+  ): Promise<boolean> {
+    const metadata = {
+      name,
+      namespace: this.namespace,
+      labels: { [REGISTRY_HOST_LABEL]: name.slice('drop-registry-'.length) },
+      annotations: { [HOST_ANNOTATION]: host, [RECORD_ANNOTATION]: JSON.stringify(record) },
+    };
+    try {
+      if (!current) {
+        const created = await this.kube.create(paths.leases(this.namespace), {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata,
+          spec: {},
+        });
+        return created !== undefined;
       }
+      await this.kube.replace(paths.lease(this.namespace, name), {
+        ...current,
+        metadata: { ...current.metadata, ...metadata, resourceVersion: current.metadata.resourceVersion },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof KubeError && error.kind === 'conflict') return false;
+      throw error;
     }
   }
 }

@@ -72,3 +72,19 @@ describe('host caps', () => {
     expect(hostBlockers('docker.io', undefined, EMPTY_HOST_RECORD, 50, NOW)).toEqual([]);
   });
 });
+
+describe('reservations', () => {
+  it('count a pod this replica has not seen yet, for RESERVATION_MS at most', async () => {
+    const { inFlightOf, RESERVATION_MS } = await import('./hosts.ts');
+    const record = {
+      starts: [],
+      reservations: [
+        { pod: 'seen', at: NOW - 1000 },
+        { pod: 'unseen', at: NOW - 1000 },
+        { pod: 'old', at: NOW - RESERVATION_MS },
+      ],
+    };
+    expect(inFlightOf(record, 2, (pod) => pod === 'seen', NOW)).toBe(3);
+    expect(inFlightOf(EMPTY_HOST_RECORD, 2, () => false, NOW)).toBe(2);
+  });
+});

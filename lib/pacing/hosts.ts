@@ -25,6 +25,29 @@ export interface HostRecord {
   readonly throttles?: number;
   /** The message of the throttle that paused it, for status. */
   readonly reason?: string;
+  /**
+   * Pull pods a pacer reserved a slot of a capped host for, by name, with when (epoch ms): counted
+   * as in flight by every replica until its own watch shows the pod (RESERVATION_MS at most).
+   */
+  readonly reservations?: readonly { readonly pod: string; readonly at: number }[];
+}
+
+/** How long a reservation counts for a pod a replica's watch has not shown yet. */
+export const RESERVATION_MS = 30_000;
+
+/**
+ * The pulls from a host in flight as one replica can tell: the pulling pods its watch shows, plus
+ * the reservations of pods it does not know yet (another replica's, just created). A pod that came
+ * and went unseen counts until its reservation ages out: never fewer than there are.
+ */
+export function inFlightOf(
+  record: HostRecord,
+  pulling: number,
+  known: (pod: string) => boolean,
+  now: number,
+): number {
+  const unseen = (record.reservations ?? []).filter((r) => now - r.at < RESERVATION_MS && !known(r.pod));
+  return pulling + unseen.length;
 }
 
 export const EMPTY_HOST_RECORD: HostRecord = { starts: [] };

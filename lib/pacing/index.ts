@@ -17,8 +17,10 @@ export {
   hostBlockers,
   hostBudget,
   hostCaps,
+  inFlightOf,
   isThrottle,
   type PolicyHostCaps,
+  RESERVATION_MS,
   retryAfterIn,
   withStarts,
 } from './hosts.ts';

@@ -176,4 +176,27 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
     await sampler.stop();
     expect(sampler.most((s) => s.pods.filter((p) => names.includes(p.image)).length)).toBe(1);
   });
+
+  it('with two replicas, a host cap of one pull at once still holds: slots are reserved in the host Lease', async () => {
+    const second = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
+    try {
+      const capped = await startRegistryProxy(registry.url);
+      await drop.kube.mergePatch(paths.pullPolicy(policies[1]!), {
+        spec: { registries: [{ host: capped.host, maxConcurrentPulls: 1 }] },
+      });
+      const sampler = samplePulls(drop.kube, NAMESPACE);
+      const names = [uniqueName('rl-two-a'), uniqueName('rl-two-b'), uniqueName('rl-two-c')];
+      await create(names[0]!, capped.host, 'team/a', policies[0]!);
+      await create(names[1]!, capped.host, 'team/b', policies[1]!);
+      await create(names[2]!, capped.host, 'team/c', policies[0]!);
+      for (const name of names)
+        await until(name, (i) => statusWord(i.status) === 'Cached', 'Cached under the cap');
+      await sampler.stop();
+      expect(sampler.most((s) => s.pods.filter((p) => names.includes(p.image)).length)).toBe(1);
+      await kubectl(['delete', 'lease', '-n', NAMESPACE, hostLeaseName(capped.host), '--ignore-not-found']);
+      await capped.stop();
+    } finally {
+      await second.stop();
+    }
+  });
 });
