@@ -20,6 +20,7 @@ import {
 } from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
+import { digestGroups, outdatedNodes } from './drift.ts';
 import { imageEvents } from './events.ts';
 import { type RepullCycle, repullCycle } from './repull.ts';
 import { imageStatus, invalidSpecStatus } from './status.ts';
@@ -63,6 +64,11 @@ export interface ObservedImage {
   readonly manifest?: ManifestRecord;
   /** Words for the message that no other field carries, e.g. why maxImageSize was not checked. */
   readonly notes?: readonly string[];
+  /**
+   * Digest drift (PullPolicy digestCheckInterval): keep which digest each node holds, and re-pull
+   * the nodes whose digest is not `current`, the registry's for the tag now (unknown: none).
+   */
+  readonly drift?: { readonly current?: string | undefined };
   readonly backoff: FailureBackoff;
   /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the cycle as the status has it. */
   readonly repull?: { readonly intervalMs: number | undefined };
@@ -182,6 +188,8 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const newMessages = new Map<string, string>();
   const pulling = new Set<string>();
   const throttled: { readonly node: string; readonly message: string }[] = [];
+  const pulledDigests = new Map<string, string>();
+  const digestBefore = previous?.resolvedDigest;
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
 
@@ -205,6 +213,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
       failed.delete(node);
       repulling.delete(node);
       resolvedDigest = outcome.digest ?? resolvedDigest;
+      if (outcome.digest) pulledDigests.set(node, outcome.digest);
       lastPulledAt = latest(lastPulledAt, outcome.at ?? observed.now.toISOString());
       recorded.push(recordOf(pod, node, 'cached', outcome.at, observed.now));
       continue;
@@ -244,7 +253,15 @@ export function planImage(observed: ObservedImage): ImagePlan {
         now: observed.now,
       })
     : keptCycle(previous, repulling, ready);
-  const due = new Set(repull.nodes);
+  // A node that holds another digest than the registry's is re-pulled like a due re-pull.
+  const digests = observed.drift
+    ? digestGroups(previous?.digests, pulledDigests, ready, digestBefore ?? resolvedDigest)
+    : undefined;
+  const outdated = digests ? outdatedNodes(digests, observed.drift?.current) : [];
+  const drifting = outdated.filter((n) => !pulling.has(n));
+  const withDrift: RepullCycle =
+    drifting.length > 0 ? { ...repull, nodes: [...new Set([...repull.nodes, ...drifting])].sort() } : repull;
+  const due = new Set(withDrift.nodes);
   for (const node of failed.keys()) {
     if (!targetSet.has(node) || (cached.has(node) && !due.has(node))) failed.delete(node);
   }
@@ -264,8 +281,9 @@ export function planImage(observed: ObservedImage): ImagePlan {
     pending: pendingNodes,
     failed: [...failed.values()].sort((a, b) => a.node.localeCompare(b.node)),
     newMessages,
-    repull,
+    repull: withDrift,
     missingSecrets: observed.missingSecrets,
+    ...(digests ? { digests, outdated } : {}),
     policyProblem: observed.policyProblem,
     skipped: observed.skipped ?? [],
     throttled,
