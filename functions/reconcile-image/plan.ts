@@ -189,6 +189,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const pulling = new Set<string>();
   const throttled: { readonly node: string; readonly message: string }[] = [];
   const pulledDigests = new Map<string, string>();
+  let throttle = previous?.throttle;
   const digestBefore = previous?.resolvedDigest;
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
@@ -227,6 +228,12 @@ export function planImage(observed: ObservedImage): ImagePlan {
     // for it; the pacer pauses the whole host (functions/pace/hosts.ts) and the node waits.
     if (isThrottle(outcome.message)) {
       throttled.push({ node, message: outcome.message });
+      throttle = {
+        host: hostOfImage(pod.spec?.containers[0]?.image ?? spec.reference),
+        at: observed.now.toISOString(),
+        message: outcome.message,
+        pull: attempt,
+      };
       continue;
     }
     const failure = failureOf(node, outcome.reason, (before?.failures ?? 0) + 1, attempt, observed);
@@ -287,6 +294,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     policyProblem: observed.policyProblem,
     skipped: observed.skipped ?? [],
     throttled,
+    ...(throttle ? { throttle } : {}),
     ...(observed.manifest ? { manifest: observed.manifest } : {}),
     notes: observed.notes ?? [],
     resolvedDigest,
@@ -301,6 +309,11 @@ export function planImage(observed: ObservedImage): ImagePlan {
     backoff: observed.backoff,
   });
   return { deletePods, pendingNodes, recorded, status, events };
+}
+
+function hostOfImage(image: string): string {
+  const parsed = parseImageReference(image);
+  return parsed.ok ? parsed.ref.registry : '';
 }
 
 function failureOf(

@@ -51,6 +51,8 @@ export interface ImageFindings {
   /** Digest drift: which digest each cached node holds, and those holding an older one. */
   readonly digests?: readonly DigestGroup[];
   readonly outdated?: readonly string[];
+  /** The latest throttled pull of the image, for the pacer (status.throttle). */
+  readonly throttle?: CachedImageStatus['throttle'];
   /** Pulls this plan found throttled by the registry (not failures of their nodes). */
   readonly throttled?: readonly { readonly node: string; readonly message: string }[];
   readonly notes?: readonly string[];
@@ -91,6 +93,7 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     waiting,
     ...(pacing ? { pacing } : {}),
     ...(skipped.length > 0 ? { skipped } : {}),
+    ...(f.throttle ? { throttle: f.throttle } : {}),
     ...(f.manifest ? { manifest: f.manifest } : {}),
     ...(f.digests
       ? {

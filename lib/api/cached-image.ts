@@ -182,6 +182,18 @@ export const cachedImageStatusSchema = z
       .meta({ description: 'The digest the nodes pulled (from the pull pod imageID).' }),
     lastPulledAt: timestampSchema('When the latest successful pull finished.').optional(),
     manifest: manifestSchema.optional(),
+    throttle: z
+      .looseObject({
+        host: z.string().meta({ description: 'The registry host.' }),
+        at: timestampSchema('When the throttled pull was recorded.'),
+        message: z.string().meta({ description: "The kubelet's message." }),
+        pull: z.string().meta({ description: 'The pull pod (uid) the registry throttled.' }),
+      })
+      .optional()
+      .meta({
+        description:
+          'The latest pull of this image the registry throttled (429): the pacer pauses the host from it, whether or not it saw the pull itself.',
+      }),
     digests: z.array(digestGroupSchema).optional().meta({
       description:
         'Which digest each cached node holds, by digest; kept while the PullPolicy sets digestCheckInterval.',
