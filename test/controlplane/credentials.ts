@@ -6,6 +6,8 @@ import { stringify } from 'yaml';
 
 export interface Credentials {
   readonly adminToken: string;
+  /** The user `system:kube-controller-manager`, which RBAC's bootstrap policy binds to its ClusterRole. */
+  readonly controllerManagerToken: string;
   readonly tokenFile: string;
   readonly serviceAccountKey: string;
   readonly serviceAccountPublicKey: string;
@@ -20,8 +22,15 @@ export interface Credentials {
  */
 export function writeCredentials(pkiDir: string): Credentials {
   const adminToken = randomBytes(24).toString('hex');
+  const controllerManagerToken = randomBytes(24).toString('hex');
   const tokenFile = join(pkiDir, 'tokens.csv');
-  writeFileSync(tokenFile, `${adminToken},drop-admin,drop-admin,"system:masters"\n`, { mode: 0o600 });
+  // The admin stays on the first line: healthyState reads its token from there.
+  writeFileSync(
+    tokenFile,
+    `${adminToken},drop-admin,drop-admin,"system:masters"\n` +
+      `${controllerManagerToken},system:kube-controller-manager,system:kube-controller-manager\n`,
+    { mode: 0o600 },
+  );
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -33,6 +42,7 @@ export function writeCredentials(pkiDir: string): Credentials {
   writeFileSync(serviceAccountPublicKey, publicKey);
   return {
     adminToken,
+    controllerManagerToken,
     tokenFile,
     serviceAccountKey,
     serviceAccountPublicKey,
@@ -45,8 +55,8 @@ export function servingCaPath(certDir: string): string {
   return join(certDir, 'apiserver.crt');
 }
 
-/** A kubeconfig for the admin user, with the CA inlined so the file works on its own. */
-export function kubeconfigYaml(server: string, caPem: string, token: string): string {
+/** A kubeconfig for one user (the admin unless named), with the CA inlined so the file works on its own. */
+export function kubeconfigYaml(server: string, caPem: string, token: string, user = 'drop-admin'): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -56,8 +66,8 @@ export function kubeconfigYaml(server: string, caPem: string, token: string): st
         cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
       },
     ],
-    users: [{ name: 'drop-admin', user: { token } }],
-    contexts: [{ name: 'drop', context: { cluster: 'drop', user: 'drop-admin', namespace: 'default' } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: 'drop', context: { cluster: 'drop', user, namespace: 'default' } }],
     'current-context': 'drop',
   });
 }
@@ -84,6 +94,26 @@ export function apiGet(
     );
     req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
     req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Whether https://127.0.0.1:<port>/healthz answers 200. For kube-controller-manager, whose serving
+ * certificate is one it generated for itself in memory: nothing to verify it against, and the
+ * request never leaves loopback.
+ */
+export function insecureHealthz(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false, timeout: 5_000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
     req.end();
   });
 }
