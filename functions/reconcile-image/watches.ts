@@ -65,6 +65,8 @@ function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | u
   const status = image.status;
   const known = [
     ...(status?.cachedNodes ?? []),
+    // A node that leaves mid-pull must wake the image too, or it stays counted as pulling there.
+    ...(status?.pullingNodes ?? []),
     ...(status?.failedNodes ?? []).map((f) => f.node),
     ...(status?.waitingNodes ?? []).map((w) => w.node),
   ].includes(nodeName);
