@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Kube } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { eventDuration, eventsTotal, kubeRequestsTotal, registry } from '../metrics.ts';
+import { MAX_EVENT_BYTES } from './envelope.ts';
 import { type DropEvent, type ObjectEvent, type PingEvent, parseEvent } from './event.ts';
 import { answerOf, type Outcome, outcomeOfError } from './outcome.ts';
 import { reconcileEach } from './resync.ts';
@@ -48,14 +50,24 @@ export function eventApp<K>(options: EventAppOptions<K>): Hono {
   app.get('/metrics', async (c) =>
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
-  app.post('/', async (c) => {
+  // Read before any parsing: a body over the limit is refused as it streams in, never buffered whole.
+  const limit = bodyLimit({
+    maxSize: MAX_EVENT_BYTES,
+    onError: (c) => {
+      const message = `the event is larger than ${MAX_EVENT_BYTES} bytes, the most a Kubernetes object can take`;
+      record(options.name, 'invalid', performance.now());
+      log.warn('rejected event', { outcome: 'invalid', detail: message, eventId: c.req.header('ce-id') });
+      return c.json({ error: message }, 413);
+    },
+  });
+  app.post('/', limit, async (c) => {
     const started = performance.now();
     const headers = Object.fromEntries(c.req.raw.headers);
     const parsed = parseEvent(headers, await c.req.text());
     if (!parsed.ok) {
       record(options.name, 'invalid', started);
       log.warn('rejected event', { outcome: 'invalid', detail: parsed.message, eventId: headers['ce-id'] });
-      return c.json({ error: parsed.message }, 400);
+      return c.json({ error: parsed.message }, parsed.status);
     }
     const event = parsed.event;
     let requests = 0;
