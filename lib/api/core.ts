@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_VERSION } from './group.ts';
+import { labelKeySchema } from './labels.ts';
 
 // Kubernetes core/meta shapes that Drop's kinds embed, with the validation Kubernetes itself
 // applies where a pull pod would otherwise be rejected later, far from the user's manifest.
@@ -22,11 +23,9 @@ export const localObjectReferenceSchema = z
 export const tolerationSchema = z
   .object({
     // The lengths Kubernetes allows for a label key (qualified name) and value.
-    key: z
-      .string()
-      .max(317)
-      .optional()
-      .meta({ description: 'Taint key to tolerate; empty with operator Exists tolerates every taint.' }),
+    key: labelKeySchema('Taint key to tolerate; empty with operator Exists tolerates every taint.', {
+      allowEmpty: true,
+    }).optional(),
     operator: z
       .enum(['Exists', 'Equal'])
       .optional()

@@ -2,16 +2,37 @@ import { z } from 'zod';
 import { DURATION_PATTERN } from '../duration.ts';
 import { DIGEST_PATTERN, IMAGE_NAME_PATTERN, MAX_NAME_LENGTH, TAG_PATTERN } from '../image-ref.ts';
 import { conditionSchema, localObjectReferenceSchema, tolerationSchema } from './core.ts';
+import { labelMapSchema } from './labels.ts';
 
 // Fields that several Drop kinds share, so that a CachedImageSet entry and the CachedImage it
 // becomes accept exactly the same input.
 
-/** A Go-style duration string; the CRD rejects anything else at `kubectl apply`. */
+const DURATION_RE = new RegExp(DURATION_PATTERN);
+/** What a duration is, in the words both `kubectl apply` and the status use. */
+export const DURATION_RULE_TEXT =
+  'a Go duration: a number and a unit (ns, us, ms, s, m, h), e.g. 30s, 5m, 1h30m or 1.5h; no spaces, no sign, no days';
+
+/**
+ * A Go-style duration string; the CRD rejects anything else at `kubectl apply`, with a CEL rule
+ * rather than a `pattern` so that the message names the value in words, not the regex.
+ */
 export const durationSchema = (description: string) =>
   z
     .string()
-    .regex(new RegExp(DURATION_PATTERN), 'must be a Go duration such as 30s, 5m or 1h30m')
-    .meta({ description: `${description} A Go duration such as 30s, 5m or 1h30m.` });
+    .max(64)
+    .superRefine((text, ctx) => {
+      if (!DURATION_RE.test(text))
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not ${DURATION_RULE_TEXT}` });
+    })
+    .meta({
+      description: `${description} A Go duration such as 30s, 5m or 1h30m.`,
+      'x-kubernetes-validations': [
+        {
+          rule: `self.matches(r'${DURATION_PATTERN}')`,
+          messageExpression: `'"' + self + '" is not ${DURATION_RULE_TEXT}'`,
+        },
+      ],
+    });
 
 export const imagePullPolicySchema = z.enum(['Always', 'IfNotPresent', 'Never']).meta({
   description:
@@ -31,12 +52,13 @@ export const imagePullSecretsSchema = z
     'x-kubernetes-list-map-keys': ['name'],
   });
 
-export const nodeSelectorSchema = z.record(z.string(), z.string()).meta({
-  description: 'Only nodes with all these labels get the image. Empty: every Ready, schedulable node.',
-  'x-kubernetes-map-type': 'atomic',
-});
+export const nodeSelectorSchema = labelMapSchema(
+  'Only nodes with all these labels get the image. Empty: every Ready, schedulable node.',
+  { 'x-kubernetes-map-type': 'atomic' },
+);
 
-export const tolerationsSchema = z.array(tolerationSchema).meta({
+// Bounded so that the API server can bound what the CEL rules of each toleration cost.
+export const tolerationsSchema = z.array(tolerationSchema).max(32).meta({
   description:
     'Lets pull pods run on nodes with these taints (NoSchedule and NoExecute taints must be tolerated).',
   'x-kubernetes-list-type': 'atomic',

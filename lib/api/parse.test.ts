@@ -71,13 +71,13 @@ describe('parseSpec', () => {
       'a duration in words',
       'PullPolicy',
       { minDelayBetweenPulls: '10 seconds' },
-      /^spec\.minDelayBetweenPulls: must be a Go duration/,
+      /^spec\.minDelayBetweenPulls: "[^"]*" is not a Go duration: a number and a unit/,
     ],
     [
       'a day unit Go does not know',
       'DiscoveryPolicy',
       { syncInterval: '1d', sources: [] },
-      /spec\.syncInterval: must be a Go duration/,
+      /spec\.syncInterval: "1d" is not a Go duration: .*no days/,
     ],
     [
       'a backoff that starts above its cap',
