@@ -10,6 +10,7 @@ export type { DropEvent, ObjectEvent, ObjectRef, PingEvent } from './event.ts';
 export {
   acquireLease,
   heldElsewhere,
+  isLeaseFree,
   type Lease,
   type LeaseAttempt,
   leaseName,
