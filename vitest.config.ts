@@ -9,6 +9,7 @@ export default defineConfig({
           include: [
             'lib/**/*.test.ts',
             'functions/**/*.test.ts',
+            'scripts/**/*.test.ts',
             'standalone/**/*.test.ts',
             'test/unit/**/*.test.ts',
           ],

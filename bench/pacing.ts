@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CachedImage } from '../lib/api/index.ts';
+import { type CachedImage, statusWord } from '../lib/api/index.ts';
 import { paths } from '../lib/kube/index.ts';
 import { kubeRequestsTotal, paceRoundDuration } from '../lib/metrics.ts';
 import { convergenceLowerBoundMs } from '../lib/pacing/testing/lower-bound.ts';
@@ -99,7 +99,7 @@ export async function benchPacing(
     );
     for (;;) {
       const list = await drop.kube.list<CachedImage>(paths.cachedImages());
-      const ready = list.items.filter((i) => i.status?.phase === 'Cached').length;
+      const ready = list.items.filter((i) => statusWord(i.status) === 'Cached').length;
       if (ready === names.length) break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -64,10 +64,12 @@ export const pullsStartedTotal = new Counter({
   registers: [registry],
 });
 
+// One of Go Drop's series (lib/go-drop-metrics.ts has the others): Go's label `image` (spec.image),
+// and this project's policy and result beside it.
 export const pullDuration = new Histogram({
   name: 'drop_pull_duration_seconds',
-  help: 'From pull pod creation to its outcome (cached or failed), by policy and result.',
-  labelNames: ['policy', 'result'] as const,
+  help: 'From pull pod creation to its outcome (cached or failed), by image (spec.image), policy and result.',
+  labelNames: ['image', 'policy', 'result'] as const,
   buckets: PULL_BUCKETS,
   registers: [registry],
 });

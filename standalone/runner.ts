@@ -39,13 +39,17 @@ const RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600, 3_200, 5_000];
  * Hosts every function in one process and feeds each the CloudEvents Knative would send it: its
  * own watches (plus the initial list the Knative adapter does not send) and PingSource-like ticks.
  */
-export function startRunner(options: RunnerOptions): { stop(): void } {
+export function startRunner(options: RunnerOptions): { stop(): void; listed(): boolean } {
   const controller = new AbortController();
   // One signal stops every watch: each open stream listens on it, well past the default 10.
   setMaxListeners(0, controller.signal);
   const deliver = (app: string, event: HttpEvent) => deliverWithRetry(options, app, event, controller.signal);
+  // Ready once every watch has listed: from then on no object is missed.
+  const unlisted = new Set<string>();
   for (const subscription of options.subscriptions) {
     for (const target of subscription.targets) {
+      const key = `${subscription.app} ${target.path} ${target.labelSelector ?? ''}`;
+      unlisted.add(key);
       const source = `${options.kube.transport.serverUrl.replace(/\/$/, '')}`;
       void runWatch(
         options.kube,
@@ -55,6 +59,7 @@ export function startRunner(options: RunnerOptions): { stop(): void } {
           deliver(subscription.app, apiServerEvent(source, action, object, target.plural, subscription.mode)),
         controller.signal,
         (error) => options.onError(`watch ${target.path} for ${subscription.app}`, error),
+        () => unlisted.delete(key),
       );
     }
   }
@@ -69,6 +74,7 @@ export function startRunner(options: RunnerOptions): { stop(): void } {
       controller.abort();
       for (const timer of timers) clearInterval(timer);
     },
+    listed: () => unlisted.size === 0,
   };
 }
 

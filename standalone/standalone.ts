@@ -4,9 +4,11 @@ import { createDiscoverApp } from '../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../functions/pace/index.ts';
 import { createReconcileImageApp } from '../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../functions/reconcile-set/index.ts';
+import { readinessCheck, readyzResponse } from '../lib/controller/index.ts';
 import type { Kube } from '../lib/kube/index.ts';
 import type { Logger } from '../lib/log.ts';
 import { registry } from '../lib/metrics.ts';
+import { exportStatusMetrics } from '../lib/status-metrics.ts';
 import { type LeaderTiming, startLeaderElection } from './leader.ts';
 import { type Subscription, startRunner, type Tick } from './runner.ts';
 import type { Sources } from './sources.ts';
@@ -30,6 +32,8 @@ export interface StandaloneOptions {
 
 export interface Standalone {
   readonly port: number;
+  /** GET /readyz: ready when the API answers, the CRDs are served and (leading) every watch has listed. */
+  ready(): Promise<boolean>;
   /** Whether this process runs Drop now (always, without leader election). */
   leading(): boolean;
   stop(): Promise<void>;
@@ -42,18 +46,38 @@ export interface Standalone {
  */
 export async function startStandalone(options: StandaloneOptions): Promise<Standalone> {
   const { kube, namespace, log } = options;
+  // Read from status at scrape time, so a standby replica shows the same figures (lib/status-metrics.ts).
+  exportStatusMetrics(kube, log);
+  const running: Running = {};
   const election = options.leaderElection
-    ? startLeaderElection({ kube, namespace, log, ...options.leaderElection, lead: () => runDrop(options) })
+    ? startLeaderElection({
+        kube,
+        namespace,
+        log,
+        ...options.leaderElection,
+        lead: () => runDrop(options, running),
+      })
     : undefined;
-  const stopDrop = election ? undefined : await runDrop(options);
+  const stopDrop = election ? undefined : await runDrop(options, running);
   const health = new Hono();
+  const apiReady = readinessCheck(kube);
   health.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Ready when the API answers and Drop's CRDs are served, and, while running Drop, once every
+  // watch has listed; a standby replica is ready to take over.
+  health.get('/readyz', () =>
+    readyzResponse(async () =>
+      !running.listed || running.listed()
+        ? apiReady()
+        : { ready: false, reason: 'the watches have not listed yet' },
+    ),
+  );
   health.get('/metrics', async (c) =>
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
   const server = await listen(health, options.port, options.hostname ?? '0.0.0.0');
   return {
     port: server.port,
+    ready: async () => (await health.request('/readyz')).status === 200,
     leading: () => election?.leading() ?? true,
     async stop() {
       await (election ? election.stop() : stopDrop?.());
@@ -62,8 +86,13 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
   };
 }
 
+/** While Drop runs in this process: whether every watch has listed. */
+interface Running {
+  listed?: () => boolean;
+}
+
 /** The four functions and what feeds them; returns what stops them. */
-async function runDrop(options: StandaloneOptions): Promise<() => Promise<void>> {
+async function runDrop(options: StandaloneOptions, running: Running): Promise<() => Promise<void>> {
   const { kube, namespace, log } = options;
   const pacer = createPacer({ kube, namespace, log: log.child({ function: 'pace' }) });
   const apps: Record<string, Hono> = {
@@ -80,7 +109,9 @@ async function runDrop(options: StandaloneOptions): Promise<() => Promise<void>>
     ticks: ticksOf(options.sources),
     onError: (context, error) => log.warn('runner', { context, error: String(error) }),
   });
+  running.listed = runner.listed;
   return async () => {
+    running.listed = undefined;
     runner.stop();
     await pacer.close();
   };

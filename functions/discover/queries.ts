@@ -28,6 +28,8 @@ const SYNC_DEADLINE_MS = 90_000;
 export interface QueryContext {
   readonly kube: Kube | undefined;
   readonly now: () => Date;
+  /** Starts timing one query; the returned function ends it (a sync's latency metric). */
+  readonly timeQuery?: (query: PipelineQuery) => () => void;
 }
 
 /** Where the Secrets are, and the bounds of one sync (DiscoverOptions; defaults above). */
@@ -68,9 +70,11 @@ export async function runQueries(
       const read = query.secretRef
         ? await credentialsOf(query.secretRef.name)
         : { ok: true as const, credentials: ANONYMOUS };
+      const timed = ctx.timeQuery?.(query);
       const outcome = read.ok
         ? await runBounded(d, pipeline, query, read.credentials, ctx.kube, deadline, now, countRequest)
         : read.outcome;
+      timed?.();
       return { name: query.name, label: query.label, type: query.type, outcome };
     }),
   );

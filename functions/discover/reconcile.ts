@@ -9,6 +9,7 @@ import {
   releaseLease,
 } from '../../lib/controller/index.ts';
 import { pipelineOf } from '../../lib/discovery/index.ts';
+import { beginSourceSeries, discoverySourceLatency } from '../../lib/go-drop-metrics.ts';
 import { type Kube, paths } from '../../lib/kube/index.ts';
 import { discoveryImages, discoverySyncDuration, discoverySyncsTotal } from '../../lib/metrics.ts';
 import { syncDue } from './plan.ts';
@@ -245,7 +246,7 @@ async function discover(
   const pipeline = pipelineOf(spec.spec);
   let requests = 0;
   const [runs, nodes] = await Promise.all([
-    runQueries(d, pipeline, ctx, () => {
+    runQueries(d, pipeline, { ...ctx, timeQuery: timerFor(policy.metadata.name) }, () => {
       requests++;
     }),
     nodesFor(pipeline, ctx.kube),
@@ -261,4 +262,12 @@ async function discover(
     now: ctx.now(),
   });
   return { status, requests };
+}
+
+/** Go Drop's drop_discovery_source_latency_seconds for each query of a policy's sync. */
+function timerFor(policy: string): (query: { readonly type: string }) => () => void {
+  return (query) => {
+    beginSourceSeries(policy, query.type);
+    return discoverySourceLatency.startTimer({ policy, source_type: query.type });
+  };
 }

@@ -1,5 +1,6 @@
 import {
   acquireLease,
+  type EventRecorder,
   heldElsewhere,
   type Lease,
   leaseName,
@@ -33,6 +34,8 @@ export interface HolderEnv {
   readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
   /** True once the process is shutting down: the holder releases its Lease and stops serving. */
   readonly stopped: () => boolean;
+  /** Kubernetes Events on the images it paces. */
+  readonly events: EventRecorder;
 }
 
 /**
@@ -113,6 +116,7 @@ export class PolicyHolder {
         holdOff: this.#holdOff,
         reasonsWrittenAt: this.#reasonsWrittenAt,
         exclusive: this.env.exclusive,
+        events: this.env.events,
       });
       if (result.kind === 'invalid') {
         await this.#write(true);

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { eventApp, reconcileEach } from '../../lib/controller/index.ts';
+import { counted, eventApp, reconcileEach } from '../../lib/controller/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
 import type { Pacer } from './reconcile.ts';
 import { paceWatches, policiesWithWork } from './watches.ts';
@@ -7,6 +7,8 @@ import { paceWatches, policiesWithWork } from './watches.ts';
 export { createPacer, type Pacer, type PacerOptions } from './reconcile.ts';
 
 export const FUNCTION = 'pace';
+/** drop_reconcile_total's controller label: pace reconciles PullPolicies. */
+const CONTROLLER = 'pullpolicy';
 
 /** The pace function: pull pods finishing, CachedImages with waiting nodes, PullPolicies, and the ping. */
 export function createPaceApp(pacer: Pacer, options: { kube: Kube; namespace: string }): Hono {
@@ -14,11 +16,15 @@ export function createPaceApp(pacer: Pacer, options: { kube: Kube; namespace: st
     name: FUNCTION,
     kube: options.kube,
     watches: paceWatches(options.namespace),
-    reconcile: (policy, ctx) => pacer.request(policy, ctx.kube),
+    reconcile: (policy, ctx) => counted(CONTROLLER, pacer.request(policy, ctx.kube)),
     resync: async (ctx) => {
       const wake = await policiesWithWork(ctx);
       if ('skip' in wake) return { result: 'ignored', detail: wake.skip };
-      return reconcileEach(wake, (policy) => pacer.request(policy, ctx.kube), `paced ${wake.join(', ')}`);
+      return reconcileEach(
+        wake,
+        (policy) => counted(CONTROLLER, pacer.request(policy, ctx.kube)),
+        `paced ${wake.join(', ')}`,
+      );
     },
   });
 }

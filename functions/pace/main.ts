@@ -1,9 +1,13 @@
 import { serveApp } from '../../lib/controller/serve.ts';
 import { createKube, dropNamespace, loadKubeConfig } from '../../lib/kube/index.ts';
 import { createLogger } from '../../lib/log.ts';
+import { exportStatusMetrics } from '../../lib/status-metrics.ts';
 import { createPaceApp, createPacer, FUNCTION } from './index.ts';
 
 const kube = createKube(loadKubeConfig(), FUNCTION);
 const namespace = dropNamespace();
-const pacer = createPacer({ kube, namespace, log: createLogger({ function: FUNCTION }) });
+const log = createLogger({ function: FUNCTION });
+const pacer = createPacer({ kube, namespace, log });
+// pace always runs (min-scale 1): its /metrics carries the gauges read from status.
+exportStatusMetrics(kube, log);
 serveApp(createPaceApp(pacer, { kube, namespace }));

@@ -4,7 +4,7 @@ import type { Pod } from '../../lib/kube/index.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL } from '../../lib/pull-pod.ts';
 import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
-import { EMPTY_MEMORY, type PaceInput, paceRound } from './plan.ts';
+import { EMPTY_MEMORY, type PaceInput, paceRound, startedEvents, waitingEvents } from './plan.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 const LIMITS: PacingLimits = { ...DEFAULT_PACING_LIMITS, maxConcurrentNodes: 2, minDelayBetweenPullsMs: 0 };
@@ -129,5 +129,67 @@ describe('paceRound', () => {
     const r = round({ images: [image('a', ['n1'])], limits, memory });
     expect(r.create).toEqual([]);
     expect(r.nextWakeAt).toBe(NOW + 6_000);
+  });
+});
+
+describe('the Events a pace round records', () => {
+  it('one PullStarted per image, counting the nodes its pulls started on', () => {
+    const a = image('a', ['n1', 'n2']);
+    const b = image('b', ['n1']);
+    const r = round({ images: [a, b], limits: { ...LIMITS, maxConcurrentPullsPerNode: 2 } });
+    expect(startedEvents(r.create, [a, b])).toEqual([
+      {
+        image: a,
+        occurrence: {
+          type: 'Normal',
+          reason: 'PullStarted',
+          action: 'Pull',
+          note: 'Started pulling registry.example/a:v1 on a node',
+          count: 2,
+        },
+      },
+      {
+        image: b,
+        occurrence: {
+          type: 'Normal',
+          reason: 'PullStarted',
+          action: 'Pull',
+          note: 'Started pulling registry.example/b:v1 on a node',
+          count: 1,
+        },
+      },
+    ]);
+  });
+
+  it('WaitingForSlot for the nodes a pacing limit newly holds, once per limit', () => {
+    const entry = (node: string, limit?: string) => ({
+      node,
+      reason: 'WaitingForSlot',
+      message: 'm',
+      ...(limit ? { limit } : {}),
+    });
+    const before = [entry('n1', 'maxConcurrentNodes'), entry('n2'), entry('n3')];
+    const after = [
+      entry('n1', 'maxConcurrentNodes'),
+      entry('n2', 'maxConcurrentNodes'),
+      entry('n3', 'minDelayBetweenPulls'),
+    ];
+    expect(waitingEvents('slow', before, after)).toEqual([
+      {
+        type: 'Normal',
+        reason: 'WaitingForSlot',
+        action: 'Pace',
+        note: 'Nodes wait for a pacing slot: maxConcurrentNodes of PullPolicy slow holds them',
+        count: 1,
+      },
+      {
+        type: 'Normal',
+        reason: 'WaitingForSlot',
+        action: 'Pace',
+        note: 'Nodes wait for a pacing slot: minDelayBetweenPulls of PullPolicy slow holds them',
+        count: 1,
+      },
+    ]);
+    expect(waitingEvents('slow', after, after)).toEqual([]);
   });
 });

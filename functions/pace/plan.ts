@@ -1,4 +1,5 @@
-import type { CachedImage } from '../../lib/api/index.ts';
+import type { CachedImage, WaitingNode } from '../../lib/api/index.ts';
+import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
   type ImageDemand,
@@ -156,4 +157,45 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     groups.set(k, [...(groups.get(k) ?? []), item]);
   }
   return groups;
+}
+
+/** The Kubernetes Events of pulls this round started: one PullStarted per image, counting its nodes. */
+export function startedEvents(
+  started: readonly Pod[],
+  images: readonly CachedImage[],
+): { readonly image: CachedImage; readonly occurrence: Occurrence }[] {
+  const byImage = groupBy(started, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
+  return images.flatMap((image) => {
+    const pods = byImage.get(image.metadata.name) ?? [];
+    if (pods.length === 0) return [];
+    const reference = image.status?.reference ?? image.spec?.image ?? image.metadata.name;
+    const occurrence: Occurrence = {
+      type: 'Normal',
+      reason: 'PullStarted',
+      action: 'Pull',
+      note: `Started pulling ${reference} on a node`,
+      count: pods.length,
+    };
+    return [{ image, occurrence }];
+  });
+}
+
+/**
+ * The Kubernetes Events of nodes whose pacing limit just changed (the waiting reasons this round
+ * writes): one WaitingForSlot per limit, counting the nodes it now holds.
+ */
+export function waitingEvents(
+  policy: string,
+  before: readonly WaitingNode[],
+  after: readonly WaitingNode[],
+): Occurrence[] {
+  const was = new Map(before.map((w) => [w.node, w.limit]));
+  const newlyHeld = after.filter((w) => w.limit && w.limit !== was.get(w.node));
+  return [...groupBy(newlyHeld, (w) => w.limit ?? '')].map(([limit, nodes]) => ({
+    type: 'Normal',
+    reason: 'WaitingForSlot',
+    action: 'Pace',
+    note: `Nodes wait for a pacing slot: ${limit} of PullPolicy ${policy} holds them`,
+    count: nodes.length,
+  }));
 }

@@ -1,5 +1,5 @@
 import type { Outcome } from '../../lib/controller/index.ts';
-import { replicaIdentity } from '../../lib/controller/index.ts';
+import { eventRecorder, replicaIdentity } from '../../lib/controller/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { forgetPolicy, isPolicyGone } from './gone.ts';
@@ -43,6 +43,7 @@ export function createPacer(options: PacerOptions): Pacer {
     useView: sharedView(options.kube, options.namespace),
     exclusive: oneAtATime(),
     stopped: () => closed,
+    events: eventRecorder('drop-pace', options.log),
   };
   return {
     async request(policy, kube = options.kube) {
@@ -107,6 +108,7 @@ export function createPacer(options: PacerOptions): Pacer {
       closed = true;
       for (const holder of serving.values()) holder.nudge();
       await this.idle();
+      await env.events.flush();
     },
   };
 }

@@ -1,5 +1,5 @@
-import type { CachedImage } from '../../lib/api/index.ts';
-import { writeStatus } from '../../lib/controller/index.ts';
+import { API_VERSION, type CachedImage } from '../../lib/api/index.ts';
+import { type EventRecorder, type Regarding, writeStatus } from '../../lib/controller/index.ts';
 import { type Kube, labelValue, type Pod, paths } from '../../lib/kube/index.ts';
 import {
   paceRoundDuration,
@@ -11,7 +11,7 @@ import {
 import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.ts';
 import { LABEL, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { collisions, contested } from './collisions.ts';
-import { type PaceRound, type PacerMemory, paceRound } from './plan.ts';
+import { type PaceRound, type PacerMemory, paceRound, startedEvents, waitingEvents } from './plan.ts';
 import { waitingWithLimits } from './status.ts';
 import type { PacingView } from './view.ts';
 
@@ -41,6 +41,8 @@ export interface RoundInput {
   readonly reasonsWrittenAt: Map<string, number>;
   /** Runs decide-and-create alone among this process's holders (of other policies too). */
   readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Kubernetes Events on the images (PullStarted, WaitingForSlot). */
+  readonly events: EventRecorder;
 }
 
 export type RoundResult =
@@ -70,16 +72,20 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     );
     for (const pod of created) if (pod) input.view.created(pod);
     const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
-    return { kind: 'ran' as const, round, created, started: created.filter(Boolean).length - withdrawn };
+    const kept = created.filter((pod): pod is Pod => pod !== undefined && !withdrawn.has(pod.metadata.name));
+    return { kind: 'ran' as const, round, created, kept, started: kept.length };
   });
   if (decided.kind === 'invalid') return decided;
-  const { round, created, started } = decided;
+  const { round, created, kept, started } = decided;
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
   pullsInFlight.set({ policy }, round.inFlight);
   round.waitedSeconds.forEach((seconds, i) => {
     if (created[i]) slotWait.observe({ policy }, seconds);
   });
+  const now = input.now();
+  for (const { image, occurrence } of startedEvents(kept, input.view.images()))
+    await input.events.record(input.kube, regardingOf(image), [occurrence], now);
   await writeReasons(input, round);
   timer();
   return {
@@ -112,11 +118,11 @@ async function withdrawCollisions(
   input: RoundInput,
   created: readonly (Pod | undefined)[],
   perNode: number,
-): Promise<number> {
+): Promise<ReadonlySet<string>> {
   const { kube, namespace, policy, view } = input;
   const started = created.filter((pod): pod is Pod => pod !== undefined);
   const nodes = new Set(started.map((pod) => pod.spec?.nodeName ?? ''));
-  if (started.length === 0 || !contested(policy, nodes, view.images(), view.pods())) return 0;
+  if (started.length === 0 || !contested(policy, nodes, view.images(), view.pods())) return new Set();
   const selector = `${PULL_POD_SELECTOR},${LABEL.node} in (${[...nodes].map(labelValue).join(',')})`;
   const onNodes = await kube.list<Pod>(paths.pods(namespace), { labelSelector: selector });
   const withdraw = collisions(policy, started, onNodes.items, perNode);
@@ -128,7 +134,7 @@ async function withdrawCollisions(
       kube.delete(paths.pod(namespace, pod.metadata.name), { uid: pod.metadata.uid, gracePeriodSeconds: 0 }),
     ),
   );
-  return withdraw.length;
+  return new Set(withdraw.map(({ pod }) => pod.metadata.name));
 }
 
 /**
@@ -151,10 +157,23 @@ async function writeReasons(input: RoundInput, round: PaceRound): Promise<void> 
       input.reasonsWrittenAt.set(image.metadata.name, now);
       // The reasons are advice to a reader: a write that fails must not stop pacing, and the
       // next change of a limit writes them again.
-      await writeStatus(input.kube, paths.cachedImage(image.metadata.name), image, {
+      const written = await writeStatus(input.kube, paths.cachedImage(image.metadata.name), image, {
         ...image.status,
         waitingNodes,
       }).catch(() => undefined);
+      if (written !== 'written') return;
+      const events = waitingEvents(input.policy, image.status?.waitingNodes ?? [], waitingNodes);
+      await input.events.record(input.kube, regardingOf(image), events, new Date(now));
     }),
   );
+}
+
+/** The CachedImage as its Events refer to it (kubectl describe finds them by uid). */
+function regardingOf(image: CachedImage): Regarding {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'CachedImage',
+    name: image.metadata.name,
+    uid: image.metadata.uid ?? '',
+  };
 }

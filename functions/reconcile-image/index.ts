@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
-import { eventApp, type HandlerContext } from '../../lib/controller/index.ts';
+import { eventApp, eventRecorder, type HandlerContext } from '../../lib/controller/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
+import { createLogger } from '../../lib/log.ts';
 import { type ImageDeps, reconcileImage, resyncImages } from './reconcile.ts';
 import { imageWatches } from './watches.ts';
 
@@ -14,10 +15,12 @@ export interface ReconcileImageOptions {
 
 /** The reconcile-image function: CachedImage, pull-pod and Node events, and the resync ping. */
 export function createReconcileImageApp(options: ReconcileImageOptions): Hono {
+  const events = eventRecorder(`drop-${FUNCTION}`, createLogger({ function: FUNCTION }));
   const deps = (ctx: HandlerContext): ImageDeps => ({
     kube: ctx.kube,
     namespace: options.namespace,
     now: ctx.now,
+    events,
   });
   return eventApp({
     name: FUNCTION,

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { type CachedImageStatus, statusWord } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import { pullPodFor } from '../../lib/pull-pod.ts';
-import { type ObservedImage, planImage, targetsOf } from './plan.ts';
+import { type ObservedImage, planImage, specView, targetsOf } from './plan.ts';
+import { imagePhase } from './status.ts';
 
 const REF = 'docker.io/library/nginx:1.25-alpine';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -52,8 +54,53 @@ function observe(overrides: Partial<ObservedImage> = {}): ObservedImage {
   };
 }
 
+/** What `kubectl get` shows (STATUS, the Ready reason) beside what Argo CD reads (phase). */
+function shown(status: CachedImageStatus): { phase: string | undefined; word: string } {
+  return { phase: status.phase, word: statusWord(status) };
+}
+
 const pulled = { terminated: { exitCode: 0, reason: 'Completed', finishedAt: '2026-11-25T09:59:30Z' } };
 const errImagePull = { waiting: { reason: 'ErrImagePull', message: 'Failed to pull image "x": not found' } };
+
+describe('status words and phases', () => {
+  it("maps every STATUS word to Go Drop's phase: Cached is Ready, on its way is Pending or Pulling, the rest Degraded", () => {
+    const words = [
+      'Cached',
+      'Pulling',
+      'Pending',
+      'ErrImagePull',
+      'ImagePullBackOff',
+      'NoTargetNodes',
+      'PolicyNotFound',
+      'InvalidSpec',
+    ];
+    expect(words.map(imagePhase)).toEqual([
+      'Ready',
+      'Pulling',
+      'Pending',
+      'Degraded',
+      'Degraded',
+      'Degraded',
+      'Degraded',
+      'Degraded',
+    ]);
+  });
+
+  it('keeps the STATUS word as the Ready reason, which the STATUS column reads', () => {
+    const plan = planImage(observe({ pods: [pod('a', { waiting: { reason: 'ContainerCreating' } })] }));
+    expect(shown(plan.status)).toEqual({ phase: 'Pulling', word: 'Pulling' });
+  });
+
+  it('says the tag pulled: the spec tag, latest without tag and digest, none for a digest', () => {
+    const image = (spec: Record<string, unknown>) =>
+      ({ metadata: { name: 'x' }, spec: { image: 'docker.io/library/nginx', ...spec } }) as never;
+    expect(specView(image({ tag: '1.25' })).tag).toBe('1.25');
+    expect(specView(image({})).tag).toBe('latest');
+    expect(specView(image({ digest: DIGEST })).tag).toBeUndefined();
+    const plan = planImage(observe({ spec: { ...observe().spec, tag: 'latest' } as ObservedImage['spec'] }));
+    expect(plan.status.tag).toBe('latest');
+  });
+});
 
 describe('planImage', () => {
   it('a new image waits on every target node', () => {
@@ -85,7 +132,7 @@ describe('planImage', () => {
 
   it('every target cached is Cached and Ready', () => {
     const plan = planImage(observe({ previous: { reference: REF, cachedNodes: ['a', 'b', 'c'] } }));
-    expect(plan.status).toMatchObject({ phase: 'Cached', ready: '3/3' });
+    expect(plan.status).toMatchObject({ phase: 'Ready', ready: '3/3' });
     expect(plan.status.conditions.find((c) => c.type === 'Ready')).toMatchObject({
       status: 'True',
       reason: 'Cached',
@@ -95,7 +142,7 @@ describe('planImage', () => {
 
   it('a failed pull records the kubelet reason and message and backs off', () => {
     const plan = planImage(observe({ pods: [pod('a', errImagePull)] }));
-    expect(plan.status.phase).toBe('ErrImagePull');
+    expect(shown(plan.status)).toEqual({ phase: 'Degraded', word: 'ErrImagePull' });
     expect(plan.status.failedNodes).toEqual([
       {
         node: 'a',
@@ -173,7 +220,8 @@ describe('planImage', () => {
 
   it('no matching node is NoTargetNodes with a message saying why', () => {
     const plan = planImage(observe({ targets: [] }));
-    expect(plan.status).toMatchObject({ phase: 'NoTargetNodes', ready: '0/0' });
+    expect(plan.status).toMatchObject({ phase: 'Degraded', ready: '0/0' });
+    expect(statusWord(plan.status)).toBe('NoTargetNodes');
     expect(plan.status.message).toMatch(/no Ready, schedulable node matches/);
   });
 
@@ -184,10 +232,8 @@ describe('planImage', () => {
         pods: [pod('a')],
       }),
     );
-    expect(plan.status).toMatchObject({
-      phase: 'InvalidImageName',
-      message: 'invalid reference format: uppercase',
-    });
+    expect(plan.status).toMatchObject({ phase: 'Degraded', message: 'invalid reference format: uppercase' });
+    expect(statusWord(plan.status)).toBe('InvalidImageName');
     expect(plan.deletePods).toHaveLength(1);
     expect(plan.pendingNodes).toEqual([]);
   });
@@ -204,7 +250,7 @@ describe('planImage', () => {
   it('a missing policy is the status, not a silent default', () => {
     const policyProblem = { reason: 'PolicyNotFound', message: 'PullPolicy "fast" not found' };
     const plan = planImage(observe({ policyProblem }));
-    expect(plan.status.phase).toBe('PolicyNotFound');
+    expect(shown(plan.status)).toEqual({ phase: 'Degraded', word: 'PolicyNotFound' });
     expect(plan.status.message).toContain('PullPolicy "fast" not found');
   });
 
@@ -249,7 +295,7 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
 
   it('says when the next cycle is due, and starts nothing before', () => {
     const plan = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: 2 * DAY } }));
-    expect(plan.status).toMatchObject({ phase: 'Cached', nextRepullAt: '2026-11-26T09:00:00.000Z' });
+    expect(plan.status).toMatchObject({ phase: 'Ready', nextRepullAt: '2026-11-26T09:00:00.000Z' });
     expect(plan.pendingNodes).toEqual([]);
   });
 
@@ -257,7 +303,7 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     const plan = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } }));
     expect(plan.pendingNodes).toEqual(['a', 'b', 'c']);
     expect(plan.status).toMatchObject({
-      phase: 'Cached',
+      phase: 'Ready',
       ready: '3/3',
       repullNodes: ['a', 'b', 'c'],
       lastRepullAt: NOW.toISOString(),
@@ -300,7 +346,7 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     const plan = planImage(
       observe({ previous: cycle, repull: { intervalMs: DAY }, pods: [pod('a', errImagePull)] }),
     );
-    expect(plan.status).toMatchObject({ phase: 'Cached', ready: '3/3' });
+    expect(plan.status).toMatchObject({ phase: 'Ready', ready: '3/3' });
     expect(plan.status.failedNodes.map((f) => f.node)).toEqual(['a']);
     expect(plan.status.waitingNodes?.find((w) => w.node === 'a')).toMatchObject({ reason: 'BackOff' });
   });

@@ -6,6 +6,7 @@ import {
   parseSpec,
   type WrittenCachedImageStatus,
 } from '../../lib/api/index.ts';
+import type { Occurrence } from '../../lib/controller/index.ts';
 import { formatReference, parseImageReference } from '../../lib/image-ref.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
@@ -17,10 +18,11 @@ import {
 } from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
+import { imageEvents } from './events.ts';
 import { type RepullCycle, repullCycle } from './repull.ts';
 import { imageStatus, invalidSpecStatus } from './status.ts';
 
-export type ImageSpecView =
+export type ImageSpecView = (
   | {
       readonly ok: true;
       readonly reference: string;
@@ -29,7 +31,11 @@ export type ImageSpecView =
       /** A re-pull can bring something new: a tag (not a digest) pulled with imagePullPolicy Always. */
       readonly repullable: boolean;
     }
-  | { readonly ok: false; readonly reason: string; readonly message: string };
+  | { readonly ok: false; readonly reason: string; readonly message: string }
+) & {
+  /** The tag pulled (the TAG column): spec.tag, or latest without tag and digest. */
+  readonly tag?: string;
+};
 
 /** The image's PullPolicy as the planner needs it. */
 export interface PolicyView {
@@ -61,37 +67,53 @@ export interface PodRef {
 
 export interface ImagePlan {
   readonly status: WrittenCachedImageStatus;
+  /** The Kubernetes Events to record once the status is written (functions/reconcile-image/events.ts). */
+  readonly events: readonly Occurrence[];
   /** Pods whose outcome the status now records, or that no longer serve the spec. Delete after the status is written. */
   readonly deletePods: readonly PodRef[];
   /** Targeted nodes that still need a pull and have none in progress (the pacer starts them). */
   readonly pendingNodes: readonly string[];
-  /** Pull outcomes this plan records for the first time, for the pull-duration metric. */
+  /** Pull outcomes this plan records for the first time: the metrics and events of each. */
   readonly recorded: readonly RecordedPull[];
 }
 
 export interface RecordedPull {
+  readonly node: string;
   readonly policy: string;
   readonly result: 'cached' | 'failed';
   /** From the pod's creation to its outcome. */
   readonly seconds: number;
+  /** A failure: the kubelet's reason and message, and the node's consecutive failures now. */
+  readonly reason?: string;
+  readonly message?: string;
+  readonly failures?: number;
 }
 
 /** The spec as the planner needs it, or why it cannot be used. */
 export function specView(image: CachedImage): ImageSpecView {
+  const tag = pulledTag(image.spec);
   const parsed = parseSpec('CachedImage', image.spec);
-  if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message };
+  if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message, ...tag };
   const spec = parsed.spec;
   const reference = formatReference({ image: spec.image, tag: spec.tag, digest: spec.digest });
   const checked = parseImageReference(reference);
-  if (!checked.ok) return { ok: false, reason: checked.reason, message: checked.message };
+  if (!checked.ok) return { ok: false, reason: checked.reason, message: checked.message, ...tag };
   return {
     ok: true,
+    ...tag,
     reference,
     ...(spec.digest ? { digest: spec.digest } : {}),
     placement: { nodeSelector: spec.nodeSelector, tolerations: spec.tolerations },
     // With IfNotPresent or Never the kubelet keeps what it has, and a digest never moves.
     repullable: spec.imagePullPolicy === 'Always' && !spec.digest,
   };
+}
+
+/** What the TAG column says, from the spec as written (valid or not). */
+function pulledTag(spec: unknown): { tag?: string } {
+  const { tag, digest } = (spec ?? {}) as { tag?: unknown; digest?: unknown };
+  if (typeof tag === 'string' && tag !== '') return { tag };
+  return digest === undefined ? { tag: 'latest' } : {};
 }
 
 /**
@@ -180,7 +202,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
       repulling.delete(node);
       resolvedDigest = outcome.digest ?? resolvedDigest;
       lastPulledAt = latest(lastPulledAt, outcome.at ?? observed.now.toISOString());
-      recorded.push(recordOf(pod, 'cached', outcome.at, observed.now));
+      recorded.push(recordOf(pod, node, 'cached', outcome.at, observed.now));
       continue;
     }
     const before = failed.get(node);
@@ -188,8 +210,14 @@ export function planImage(observed: ObservedImage): ImagePlan {
     // Pull pods reuse their name on every attempt, so the uid is what tells attempts apart.
     const attempt = pod.metadata.uid ?? pod.metadata.name;
     if (before?.lastPod === attempt) continue;
-    recorded.push(recordOf(pod, 'failed', undefined, observed.now));
-    failed.set(node, failureOf(node, outcome, (before?.failures ?? 0) + 1, attempt, observed));
+    const failure = failureOf(node, outcome, (before?.failures ?? 0) + 1, attempt, observed);
+    recorded.push({
+      ...recordOf(pod, node, 'failed', undefined, observed.now),
+      reason: failure.reason,
+      message: failure.message,
+      failures: failure.failures,
+    });
+    failed.set(node, failure);
     // A failed re-pull leaves the image that was there: the node stays cached.
     if (!repulling.has(node)) cached.delete(node);
   }
@@ -216,6 +244,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     generation: observed.generation,
     now: observed.now,
     reference: spec.reference,
+    tag: spec.tag,
     conditions: observed.previous?.conditions ?? [],
     waitingBefore: previous?.waitingNodes ?? [],
     targets,
@@ -229,7 +258,14 @@ export function planImage(observed: ObservedImage): ImagePlan {
     resolvedDigest,
     lastPulledAt,
   });
-  return { deletePods, pendingNodes, recorded, status };
+  const events = imageEvents({
+    reference: spec.reference,
+    previous: observed.previous,
+    status,
+    recorded,
+    backoff: observed.backoff,
+  });
+  return { deletePods, pendingNodes, recorded, status, events };
 }
 
 function failureOf(
@@ -252,14 +288,31 @@ function failureOf(
   };
 }
 
-function invalidSpecPlan(observed: ObservedImage, spec: { reason: string; message: string }): ImagePlan {
+function invalidSpecPlan(
+  observed: ObservedImage,
+  spec: { reason: string; message: string; tag?: string },
+): ImagePlan {
+  const status = invalidSpecStatus(
+    spec,
+    observed.previous?.conditions ?? [],
+    observed.generation,
+    observed.now,
+    spec.tag,
+  );
   return {
     deletePods: observed.pods
       .filter((p) => !p.metadata.deletionTimestamp)
       .map((p) => ({ name: p.metadata.name, uid: p.metadata.uid })),
     pendingNodes: [],
     recorded: [],
-    status: invalidSpecStatus(spec, observed.previous?.conditions ?? [], observed.generation, observed.now),
+    status,
+    events: imageEvents({
+      reference: '',
+      previous: observed.previous,
+      status,
+      recorded: [],
+      backoff: observed.backoff,
+    }),
   };
 }
 
@@ -276,11 +329,17 @@ function keptCycle(
   };
 }
 
-function recordOf(pod: Pod, result: RecordedPull['result'], at: string | undefined, now: Date): RecordedPull {
+function recordOf(
+  pod: Pod,
+  node: string,
+  result: RecordedPull['result'],
+  at: string | undefined,
+  now: Date,
+): RecordedPull {
   const started = Date.parse(pod.metadata.creationTimestamp ?? '');
   const ended = at ? Date.parse(at) : now.getTime();
   const seconds = Number.isNaN(started) || Number.isNaN(ended) ? 0 : Math.max(0, (ended - started) / 1000);
-  return { policy: pod.metadata.labels?.[LABEL.policy] ?? '', result, seconds };
+  return { node, policy: pod.metadata.labels?.[LABEL.policy] ?? '', result, seconds };
 }
 
 function oldestFirst(pods: readonly Pod[]): readonly Pod[] {

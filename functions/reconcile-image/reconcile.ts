@@ -1,5 +1,18 @@
-import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
-import { inBatches, type Outcome, reconcileByName, reconcileEach } from '../../lib/controller/index.ts';
+import { API_VERSION, type CachedImage, type PullPolicy, statusWord } from '../../lib/api/index.ts';
+import {
+  type EventRecorder,
+  inBatches,
+  type Outcome,
+  type Regarding,
+  reconcileByName,
+  reconcileEach,
+} from '../../lib/controller/index.ts';
+import {
+  beginPullSeries,
+  imagesCachedTotal,
+  pullErrorsTotal,
+  pullLabels,
+} from '../../lib/go-drop-metrics.ts';
 import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import { pullDuration } from '../../lib/metrics.ts';
 import { DEFAULT_PACING_LIMITS, policyOf } from '../../lib/policy/index.ts';
@@ -17,6 +30,8 @@ export interface ImageDeps {
   readonly kube: Kube;
   readonly namespace: string;
   readonly now: () => Date;
+  /** Kubernetes Events on the CachedImage (kubectl describe). */
+  readonly events: EventRecorder;
 }
 
 /** What an event asks reconcile-image to look at. */
@@ -85,10 +100,16 @@ async function syncImage(deps: ImageDeps, image: CachedImage, key: ImageKey, sha
   });
   return {
     status: plan.status,
-    detail: `${plan.status.phase} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
-    onWritten: () => {
-      for (const pull of plan.recorded)
-        pullDuration.observe({ policy: pull.policy, result: pull.result }, pull.seconds);
+    detail: `${statusWord(plan.status)} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
+    onWritten: async () => {
+      const repository = image.spec?.image ?? '';
+      beginPullSeries(repository, policyOf(image), plan.pendingNodes);
+      for (const pull of plan.recorded) {
+        pullDuration.observe({ image: repository, policy: pull.policy, result: pull.result }, pull.seconds);
+        const counter = pull.result === 'cached' ? imagesCachedTotal : pullErrorsTotal;
+        counter.inc(pullLabels(repository, pull.node));
+      }
+      await deps.events.record(kube, regardingOf(image), plan.events, now);
     },
     // The status now lists the pending nodes: its update event is what tells the pacer to start them.
     afterward: async () => {
@@ -96,6 +117,16 @@ async function syncImage(deps: ImageDeps, image: CachedImage, key: ImageKey, sha
         plan.deletePods.map((p) => kube.delete(paths.pod(namespace, p.name), { uid: p.uid })),
       );
     },
+  };
+}
+
+/** The CachedImage as its Events refer to it (kubectl describe finds them by uid). */
+function regardingOf(image: CachedImage): Regarding {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'CachedImage',
+    name: image.metadata.name,
+    uid: image.metadata.uid ?? '',
   };
 }
 
@@ -162,7 +193,7 @@ function readsNeeded(
   );
   const named = (image.spec?.imagePullSecrets ?? []).length > 0;
   return {
-    policy: fresh || failure || repullDue(status, now) || POLICY_PROBLEMS.has(status?.phase ?? ''),
+    policy: fresh || failure || repullDue(status, now) || POLICY_PROBLEMS.has(statusWord(status)),
     secrets: named && (fresh || Boolean(secretsMissing)),
   };
 }

@@ -1,5 +1,6 @@
-import type { FailedNode, WaitingNode, WrittenCachedImageStatus } from '../../lib/api/index.ts';
+import type { FailedNode, ImagePhase, WaitingNode, WrittenCachedImageStatus } from '../../lib/api/index.ts';
 import { type Condition, ConditionSet } from '../../lib/controller/index.ts';
+import { counted, fraction } from '../../lib/words.ts';
 import type { RepullCycle } from './repull.ts';
 
 // How a CachedImage's status reads: the STATUS word, the message, the waiting reasons and the
@@ -12,6 +13,8 @@ export interface ImageFindings {
   readonly generation: number;
   readonly now: Date;
   readonly reference: string;
+  /** The tag pulled (the TAG column), if the reference has one. */
+  readonly tag?: string | undefined;
   /** The conditions the object had (whatever its reference). */
   readonly conditions: readonly Condition[];
   /** The waiting entries of a status written for this reference. */
@@ -42,10 +45,11 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     pulling: f.pulling.length,
     pending: f.pending.length,
   };
-  const phase = phaseOf(counts, f.failed, f.policyProblem);
-  const message = messageOf(phase, counts, f);
+  const word = statusWordOf(counts, f.failed, f.policyProblem);
+  const message = messageOf(word, counts, f);
   return {
-    phase,
+    phase: imagePhase(word),
+    ...(f.tag ? { tag: f.tag } : {}),
     ready: `${f.ready.length}/${f.targets.length}`,
     message,
     reference: f.reference,
@@ -62,7 +66,7 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     ...(f.repull.nodes.length > 0 ? { repullNodes: [...f.repull.nodes] } : {}),
     ...(f.repull.lastRepullAt ? { lastRepullAt: f.repull.lastRepullAt } : {}),
     ...(f.repull.nextRepullAt ? { nextRepullAt: f.repull.nextRepullAt } : {}),
-    conditions: conditionsOf(f, phase, message),
+    conditions: conditionsOf(f, word, message),
     observedGeneration: f.generation,
   };
 }
@@ -73,9 +77,11 @@ export function invalidSpecStatus(
   conditions: readonly Condition[],
   generation: number,
   now: Date,
+  tag?: string,
 ): WrittenCachedImageStatus {
   return {
-    phase: problem.reason,
+    phase: imagePhase(problem.reason),
+    ...(tag ? { tag } : {}),
     ready: '0/0',
     message: problem.message,
     nodesTargeted: 0,
@@ -134,7 +140,18 @@ interface Counts {
   readonly pending: number;
 }
 
-function phaseOf(
+/**
+ * Go Drop's phase for a STATUS word: Cached is Ready, Pulling and Pending are on their way, and
+ * every other word (a kubelet failure, NoTargetNodes, PolicyNotFound, InvalidSpec…) needs a person:
+ * Degraded. (Go says Pending for no target nodes; here it is a problem, as the set has always said.)
+ */
+export function imagePhase(word: string): ImagePhase {
+  if (word === 'Cached') return 'Ready';
+  if (word === 'Pulling' || word === 'Pending') return word;
+  return 'Degraded';
+}
+
+function statusWordOf(
   counts: Counts,
   failedNodes: readonly FailedNode[],
   policyProblem: ImageFindings['policyProblem'],
@@ -149,22 +166,21 @@ function phaseOf(
   return 'Pending';
 }
 
-function messageOf(phase: string, counts: Counts, f: ImageFindings): string {
+function messageOf(word: string, counts: Counts, f: ImageFindings): string {
   const parts: string[] = [];
   if (f.policyProblem) parts.push(f.policyProblem.message);
   if (f.missingSecrets.length > 0) {
     parts.push(`imagePullSecrets not found in the Drop namespace: ${f.missingSecrets.join(', ')}`);
   }
-  if (phase === 'NoTargetNodes')
-    parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
-  else parts.push(`cached on ${counts.ready}/${counts.targets} nodes`);
+  if (word === 'NoTargetNodes') parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
+  else parts.push(`cached on ${fraction(counts.ready, counts.targets, 'node')}`);
   if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling)}`);
   for (const n of f.failed.slice(0, 3)) {
     parts.push(`${n.node}: ${n.reason} (${n.failures}×, retry at ${n.retryAt}): ${n.message}`);
   }
-  if (f.failed.length > 3) parts.push(`${f.failed.length - 3} more nodes failing`);
+  if (f.failed.length > 3) parts.push(`${counted(f.failed.length - 3, 'more node')} failing`);
   const waiting = counts.pending - f.failed.length;
-  if (waiting > 0 && phase !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
+  if (waiting > 0 && word !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
   return parts.join('; ');
 }
 
@@ -174,9 +190,9 @@ function listNodes(nodes: readonly string[]): string {
     : `${nodes.slice(0, 3).join(', ')} and ${nodes.length - 3} more`;
 }
 
-function conditionsOf(f: ImageFindings, phase: string, message: string): Condition[] {
+function conditionsOf(f: ImageFindings, word: string, message: string): Condition[] {
   const marks = IMAGE_CONDITIONS.manage(f.conditions, { now: f.now, observedGeneration: f.generation });
-  marks.markHappy(phase === 'Cached', phase, message);
+  marks.markHappy(word === 'Cached', word, message);
   if (f.missingSecrets.length > 0)
     marks.markFalse(
       'PullSecretsFound',

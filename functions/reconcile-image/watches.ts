@@ -1,4 +1,4 @@
-import type { CachedImage } from '../../lib/api/index.ts';
+import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/controller/index.ts';
 import { type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
@@ -74,5 +74,5 @@ function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | u
     node !== undefined &&
     isTarget(node, { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations });
   // A target the status does not list is new or pulling; a listed node that is no longer a target left.
-  return target !== known || (target && status?.phase !== 'Cached');
+  return target !== known || (target && statusWord(status) !== 'Cached');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CachedImage, CachedImageSet } from '../../lib/api/index.ts';
+import { type CachedImage, type CachedImageSet, statusWord } from '../../lib/api/index.ts';
 import { childName } from './naming.ts';
 import { type ObservedSet, planSet, SOURCE_LABEL } from './plan.ts';
 
@@ -34,13 +34,32 @@ function observe(overrides: Partial<ObservedSet> = {}): ObservedSet {
   };
 }
 
-/** The children a first plan creates, as the API server returns them: defaults, uid, generation. */
-function stored(plan: ReturnType<typeof planSet>, phases: readonly string[] = []): CachedImage[] {
+/**
+ * The children a first plan creates, as the API server returns them (defaults, uid, generation),
+ * with the status reconcile-image would write for each STATUS word given.
+ */
+function stored(plan: ReturnType<typeof planSet>, words: readonly string[] = []): CachedImage[] {
   return plan.create.map((child, i) => ({
     ...child,
     metadata: { ...child.metadata, uid: `child-${i}`, generation: 1, resourceVersion: '1' },
-    ...(phases[i] ? { status: { phase: phases[i], observedGeneration: 1, message: `m${i}` } } : {}),
+    ...(words[i] ? { status: childStatus(words[i], `m${i}`) } : {}),
   }));
+}
+
+function childStatus(word: string, message: string): CachedImage['status'] {
+  const ready = { type: 'Ready', status: word === 'Cached' ? 'True' : 'False', reason: word, message };
+  return {
+    // What reconcile-image writes: Go Drop's phase beside the word.
+    phase: word === 'Cached' ? 'Ready' : ['Pending', 'Pulling'].includes(word) ? word : 'Degraded',
+    observedGeneration: 1,
+    message,
+    conditions: [{ ...ready, lastTransitionTime: NOW.toISOString() }],
+  } as CachedImage['status'];
+}
+
+/** Go Drop's phase (what Argo CD reads) and the STATUS word (the Ready reason kubectl shows). */
+function shown(status: CachedImageSet['status']): { phase: string | undefined; word: string } {
+  return { phase: status?.phase, word: statusWord(status) };
 }
 
 describe('planSet', () => {
@@ -61,7 +80,7 @@ describe('planSet', () => {
       policyRef: { name: 'slow' },
     });
     expect(plan.status).toMatchObject({
-      phase: 'Progressing',
+      phase: 'Pending',
       ready: '0/3',
       imagesManaged: 3,
       imagesReady: 0,
@@ -72,7 +91,8 @@ describe('planSet', () => {
     const children = stored(planSet(observe()), ['Cached', 'Cached', 'Cached']);
     const plan = planSet(observe({ children }));
     expect([plan.create, plan.update, plan.delete]).toEqual([[], [], []]);
-    expect(plan.status).toMatchObject({ phase: 'AllReady', ready: '3/3', imagesManaged: 3, imagesReady: 3 });
+    expect(plan.status).toMatchObject({ phase: 'Ready', ready: '3/3', imagesManaged: 3, imagesReady: 3 });
+    expect(shown(plan.status)).toEqual({ phase: 'Ready', word: 'AllReady' });
     expect(plan.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
       status: 'True',
       reason: 'AllReady',
@@ -102,7 +122,8 @@ describe('planSet', () => {
     expect(plan.update.every((c) => c.spec.nodeSelector?.pool === 'build')).toBe(true);
     expect(plan.update[0]?.metadata.resourceVersion).toBe('1');
     // Their statuses describe the old spec: not ready until they are reconciled again.
-    expect(plan.status).toMatchObject({ phase: 'Progressing', ready: '0/3' });
+    expect(shown(plan.status)).toEqual({ phase: 'Pending', word: 'Progressing' });
+    expect(plan.status?.ready).toBe('0/3');
   });
 
   it('a child edited by hand is put back, keeping what the set does not own', () => {
@@ -128,7 +149,8 @@ describe('planSet', () => {
 
   it('an empty set is valid and AllReady 0/0', () => {
     const plan = planSet(observe({ set: set({}), pullPolicy: undefined }));
-    expect(plan.status).toMatchObject({ phase: 'AllReady', ready: '0/0', imagesManaged: 0 });
+    expect(plan.status).toMatchObject({ phase: 'Ready', ready: '0/0', imagesManaged: 0 });
+    expect(statusWord(plan.status)).toBe('AllReady');
   });
 
   it('repeated entries make one child and say so', () => {
@@ -251,7 +273,8 @@ describe('planSet', () => {
         discovery: { name: 'popular', found: true, object: { references: [] } },
       }),
     );
-    expect(plan.status).toMatchObject({ phase: 'Progressing', ready: '0/0' });
+    expect(shown(plan.status)).toEqual({ phase: 'Pending', word: 'Progressing' });
+    expect(plan.status?.ready).toBe('0/0');
     expect(plan.status.message).toContain('waiting for the first sync of DiscoveryPolicy "popular"');
   });
 

@@ -6,6 +6,7 @@ import {
   discoveredReferences,
   IMAGESET_LABEL,
   type PullPolicy,
+  statusWord,
 } from '../../lib/api/index.ts';
 import {
   type HandlerContext,
@@ -91,7 +92,7 @@ async function syncSet(
   const final = conflicts.length > 0 ? planSet({ ...observed, conflicts }) : plan;
   return {
     status: final.status,
-    detail: `${final.status.phase} ${final.status.ready}; created ${plan.create.length - conflicts.length}, updated ${plan.update.length}, deleted ${plan.delete.length}`,
+    detail: `${statusWord(final.status)} ${final.status.ready}; created ${plan.create.length - conflicts.length}, updated ${plan.update.length}, deleted ${plan.delete.length}`,
   };
 }
 

@@ -1,11 +1,25 @@
-import type { CachedImage, CachedImageSetSpec, CachedImageSetStatus } from '../../lib/api/index.ts';
+import {
+  type CachedImage,
+  type CachedImageSetSpec,
+  type CachedImageSetStatus,
+  type SetPhase,
+  statusWord,
+} from '../../lib/api/index.ts';
 import { ConditionSet } from '../../lib/controller/conditions.ts';
+import { counted, fraction } from '../../lib/words.ts';
 import type { ObservedSet } from './observed.ts';
 
 // Ready: every child is cached; ReferencesFound: the policies the set names exist.
 const SET_CONDITIONS = new ConditionSet('Ready', 'ReferencesFound');
 
-type Phase = 'AllReady' | 'Progressing' | 'Degraded';
+/** The STATUS word of a set (its Ready reason); `phase` is Go Drop's coarser state. */
+type Word = 'AllReady' | 'Progressing' | 'Degraded';
+
+const PHASE_OF: Readonly<Record<Word, SetPhase>> = {
+  AllReady: 'Ready',
+  Progressing: 'Pending',
+  Degraded: 'Degraded',
+};
 
 /** A child the set wants, as the planner left it. */
 export interface Managed {
@@ -15,7 +29,7 @@ export interface Managed {
   readonly fresh: boolean;
 }
 
-// Phases of a child that is on its way; Cached is done, every other word is a problem to show.
+// STATUS words of a child that is on its way; Cached is done, every other word is a problem to show.
 const PROGRESSING = new Set(['', 'Pending', 'Pulling']);
 const MAX_LISTED = 3;
 
@@ -46,7 +60,7 @@ export function statusOf(
   ];
   // Before the first sync the set cannot know its images yet.
   const awaitingSync = discovery !== undefined && !discovery.object.phase;
-  const phase: Phase =
+  const word: Word =
     problems.length > 0 || failing.length > 0
       ? 'Degraded'
       : ready.length === managed.length && !awaitingSync
@@ -54,17 +68,17 @@ export function statusOf(
         : 'Progressing';
   const message = [
     ...problems,
-    `${ready.length}/${managed.length} images cached`,
+    `${fraction(ready.length, managed.length, 'image')} cached`,
     ...(awaitingSync ? [`waiting for the first sync of DiscoveryPolicy "${discovery.name}"`] : []),
     ...failing
       .slice(0, MAX_LISTED)
-      .map((m) => `${m.name}: ${m.child?.status?.phase} (${m.child?.status?.message ?? ''})`),
-    ...(failing.length > MAX_LISTED ? [`${failing.length - MAX_LISTED} more images failing`] : []),
+      .map((m) => `${m.name}: ${statusWord(m.child?.status)} (${m.child?.status?.message ?? ''})`),
+    ...(failing.length > MAX_LISTED ? [`${counted(failing.length - MAX_LISTED, 'more image')} failing`] : []),
     ...notes,
   ].join('; ');
   const marks = SET_CONDITIONS.manage(observed.set.status?.conditions, when(observed)).markHappy(
-    phase === 'AllReady',
-    phase,
+    word === 'AllReady',
+    word,
     message,
   );
   if (missing[0]) {
@@ -73,7 +87,7 @@ export function statusOf(
     marks.markTrue('ReferencesFound', 'Found', 'every referenced policy exists');
   }
   return {
-    phase,
+    phase: PHASE_OF[word],
     ready: `${ready.length}/${managed.length}`,
     message,
     imagesManaged: managed.length,
@@ -129,9 +143,10 @@ function isCurrent(child: CachedImage): boolean {
 }
 
 function isCached(child: CachedImage | undefined): boolean {
-  return child !== undefined && isCurrent(child) && child.status?.phase === 'Cached';
+  return child !== undefined && isCurrent(child) && statusWord(child.status) === 'Cached';
 }
 
 function isFailing(child: CachedImage): boolean {
-  return isCurrent(child) && !PROGRESSING.has(child.status?.phase ?? '') && child.status?.phase !== 'Cached';
+  const word = statusWord(child.status);
+  return isCurrent(child) && !PROGRESSING.has(word) && word !== 'Cached';
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { kindSchema, localObjectReferenceSchema } from './core.ts';
 import {
+  coarsePhaseSchema,
   countSchema,
   imageFields,
   imagePullPolicySchema,
@@ -53,9 +54,14 @@ export const cachedImageSetSpecSchema = z
       'A group of images, static and/or discovered. Every setting is copied to each child CachedImage.',
   });
 
+/** Go Drop's phases of a CachedImageSet: what Argo CD reads. */
+export const SET_PHASES = ['Pending', 'Ready', 'Degraded'] as const;
+export type SetPhase = (typeof SET_PHASES)[number];
+
 export const cachedImageSetStatusSchema = z
   .looseObject({
     ...statusFields,
+    phase: coarsePhaseSchema(SET_PHASES),
     ready: z
       .string()
       .optional()

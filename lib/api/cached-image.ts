@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { kindSchema, timestampSchema } from './core.ts';
 import {
+  coarsePhaseSchema,
   countSchema,
   imageFields,
   imagePullPolicySchema,
@@ -65,9 +66,18 @@ const waitingNodeSchema = z
   })
   .meta({ description: 'A target node whose pull has not started yet.' });
 
+/** Go Drop's phases of a CachedImage: what Argo CD reads (Ready is Healthy, Degraded is Degraded). */
+export const IMAGE_PHASES = ['Pending', 'Pulling', 'Ready', 'Degraded'] as const;
+export type ImagePhase = (typeof IMAGE_PHASES)[number];
+
 export const cachedImageStatusSchema = z
   .looseObject({
     ...statusFields,
+    phase: coarsePhaseSchema(IMAGE_PHASES),
+    tag: z.string().optional().meta({
+      description:
+        'The tag Drop pulls (the TAG column): spec.tag, or latest when neither tag nor digest is set.',
+    }),
     ready: z
       .string()
       .optional()

@@ -161,3 +161,15 @@ export const statusFields = {
 
 /** Counts in status are never negative. */
 export const countSchema = (description: string) => z.number().int().min(0).optional().meta({ description });
+
+/**
+ * `status.phase` of a kind whose phase is Go Drop's coarse state (what Argo CD health checks read);
+ * the STATUS word a person acts on is the Ready condition's reason.
+ */
+export const coarsePhaseSchema = <const P extends readonly [string, ...string[]]>(phases: P) =>
+  z
+    .enum(phases)
+    .optional()
+    .meta({
+      description: `${phases.join(', ')}: the state tools such as Argo CD read. The STATUS column is the Ready condition's reason, a more precise word.`,
+    });

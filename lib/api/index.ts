@@ -6,6 +6,8 @@ export {
   cachedImageSpecSchema,
   cachedImageStatusSchema,
   type FailedNode,
+  IMAGE_PHASES,
+  type ImagePhase,
   type WaitingNode,
   type WrittenCachedImageStatus,
 } from './cached-image.ts';
@@ -17,6 +19,8 @@ export {
   cachedImageSetSchema,
   cachedImageSetSpecSchema,
   cachedImageSetStatusSchema,
+  SET_PHASES,
+  type SetPhase,
 } from './cached-image-set.ts';
 export {
   type Condition,
@@ -96,3 +100,4 @@ export {
   pullPolicySpecSchema,
   pullPolicyStatusSchema,
 } from './pull-policy.ts';
+export { statusWord } from './status-word.ts';

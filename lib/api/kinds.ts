@@ -39,6 +39,11 @@ const STATUS: PrinterColumn = {
   jsonPath: '.status.phase',
   description: 'One word a person can act on',
 };
+/** The STATUS word of a kind whose phase is Go Drop's coarse state: the Ready condition's reason, as Go reads it. */
+const READY_REASON: PrinterColumn = {
+  ...STATUS,
+  jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+};
 const MESSAGE: PrinterColumn = {
   name: 'MESSAGE',
   type: 'string',
@@ -61,8 +66,9 @@ export const kinds = {
     status: cachedImageStatusSchema,
     columns: [
       { name: 'IMAGE', type: 'string', jsonPath: '.spec.image' },
-      { name: 'TAG', type: 'string', jsonPath: '.spec.tag' },
-      STATUS,
+      // status.tag, not spec.tag: without tag and digest the image is pulled as latest, and says so.
+      { name: 'TAG', type: 'string', jsonPath: '.status.tag' },
+      READY_REASON,
       {
         name: 'READY',
         type: 'string',
@@ -85,7 +91,7 @@ export const kinds = {
     spec: cachedImageSetSpecSchema,
     status: cachedImageSetStatusSchema,
     columns: [
-      STATUS,
+      READY_REASON,
       { name: 'READY', type: 'string', jsonPath: '.status.ready', description: 'Cached children / children' },
       { name: 'MANAGED', type: 'integer', jsonPath: '.status.imagesManaged' },
       { name: 'SOURCE', type: 'string', jsonPath: '.spec.discoveryPolicyRef.name' },

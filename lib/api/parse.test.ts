@@ -166,7 +166,7 @@ describe('parseSpec', () => {
 
 describe('status schemas', () => {
   it('keep fields a newer controller wrote', () => {
-    const status = { phase: 'Cached', ready: '1/1', futureField: { x: 1 }, failedNodes: [] };
+    const status = { phase: 'Ready', ready: '1/1', futureField: { x: 1 }, failedNodes: [] };
     expect(cachedImageStatusSchema.parse(status)).toEqual(status);
   });
 });

@@ -244,6 +244,18 @@ describe('eventApp', () => {
     expect(metrics).toMatch(/drop_events_total\{function="test",result="ignored"\} \d+/);
   });
 
+  it('is not ready while the API server cannot be reached, and says so', async () => {
+    const { app } = appRecording({ result: 'done' });
+    const res = await app.request('/readyz');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      status: 'not ready',
+      reason: expect.stringMatching(/^the API server cannot be reached/),
+    });
+    // Alive all the same: a restart would not help.
+    expect((await app.request('/healthz')).status).toBe(200);
+  });
+
   it('answers an event of a kind no watch names as not handled, reconciling nothing', async () => {
     const { app, reconciled } = appRecording({ result: 'done' });
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } };

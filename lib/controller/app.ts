@@ -7,6 +7,7 @@ import { eventDuration, eventsTotal, kubeRequestsTotal, registry } from '../metr
 import { MAX_EVENT_BYTES } from './envelope.ts';
 import { type DropEvent, type ObjectEvent, type PingEvent, parseEvent } from './event.ts';
 import { answerOf, type Outcome, outcomeOfError } from './outcome.ts';
+import { readinessCheck, readyzResponse } from './readiness.ts';
 import { reconcileEach } from './resync.ts';
 
 /** What a handler gets for one event. */
@@ -40,13 +41,16 @@ export interface EventAppOptions<K> {
  * A function's HTTP face, the one copy of what every function does with an event: POST / takes one
  * CloudEvent (binary or structured), routes it by kind to its watch, reconciles the keys it wakes
  * and answers what Knative's senders retry (docs/design.md §Events): 2xx handled, 400 never
- * retried, 429/503 retried — nothing transient gets a 500. GET /healthz and GET /metrics too.
+ * retried, 429/503 retried — nothing transient gets a 500. GET /healthz (the process runs), GET
+ * /readyz (it can do its work: lib/controller/readiness.ts) and GET /metrics too.
  */
 export function eventApp<K>(options: EventAppOptions<K>): Hono {
   const log = createLogger({ function: options.name });
   const now = options.now ?? (() => new Date());
   const app = new Hono();
+  const ready = readinessCheck(options.kube);
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', () => readyzResponse(ready));
   app.get('/metrics', async (c) =>
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );

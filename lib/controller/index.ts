@@ -7,6 +7,7 @@ export {
   setCondition,
 } from './conditions.ts';
 export type { DropEvent, ObjectEvent, ObjectRef, PingEvent } from './event.ts';
+export { type EventRecorder, eventRecorder, type Occurrence, type Regarding } from './events.ts';
 export {
   acquireLease,
   heldElsewhere,
@@ -21,7 +22,9 @@ export {
   writeLease,
 } from './lease-holder.ts';
 export type { Outcome } from './outcome.ts';
+export { type Readiness, readinessCheck, readyzResponse } from './readiness.ts';
 export {
+  counted,
   type ReconcileByName,
   reconcileByName,
   type StatusObject,

@@ -1,3 +1,4 @@
+import { reconcileTotal } from '../go-drop-metrics.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 import { statusPath } from '../kube/paths.ts';
@@ -14,8 +15,12 @@ export interface Synced<S> {
   /** The status to record: written (PUT /status) only when it differs from the object's. */
   readonly status: S;
   readonly detail: string;
-  /** Only when the status was written: e.g. metrics of outcomes recorded for the first time. */
-  readonly onWritten?: () => void;
+  /**
+   * Only when the status was written: what follows from outcomes recorded for the first time
+   * (metrics, Kubernetes Events). Never after a conflict, so nothing is counted twice; after
+   * `afterward` (even when it fails), so what the status now accounts for is done first.
+   */
+  readonly onWritten?: () => void | Promise<void>;
   /** Once the status is recorded (or found unchanged): work it now accounts for, e.g. deleting finished pods. */
   readonly afterward?: () => Promise<void>;
 }
@@ -48,9 +53,29 @@ const ATTEMPTS = 3;
  * an Outcome. A status PUT carries the resourceVersion it read, so a concurrent writer makes it a
  * 409, never a lost update.
  */
-export async function reconcileByName<T extends StatusObject, S>(
-  steps: ReconcileByName<T, S>,
-): Promise<Outcome> {
+export function reconcileByName<T extends StatusObject, S>(steps: ReconcileByName<T, S>): Promise<Outcome> {
+  return counted(steps.kind.toLowerCase(), reconcileOnce(steps));
+}
+
+/**
+ * Counts one reconcile in drop_reconcile_total under Go Drop's controller names (cachedimage,
+ * cachedimageset, discoverypolicy; pullpolicy for the pacer): success, requeue (the event is
+ * answered 429/503 and comes again), or error (it threw).
+ */
+export async function counted(controller: string, reconcile: Promise<Outcome>): Promise<Outcome> {
+  try {
+    const outcome = await reconcile;
+    const result =
+      outcome.result === 'retry' ? 'requeue' : outcome.result === 'invalid' ? 'error' : 'success';
+    reconcileTotal.inc({ controller, result });
+    return outcome;
+  } catch (error) {
+    reconcileTotal.inc({ controller, result: 'error' });
+    throw error;
+  }
+}
+
+async function reconcileOnce<T extends StatusObject, S>(steps: ReconcileByName<T, S>): Promise<Outcome> {
   const attempts = steps.attempts ?? ATTEMPTS;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const object = attempt === 0 && steps.listed ? steps.listed : await steps.kube.get<T>(steps.path);
@@ -60,12 +85,17 @@ export async function reconcileByName<T extends StatusObject, S>(
     const synced = await steps.sync(object, attempt);
     if (synced === 'conflict') continue;
     if ('result' in synced) return synced;
+    let written = false;
     if (!sameJson(object.status, synced.status)) {
-      const written = await writeStatus(steps.kube, steps.path, object, synced.status);
-      if (written === 'conflict') continue;
-      if (written === 'written') synced.onWritten?.();
+      const result = await writeStatus(steps.kube, steps.path, object, synced.status);
+      if (result === 'conflict') continue;
+      written = result === 'written';
     }
-    await synced.afterward?.();
+    try {
+      await synced.afterward?.();
+    } finally {
+      if (written) await synced.onWritten?.();
+    }
     return { result: 'done', detail: synced.detail };
   }
   return {

@@ -40,6 +40,8 @@ export interface ObjectList<T> {
 export interface ListOptions {
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /** `0`: any recent state, served from the API server's watch cache (no etcd read). */
+  readonly resourceVersion?: string;
 }
 
 /**

@@ -23,6 +23,10 @@ export const paths = {
     `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${encodeURIComponent(name)}`,
   events: (namespace: string) => `/api/v1/namespaces/${namespace}/events`,
   allEvents: () => '/api/v1/events',
+  /** events.k8s.io/v1: the Events API with series (client-go's recorder writes here too). */
+  kubeEvents: (namespace: string) => `/apis/events.k8s.io/v1/namespaces/${namespace}/events`,
+  kubeEvent: (namespace: string, name: string) =>
+    `/apis/events.k8s.io/v1/namespaces/${namespace}/events/${encodeURIComponent(name)}`,
 } as const;
 
 /** The status subresource of an object path. */

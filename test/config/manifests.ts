@@ -5,6 +5,11 @@ import { parseAllDocuments } from 'yaml';
 
 export const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
 export const NAMESPACE = 'drop-system';
+/**
+ * Where Events about cluster-scoped objects live (the API server accepts them only there or in
+ * kube-system): the one namespace besides drop-system in which Drop is granted anything.
+ */
+export const EVENTS_NAMESPACE = 'default';
 
 export const FUNCTIONS = ['reconcile-image', 'reconcile-set', 'pace', 'discover'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
@@ -259,7 +264,8 @@ function permissions(grants: readonly Grant[]): string {
 
 /**
  * The README's table of what each ServiceAccount may do, rendered from the manifests: one row per
- * ServiceAccount, cluster-wide grants (ClusterRoleBindings) and those in drop-system (RoleBindings).
+ * ServiceAccount, cluster-wide grants (ClusterRoleBindings), those in drop-system and those in
+ * default (RoleBindings: only Events).
  */
 export function permissionsTable(): string {
   const rows: [string, Grant[]][] = [
@@ -273,12 +279,17 @@ export function permissionsTable(): string {
     ]),
     ['drop-standalone', grantsOf(readManifests('standalone/rbac.yaml'), 'drop-standalone')],
   ];
+  const scopes = ['*', NAMESPACE, EVENTS_NAMESPACE];
+  for (const [name, grants] of rows)
+    for (const g of grants)
+      if (!scopes.includes(g.scope))
+        throw new Error(`${name} has a grant in ${g.scope}, which the table has no column for`);
   return [
-    `| ServiceAccount | cluster-wide (ClusterRole) | in ${NAMESPACE} (Role) |`,
-    '|---|---|---|',
+    `| ServiceAccount | cluster-wide (ClusterRole) | in ${NAMESPACE} (Role) | in ${EVENTS_NAMESPACE} (Role) |`,
+    '|---|---|---|---|',
     ...rows.map(
       ([name, grants]) =>
-        `| \`${name}\` | ${permissions(grants.filter((g) => g.scope === '*'))} | ${permissions(grants.filter((g) => g.scope === NAMESPACE))} |`,
+        `| \`${name}\` | ${scopes.map((scope) => permissions(grants.filter((g) => g.scope === scope))).join(' | ')} |`,
     ),
   ].join('\n');
 }

@@ -37,9 +37,12 @@ export async function ensureBinaries(
   return dir;
 }
 
+/** A Go binary to build from a pinned module: the control plane's, or a test tool's (test/argocd/). */
+export type GoBinary = Omit<BinaryTarget, 'name'> & { readonly name: string };
+
 // Build to a temporary name, then rename: a build that is interrupted never leaves a binary that
 // looks complete, and two builders racing (a user's cluster:up and the test suite) both end well.
-async function buildOne(target: BinaryTarget, dir: string, log: Log): Promise<void> {
+export async function buildOne(target: GoBinary, dir: string, log: Log): Promise<void> {
   const out = join(dir, target.name);
   const tmp = `${out}.tmp-${process.pid}`;
   const args = ['build', '-v', '-trimpath', '-ldflags', target.ldflags, '-o', tmp, target.pkg];

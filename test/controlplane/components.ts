@@ -19,6 +19,7 @@ export interface Ports {
 }
 
 /**
+
  * The controllers a cloud provider implements: with no cloud they have nothing to do. node-ipam
  * would hand out pod CIDRs, which kwok already sets on each fake node (--cidr).
  */
@@ -29,7 +30,10 @@ export const CONTROLLERS_LEFT_OUT = [
   'node-ipam-controller',
 ] as const;
 
-/** A single-member etcd on loopback; fsync is off because the data is thrown away anyway. */
+/**
+ * A single-member etcd on loopback. fsync is off: the tests throw the data away, and npm start's
+ * sandbox (kept between runs) survives a clean stop, only a machine crash.
+ */
 export function etcdArgs(dataDir: string, ports: Ports): string[] {
   const client = `http://127.0.0.1:${ports.etcdClient}`;
   const peer = `http://127.0.0.1:${ports.etcdPeer}`;

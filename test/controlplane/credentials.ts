@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -27,8 +27,7 @@ export function writeCredentials(pkiDir: string): Credentials {
   // The admin stays on the first line: healthyState reads its token from there.
   writeFileSync(
     tokenFile,
-    `${adminToken},drop-admin,drop-admin,"system:masters"\n` +
-      `${controllerManagerToken},system:kube-controller-manager,system:kube-controller-manager\n`,
+    `${adminToken},drop-admin,drop-admin,"system:masters"\n${controllerManagerTokenLine(controllerManagerToken)}`,
     { mode: 0o600 },
   );
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
@@ -48,6 +47,42 @@ export function writeCredentials(pkiDir: string): Credentials {
     serviceAccountPublicKey,
     certDir: join(pkiDir, 'serving'),
   };
+}
+
+/**
+ * The credentials a previous writeCredentials left in pkiDir, or undefined when there are none
+ * (or they are incomplete): a control plane restarted on kept data keeps its tokens and certs.
+ */
+export function readCredentials(pkiDir: string): Credentials | undefined {
+  const tokenFile = join(pkiDir, 'tokens.csv');
+  const serviceAccountKey = join(pkiDir, 'sa.key');
+  const serviceAccountPublicKey = join(pkiDir, 'sa.pub');
+  if (![tokenFile, serviceAccountKey, serviceAccountPublicKey].every((f) => existsSync(f))) return undefined;
+  const lines = readFileSync(tokenFile, 'utf8').split('\n');
+  const adminToken = lines[0]?.split(',')[0] ?? '';
+  if (!adminToken) return undefined;
+  let controllerManagerToken = lines
+    .find((line) => line.split(',')[1] === CONTROLLER_MANAGER_USER)
+    ?.split(',')[0];
+  // A sandbox kept from before the controller manager ran: give it its token, keep the rest.
+  if (!controllerManagerToken) {
+    controllerManagerToken = randomBytes(24).toString('hex');
+    appendFileSync(tokenFile, controllerManagerTokenLine(controllerManagerToken));
+  }
+  return {
+    adminToken,
+    controllerManagerToken,
+    tokenFile,
+    serviceAccountKey,
+    serviceAccountPublicKey,
+    certDir: join(pkiDir, 'serving'),
+  };
+}
+
+const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
+
+function controllerManagerTokenLine(token: string): string {
+  return `${token},${CONTROLLER_MANAGER_USER},${CONTROLLER_MANAGER_USER}\n`;
 }
 
 /** The PEM bundle clients trust: kube-apiserver's generated cert followed by its CA. */

@@ -10,10 +10,17 @@ import {
   kwokArgs,
   type Ports,
 } from './components.ts';
-import { apiGet, insecureHealthz, kubeconfigYaml, servingCaPath, writeCredentials } from './credentials.ts';
+import {
+  apiGet,
+  insecureHealthz,
+  kubeconfigYaml,
+  readCredentials,
+  servingCaPath,
+  writeCredentials,
+} from './credentials.ts';
 import { applyNodes, defaultNodeSpecs } from './nodes.ts';
 import { binaryPath, helmPath, kubectlPath } from './pins.ts';
-import { freePorts, killNow, poll, sleep, startProcess } from './processes.ts';
+import { freePorts, isRunning, killNow, poll, sleep, startProcess } from './processes.ts';
 import {
   CORE_COMPONENTS,
   type ControlPlaneState,
@@ -33,6 +40,11 @@ export interface ControlPlaneOptions {
   readonly nodes?: number;
   /** Keep running after this process exits (cluster:up). Tests leave it false. */
   readonly detached?: boolean;
+  /**
+   * Start on the etcd data and credentials a previous run left in stateDir (npm start keeps its
+   * sandbox between runs); default false: every start is empty.
+   */
+  readonly keepData?: boolean;
   /** CRD folder to install, or false for none; default `crds/` when it exists. */
   readonly crdsDir?: string | false;
   /**
@@ -72,7 +84,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     return handle(stateDir, existing, names, true);
   }
   await stopComponents(stateDir);
-  const state = await launch(stateDir, options.detached ?? false, log);
+  const state = await launch(stateDir, options.detached ?? false, log, options.keepData ?? false);
   // Read at exit: the bandwidth model joins state.json after launch.
   const stopOnExit = options.detached
     ? undefined
@@ -89,10 +101,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-async function launch(stateDir: string, detached: boolean, log: Log): Promise<ControlPlaneState> {
-  for (const dir of ['etcd', 'pki']) rmSync(join(stateDir, dir), { recursive: true, force: true });
+async function launch(
+  stateDir: string,
+  detached: boolean,
+  log: Log,
+  keepData: boolean,
+): Promise<ControlPlaneState> {
+  const kept = keepData ? readCredentials(join(stateDir, 'pki')) : undefined;
+  if (!kept) for (const dir of ['etcd', 'pki']) rmSync(join(stateDir, dir), { recursive: true, force: true });
   for (const dir of ['etcd', 'pki', 'logs', 'bin']) mkdirSync(join(stateDir, dir), { recursive: true });
-  const credentials = writeCredentials(join(stateDir, 'pki'));
+  // etcd keeps its data across new ports: a single member never talks to a peer.
+  const credentials = kept ?? writeCredentials(join(stateDir, 'pki'));
+  if (kept)
+    log(`drop: keeping the objects of the last run in ${stateDir} (npm start -- --fresh starts empty)`);
   const [etcdClient, etcdPeer, apiserver, controllerManager] = await freePorts(4);
   const ports: Ports = {
     etcdClient: etcdClient!,
@@ -172,7 +193,9 @@ async function bootstrap(
 async function waitUntil(component: RunningComponent, what: string, check: () => Promise<true | undefined>) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (!isComponentRunning(component)) throw new Error(`${component.name} exited while waiting for ${what}`);
+    // Alive is enough here: a process just spawned may not have exec'd its binary yet (its command
+    // line is still node's on a loaded machine), and a pid cannot have been reused while we wait.
+    if (!isRunning(component.pid)) throw new Error(`${component.name} exited while waiting for ${what}`);
     if (await check().catch(() => undefined)) return;
     await sleep(100);
   }

@@ -50,9 +50,10 @@ describe('one source of truth: the chart renders the objects of config/', () => 
   }
 
   // What only one side has, on purpose: the chart leaves the namespace to `--create-namespace`
-  // (a release cannot own the namespace it is stored in) and adds the metrics Service.
+  // (a release cannot own the namespace it is stored in) and adds the metrics Service and the
+  // Grafana dashboards.
   const ONLY_IN_CONFIG = [`Namespace ${NAMESPACE}`];
-  const ONLY_IN_CHART = [`Service ${NAMESPACE}/drop-metrics`];
+  const ONLY_IN_CHART = [`ConfigMap ${NAMESPACE}/drop-dashboards`, `Service ${NAMESPACE}/drop-metrics`];
 
   it.each([
     ['knative', '', KNATIVE],

@@ -195,6 +195,7 @@ describe('what a value turns off or renames', () => {
     expect(objects.filter((o) => o.kind.endsWith('Role')).map((o) => o.metadata.name)).toEqual([
       'drop-standalone',
       'drop-standalone',
+      'drop-standalone-events',
     ]);
     expect(text).not.toMatch(/"name":"drop-standalone","namespace":"drop-system"\}\]/);
   });

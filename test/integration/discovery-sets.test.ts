@@ -3,7 +3,7 @@
 // it into children, and reconcile-image and pace cache them on the fake nodes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscoverApp } from '../../functions/discover/index.ts';
-import { type CachedImage, type CachedImageSet, IMAGESET_LABEL } from '../../lib/api/index.ts';
+import { type CachedImage, type CachedImageSet, IMAGESET_LABEL, statusWord } from '../../lib/api/index.ts';
 import { labelValue, paths } from '../../lib/kube/index.ts';
 import { type ApiServerSource, startApiServerSource } from '../controlplane/index.ts';
 import { DATA_END } from '../discovery/data.ts';
@@ -63,8 +63,8 @@ describe('the discovery examples end to end', () => {
       async () => {
         const found = await drop.kube.get<CachedImageSet>(paths.cachedImageSet(set));
         const status = found?.status;
-        if (status?.phase === 'AllReady' && status.imagesManaged === managed) return found;
-        throw new Error(`${set}: ${status?.phase} ${status?.ready} ${status?.message}`);
+        if (statusWord(status) === 'AllReady' && status?.imagesManaged === managed) return found;
+        throw new Error(`${set}: ${statusWord(status)} ${status?.ready} ${status?.message}`);
       },
       { timeoutMs: 120_000, intervalMs: 500, message: `${set} AllReady with ${managed} images` },
     );

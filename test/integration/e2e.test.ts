@@ -7,7 +7,7 @@ import { createDiscoverApp } from '../../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
-import type { CachedImageSet } from '../../lib/api/index.ts';
+import { type CachedImageSet, statusWord } from '../../lib/api/index.ts';
 import { createKube, type Kube, loadKubeConfig, paths } from '../../lib/kube/index.ts';
 import { readSources } from '../../standalone/config-files.ts';
 import type { Sources } from '../../standalone/sources.ts';
@@ -132,8 +132,8 @@ describe('Drop end to end, as config/ deploys it', () => {
     const set = await waitFor(
       async () => {
         const found = await admin.get<CachedImageSet>(paths.cachedImageSet(name));
-        if (found?.status?.phase === 'AllReady' && found.status.imagesManaged === 2) return found;
-        throw new Error(`${found?.status?.phase} ${found?.status?.ready} ${found?.status?.message}`);
+        if (statusWord(found?.status) === 'AllReady' && found?.status?.imagesManaged === 2) return found;
+        throw new Error(`${statusWord(found?.status)} ${found?.status?.ready} ${found?.status?.message}`);
       },
       { timeoutMs: 90_000, intervalMs: 500, message: `${name} AllReady 2/2` },
     );

@@ -43,6 +43,9 @@ export const TARGETS: readonly Target[] = [
   core('configmaps'),
   core('serviceaccounts'),
   core('events'),
+  // Drop writes Events through events.k8s.io, in default (about cluster-scoped objects) only.
+  { group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: 'default' },
+  { group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: NAMESPACE },
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: NAMESPACE },
   { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'default' },
   { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', namespace: NAMESPACE },

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createPaceApp, createPacer, type Pacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
-import type { CachedImage } from '../../lib/api/index.ts';
+import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { createKube, loadKubeConfig, paths } from '../../lib/kube/index.ts';
 import { PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { createNodes, deleteNodes, startApiServerSource } from '../controlplane/index.ts';
@@ -102,7 +102,8 @@ describe('four pace replicas under duplicated and concurrent events', () => {
         async () => {
           for (const image of images) {
             const status = (await kube.get<CachedImage>(paths.cachedImage(image)))?.status;
-            if (status?.phase !== 'Cached') throw new Error(`${image}: ${status?.phase} ${status?.ready}`);
+            if (statusWord(status) !== 'Cached')
+              throw new Error(`${image}: ${statusWord(status)} ${status?.ready}`);
           }
           return true;
         },

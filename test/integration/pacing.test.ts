@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPacer } from '../../functions/pace/index.ts';
-import type { CachedImage } from '../../lib/api/index.ts';
+import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { type Lease, microTime } from '../../lib/controller/lease-holder.ts';
 import { paths } from '../../lib/kube/index.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
@@ -14,8 +14,8 @@ async function untilCached(drop: RunningDrop, names: readonly string[], timeoutM
     async () => {
       for (const name of names) {
         const status = (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status;
-        if (status?.phase !== 'Cached')
-          throw new Error(`${name}: ${status?.phase} ${status?.ready} ${status?.message}`);
+        if (statusWord(status) !== 'Cached')
+          throw new Error(`${name}: ${statusWord(status)} ${status?.ready} ${status?.message}`);
       }
       return true;
     },
@@ -221,7 +221,7 @@ describe('pacing on the real control plane', () => {
       await waitFor(
         async () => {
           const status = (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status;
-          phases.add(String(status?.phase));
+          phases.add(statusWord(status));
           // A round started (lastRepullAt) and ended (no node left in it, the next one scheduled).
           return status?.lastRepullAt && !status.repullNodes && status.nextRepullAt;
         },

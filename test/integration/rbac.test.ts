@@ -15,7 +15,12 @@ import { SyncSlots } from '../../functions/discover/slots.ts';
 import { createPaceApp, createPacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
-import type { CachedImage, CachedImageSet, DiscoveryPolicy } from '../../lib/api/index.ts';
+import {
+  type CachedImage,
+  type CachedImageSet,
+  type DiscoveryPolicy,
+  statusWord,
+} from '../../lib/api/index.ts';
 import { microTime } from '../../lib/controller/lease-holder.ts';
 import { apiServerEvent, type HttpEvent, pingEvent } from '../../lib/controller/source-events.ts';
 import { KubeHttp } from '../../lib/kube/http.ts';
@@ -23,11 +28,13 @@ import type { WatchAction } from '../../lib/kube/index.ts';
 import { createKube, type KubeObject, loadKubeConfig, type Pod, paths } from '../../lib/kube/index.ts';
 import { createLogger } from '../../lib/log.ts';
 import { pullOutcome, pullPodSelectorFor } from '../../lib/pull-pod.ts';
+import { exportStatusMetrics } from '../../lib/status-metrics.ts';
 import { readSources } from '../../standalone/config-files.ts';
 import { startStandalone } from '../../standalone/standalone.ts';
 import {
   apiServerSourceOf,
   CONFIG_DIR,
+  EVENTS_NAMESPACE,
   FUNCTIONS,
   type FunctionName,
   functionManifests,
@@ -156,7 +163,7 @@ describe('each function with its own ServiceAccount token', () => {
     } as KubeObject);
     await admin.create(
       paths.pullPolicies(),
-      object('PullPolicy', name, { maxConcurrentNodes: 2, minDelayBetweenPulls: '1s' }),
+      object('PullPolicy', name, { maxConcurrentNodes: 1, minDelayBetweenPulls: '1s' }),
     );
     await admin.create(
       paths.cachedImages(),
@@ -180,25 +187,48 @@ describe('each function with its own ServiceAccount token', () => {
       );
       const waiting = await read<CachedImage>(paths.cachedImage(name));
       expect(waiting.status?.waitingNodes?.map((w) => w.node).sort()).toEqual([...nodes].sort());
-      // Its status update reaches pace, which starts both pulls under its Lease.
+      // Its status update reaches pace, which starts the first pull under its Lease (one node at a
+      // time: each outcome is then recorded on its own, the second counting into the first's Event).
       expect((await send(paceApp, resourceEvent('update', waiting))).status).toBe(200);
-      const pods = await waitFor(
-        async () => {
-          const list = await admin.list<Pod>(paths.pods(NAMESPACE), {
-            labelSelector: pullPodSelectorFor(name),
-          });
-          const done = list.items.filter((p) => pullOutcome(p).kind === 'cached');
-          // Items of a core list carry no kind; an event does.
-          const pods = list.items.map((p) => ({ ...p, apiVersion: 'v1', kind: 'Pod' }));
-          return done.length === 2 && pods.length === 2 && pods;
-        },
-        { timeoutMs: 30_000, message: 'two finished pull pods' },
+      const finished = (exclude: string) =>
+        waitFor(
+          async () => {
+            const list = await admin.list<Pod>(paths.pods(NAMESPACE), {
+              labelSelector: pullPodSelectorFor(name),
+            });
+            const done = list.items.find(
+              (p) => pullOutcome(p).kind === 'cached' && p.spec?.nodeName !== exclude,
+            );
+            // Items of a core list carry no kind; an event does.
+            return done && ({ ...done, apiVersion: 'v1', kind: 'Pod' } as Pod);
+          },
+          { timeoutMs: 30_000, message: `a finished pull pod not on ${exclude || 'no node'}` },
+        );
+      const first = await finished('');
+      // A finished pull frees a slot (pace reads the pod), and reconcile-image records its outcome
+      // (a PullSucceeded Event is created) and deletes the pod.
+      expect((await send(paceApp, referenceEvent('update', first))).status).toBe(200);
+      expect((await send(imageApp, referenceEvent('update', first))).status).toBe(200);
+      // The status update reaches pace, which starts the second node's pull.
+      expect(
+        (await send(paceApp, resourceEvent('update', await read<CachedImage>(paths.cachedImage(name)))))
+          .status,
+      ).toBe(200);
+      const second = await finished(first.spec?.nodeName ?? '');
+      // Recorded like the first: its PullSucceeded counts into the same Event (a patch, written at
+      // the end of the recorder's window: lib/controller/events.ts).
+      expect((await send(imageApp, referenceEvent('update', second))).status).toBe(200);
+      await waitFor(
+        () => image.requests.some((r) => r.verb === 'patch' && r.resource === 'events' && r.status === 200),
+        { timeoutMs: 30_000, message: 'the second PullSucceeded counted into the first Event' },
       );
-      // A finished pull frees a slot (pace reads the pod), and reconcile-image records each outcome.
-      expect((await send(paceApp, referenceEvent('update', pods[0] as Pod))).status).toBe(200);
-      for (const pod of pods) expect((await send(imageApp, referenceEvent('update', pod))).status).toBe(200);
       const cached = await read<CachedImage>(paths.cachedImage(name));
-      expect(cached.status).toMatchObject({ phase: 'Cached', ready: '2/2' });
+      expect(cached.status).toMatchObject({ phase: 'Ready', ready: '2/2' });
+      expect(statusWord(cached.status)).toBe('Cached');
+      // pace's /metrics carries the gauges read from status, with its own token.
+      exportStatusMetrics(pace.kube);
+      const metrics = await (await paceApp.request('/metrics')).text();
+      expect(metrics).toContain(`drop_nodes_cached{cachedimage="${name}"} 2`);
       // A node changes, the resync ping, and an image event that names the image only.
       const node = await read(paths.node(nodes[0] ?? ''));
       expect(
@@ -365,11 +395,14 @@ describe('each function with its own ServiceAccount token', () => {
 
   it.each(FUNCTIONS)('%s: kubectl auth can-i --list shows exactly its grants', async (fn) => {
     await functionKubeconfig(fn);
-    const rules = await authorizedRules(serviceAccountOf(fn));
-    const own = [...rules].filter(
-      (r) => !r.includes('.authorization.k8s.io') && !r.includes('.authentication.k8s.io'),
-    );
-    expect(own.sort()).toEqual(grantsOfFunction(fn).map(ruleOf).sort());
+    for (const namespace of [NAMESPACE, EVENTS_NAMESPACE]) {
+      const rules = await authorizedRules(serviceAccountOf(fn), namespace);
+      const own = [...rules].filter(
+        (r) => !r.includes('.authorization.k8s.io') && !r.includes('.authentication.k8s.io'),
+      );
+      const granted = grantsOfFunction(fn).filter((g) => g.scope === '*' || g.scope === namespace);
+      expect(own.sort(), namespace).toEqual(granted.map(ruleOf).sort());
+    }
   });
 });
 
@@ -453,7 +486,8 @@ describe('the standalone ServiceAccount', () => {
         async () => {
           const set = await read<CachedImageSet>(paths.cachedImageSet(name));
           return (
-            set.status?.observedGeneration === set.metadata.generation && set.status?.phase === 'AllReady'
+            set.status?.observedGeneration === set.metadata.generation &&
+            statusWord(set.status) === 'AllReady'
           );
         },
         { timeoutMs: 90_000, message: `CachedImageSet ${name} AllReady` },

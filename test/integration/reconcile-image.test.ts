@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { CachedImage } from '../../lib/api/index.ts';
+import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { type Pod, paths } from '../../lib/kube/index.ts';
 import { pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
@@ -54,7 +54,7 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
     const manifest = example('cachedimage-nginx.yaml');
     await drop.kube.delete(paths.cachedImage('nginx'));
     await drop.kube.create(paths.cachedImages(), manifest);
-    const done = await waitForStatus(drop, 'nginx', (s) => s.phase === 'Cached', 90_000);
+    const done = await waitForStatus(drop, 'nginx', (s) => statusWord(s) === 'Cached', 90_000);
     expect(done.status?.nodesTargeted).toBeGreaterThan(0);
     expect(done.status?.ready).toBe(`${done.status?.nodesTargeted}/${done.status?.nodesTargeted}`);
     expect(done.status?.resolvedDigest).toMatch(/^sha256:[a-f0-9]{64}$/);
@@ -74,7 +74,7 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
       imageWith(name, { image: 'registry.example/team/errimagepull-app', tag: 'v1' }),
     );
     const failed = await waitForStatus(drop, name, (s) => (s.failedNodes?.length ?? 0) > 0);
-    expect(['ErrImagePull', 'ImagePullBackOff']).toContain(failed.status?.phase);
+    expect(['ErrImagePull', 'ImagePullBackOff']).toContain(statusWord(failed.status));
     expect(failed.status?.failedNodes?.[0]?.message).toMatch(/errimagepull-app/);
     expect(failed.status?.message).toMatch(/ErrImagePull|ImagePullBackOff/);
     expect(failed.status?.ready).toMatch(/^0\//);
@@ -144,7 +144,7 @@ describe('reconcile-image with every event delivered twice', () => {
           nodeSelector: { 'drop.test/pool': pool },
         }),
       );
-      const done = await waitForStatus(drop, name, (s) => s.phase === 'Cached');
+      const done = await waitForStatus(drop, name, (s) => statusWord(s) === 'Cached');
       expect(done.status).toMatchObject({ ready: '2/2', cachedNodes: nodes.sort(), failedNodes: [] });
       expect(await pullPods(drop, name)).toEqual([]);
       await drop.kube.delete(paths.cachedImage(name));
@@ -179,7 +179,7 @@ describe('reconcile-image without events', () => {
           await ping(drop.reconcileImageUrl);
           await ping(drop.paceUrl);
           const image = await cachedImage(drop, name);
-          return image?.status?.phase === 'Cached' ? image : undefined;
+          return statusWord(image?.status) === 'Cached' ? image : undefined;
         },
         { timeoutMs: 90_000, intervalMs: 1_000 },
       );

@@ -6,7 +6,7 @@ import type {
   DiscoveryPolicy,
   PullPolicy,
 } from '../../lib/api/index.ts';
-import { IMAGESET_LABEL } from '../../lib/api/index.ts';
+import { IMAGESET_LABEL, statusWord } from '../../lib/api/index.ts';
 import { labelValue, type Pod, paths, statusPath } from '../../lib/kube/index.ts';
 import { pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
@@ -64,7 +64,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
       message: 'old children gone',
     });
     await kubectl(['apply', '-f', EXAMPLE]);
-    const set = await untilSet(drop, 'ci-tools', (s) => s.phase === 'AllReady', 120_000);
+    const set = await untilSet(drop, 'ci-tools', (s) => statusWord(s) === 'AllReady', 120_000);
     expect(set.status).toMatchObject({ ready: '3/3', imagesManaged: 3, imagesReady: 3 });
     const kids = await children(drop, 'ci-tools');
     expect(kids.map((c) => `${c.spec.image}:${c.spec.tag}`).sort()).toEqual([
@@ -153,7 +153,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
       await waitFor(async () => (await podsOf(drop, slow)).length === 0, {
         message: 'its pull pods deleted',
       });
-      const set = await untilSet(drop, name, (s) => s.phase === 'AllReady');
+      const set = await untilSet(drop, name, (s) => statusWord(s) === 'AllReady');
       expect(set.status).toMatchObject({ ready: '1/1', imagesManaged: 1 });
       await drop.kube.delete(paths.cachedImageSet(name));
     });
@@ -170,7 +170,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
           ],
         }),
       );
-      const set = await untilSet(drop, name, (s) => s.phase === 'Degraded');
+      const set = await untilSet(drop, name, (s) => statusWord(s) === 'Degraded');
       const broken = (await children(drop, name)).find((c) => c.spec.image.endsWith('errimagepull-tool'));
       expect(set.status?.message).toContain(broken?.metadata.name);
       expect(set.status?.message).toMatch(/ErrImagePull|ImagePullBackOff/);
@@ -190,7 +190,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
           images: [{ image: 'registry.example/ci/edited', tag: 'v1' }],
         }),
       );
-      await untilSet(drop, name, (s) => s.phase === 'AllReady');
+      await untilSet(drop, name, (s) => statusWord(s) === 'AllReady');
       const [child] = await children(drop, name);
       await kubectl([
         'patch',
@@ -246,7 +246,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
           images: [{ image: 'registry.example/team/a', tag: 'v1' }],
         }),
       );
-      const first = await untilSet(drop, name, (s) => s.phase === 'AllReady' && s.imagesManaged === 2);
+      const first = await untilSet(drop, name, (s) => statusWord(s) === 'AllReady' && s.imagesManaged === 2);
       expect(first.status?.source).toBe(policy);
       expect(await kubectl(['get', 'cachedimagesets', name, '--no-headers'])).toMatch(
         new RegExp(`${name}\\s+AllReady\\s+2/2\\s+2\\s+${policy}\\s`),
@@ -260,7 +260,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
         },
         { message: `children ${wanted.join(', ')}` },
       );
-      await untilSet(drop, name, (s) => s.phase === 'AllReady' && s.ready === '2/2');
+      await untilSet(drop, name, (s) => statusWord(s) === 'AllReady' && s.ready === '2/2');
       await drop.kube.delete(paths.cachedImageSet(name));
       await drop.kube.delete(paths.discoveryPolicy(policy));
     });
@@ -271,7 +271,7 @@ describe('reconcile-set fed by the real ApiServerSource adapter', () => {
         paths.cachedImageSets(),
         setWith(name, { discoveryPolicyRef: { name: 'no-such-policy' } }),
       );
-      const set = await untilSet(drop, name, (s) => s.phase === 'Degraded');
+      const set = await untilSet(drop, name, (s) => statusWord(s) === 'Degraded');
       expect(set.status?.conditions?.find((c) => c.type === 'ReferencesFound')).toMatchObject({
         status: 'False',
         reason: 'DiscoveryPolicyNotFound',

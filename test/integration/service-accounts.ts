@@ -76,16 +76,17 @@ async function makeKubeconfig(serviceAccount: string, manifests: readonly Manife
 }
 
 /**
- * The ServiceAccount's rules in drop-system as the API server's authorizer sees them
- * (SelfSubjectRulesReview through `kubectl auth can-i --list --as`), as `<resource>.<group>[/sub] <verb>`.
+ * The ServiceAccount's rules in a namespace (drop-system unless told) as the API server's
+ * authorizer sees them (SelfSubjectRulesReview through `kubectl auth can-i --list --as`), as
+ * `<resource>.<group>[/sub] <verb>`; cluster-wide grants are among them in every namespace.
  */
-export async function authorizedRules(serviceAccount: string): Promise<Set<string>> {
+export async function authorizedRules(serviceAccount: string, namespace = NAMESPACE): Promise<Set<string>> {
   const out = await kubectl([
     'auth',
     'can-i',
     '--list',
     '-n',
-    NAMESPACE,
+    namespace,
     `--as=${serviceAccountUser(serviceAccount)}`,
   ]);
   const rules = new Set<string>();
@@ -106,10 +107,16 @@ export function ruleOf(grant: Grant): string {
 
 // The authorizer reads RBAC objects from an informer: a binding just written can take a moment.
 async function waitUntilAuthorized(serviceAccount: string, grants: readonly Grant[]): Promise<void> {
+  // Cluster-wide grants show in drop-system; a Role's only in its own namespace (default: Events).
+  const namespaces = [...new Set(grants.map((g) => (g.scope === '*' ? NAMESPACE : g.scope)))];
   await waitFor(
     async () => {
-      const rules = await authorizedRules(serviceAccount);
-      return grants.every((g) => rules.has(ruleOf(g)));
+      for (const namespace of namespaces) {
+        const rules = await authorizedRules(serviceAccount, namespace);
+        const expected = grants.filter((g) => g.scope === '*' || g.scope === namespace);
+        if (!expected.every((g) => rules.has(ruleOf(g)))) return false;
+      }
+      return true;
     },
     { timeoutMs: 10_000, message: `RBAC of ${serviceAccount} in effect` },
   );

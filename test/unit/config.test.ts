@@ -11,6 +11,7 @@ import {
   apiServerSourceOf,
   CONFIG_DIR,
   type Container,
+  EVENTS_NAMESPACE,
   FUNCTIONS,
   functionManifests,
   type Grant,
@@ -73,7 +74,7 @@ describe('config/', () => {
     for (const fn of FUNCTIONS) expect(readdirSync(`${CONFIG_DIR}${fn}`).sort()).toEqual([...FILES]);
   });
 
-  it('puts every namespaced object in drop-system, which enforces the restricted Pod Security Standard', () => {
+  it('puts every namespaced object in drop-system, which enforces the restricted Pod Security Standard, but the Events roles', () => {
     const [namespace] = readManifests('namespace/namespace.yaml');
     expect(namespace?.metadata).toMatchObject({
       name: NAMESPACE,
@@ -81,9 +82,25 @@ describe('config/', () => {
     });
     const all = [...FUNCTIONS.flatMap((fn) => FILES.map((f) => `${fn}/${f}`)), 'standalone/rbac.yaml'];
     const clusterScoped = new Set(['ClusterRole', 'ClusterRoleBinding', 'Namespace']);
+    const eventsRoles: string[] = [];
     for (const file of [...all, 'standalone/deployment.yaml'])
+      for (const m of readManifests(file)) {
+        if (clusterScoped.has(m.kind)) continue;
+        if (m.metadata.namespace === EVENTS_NAMESPACE) eventsRoles.push(`${m.kind} ${m.metadata.name}`);
+        else expect(m.metadata.namespace, `${file} ${m.kind}`).toBe(NAMESPACE);
+      }
+    // In default only the Roles (and their bindings) that write Events about cluster-scoped objects.
+    expect(eventsRoles.sort()).toEqual(
+      ['drop-pace-events', 'drop-reconcile-image-events', 'drop-standalone-events']
+        .flatMap((name) => [`Role ${name}`, `RoleBinding ${name}`])
+        .sort(),
+    );
+    for (const file of all)
       for (const m of readManifests(file))
-        if (!clusterScoped.has(m.kind)) expect(m.metadata.namespace, `${file} ${m.kind}`).toBe(NAMESPACE);
+        if (m.kind === 'Role' && m.metadata.namespace === EVENTS_NAMESPACE)
+          expect(m.rules, `${file} ${m.metadata.name}`).toEqual([
+            { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['get', 'create', 'patch'] },
+          ]);
   });
 
   it.each(FUNCTIONS)('%s: a Knative Service drop-<function> runs the one image as that function', (fn) => {
@@ -102,7 +119,8 @@ describe('config/', () => {
     const container = onlyContainer(service);
     expect(container.image).toBe('drop');
     expect(env(container)).toEqual({ FUNCTION: fn, DROP_NAMESPACE: NAMESPACE });
-    expect(container.readinessProbe?.httpGet?.path).toBe('/healthz');
+    // Ready only when Drop can do its work (lib/controller/readiness.ts); alive while the process runs.
+    expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
     expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
     expect(container.resources?.requests).toMatchObject({
       cpu: expect.any(String),

@@ -1,0 +1,113 @@
+import { type CachedImageStatus, statusWord } from '../../lib/api/index.ts';
+import type { Occurrence } from '../../lib/controller/index.ts';
+import { formatDuration } from '../../lib/duration.ts';
+import { backoffDelayMs, type FailureBackoff } from '../../lib/policy/index.ts';
+
+// The Kubernetes Events reconcile-image records on a CachedImage (what `kubectl describe
+// cachedimage` lists): each pull outcome it records for the first time, and each change of STATUS
+// to a word a person must act on. Go Drop's reasons where it has one (PullSucceeded, PullFailed;
+// PullStarted is the pacer's). Notes never name a node: repeats of one note become one Event whose
+// count grows (lib/controller/event-series.ts), so a thousand nodes make one line, not a thousand —
+// the nodes are in the status, which `kubectl describe` prints above the events.
+
+/** STATUS words that need a person, each announced once when the image turns to it. */
+const PROBLEMS = new Set([
+  'NoTargetNodes',
+  'PolicyNotFound',
+  'InvalidPolicy',
+  'InvalidSpec',
+  'InvalidImageName',
+]);
+
+/** A pull outcome recorded for the first time (plan.ts's RecordedOutcome). */
+export interface RecordedOutcome {
+  readonly result: 'cached' | 'failed';
+  readonly reason?: string;
+  readonly message?: string;
+  /** The node's consecutive failures, this one included. */
+  readonly failures?: number;
+}
+
+export interface ImageChange {
+  readonly reference: string;
+  readonly previous: CachedImageStatus | undefined;
+  readonly status: CachedImageStatus;
+  readonly recorded: readonly RecordedOutcome[];
+  readonly backoff: FailureBackoff;
+}
+
+/** The events for what this reconcile recorded: pull outcomes first, then a change of STATUS. */
+export function imageEvents(change: ImageChange): Occurrence[] {
+  return [...pullEvents(change), ...statusEvents(change)];
+}
+
+function pullEvents({ reference, recorded, backoff }: ImageChange): Occurrence[] {
+  const events: Occurrence[] = [];
+  const cached = recorded.filter((p) => p.result === 'cached').length;
+  if (cached > 0)
+    events.push({
+      type: 'Normal',
+      reason: 'PullSucceeded',
+      action: 'Pull',
+      note: `Cached ${reference} on a node`,
+      count: cached,
+    });
+  for (const [note, pulls] of groupBy(
+    recorded.filter((p) => p.result === 'failed'),
+    failureNote(reference),
+  ))
+    events.push({ type: 'Warning', reason: 'PullFailed', action: 'Pull', note, count: pulls.length });
+  for (const [note, pulls] of groupBy(
+    recorded.filter((p) => p.result === 'failed'),
+    backoffNote(backoff),
+  ))
+    events.push({ type: 'Normal', reason: 'BackOff', action: 'Pull', note, count: pulls.length });
+  return events;
+}
+
+function statusEvents({ reference, previous, status }: ImageChange): Occurrence[] {
+  const word = statusWord(status);
+  if (word === statusWord(previous)) return secretEvents(previous, status);
+  const events = secretEvents(previous, status);
+  if (word === 'Cached')
+    events.push({
+      type: 'Normal',
+      reason: 'Cached',
+      action: 'Pull',
+      note: `${reference} is cached on every target node (${status.ready})`,
+    });
+  if (PROBLEMS.has(word))
+    events.push({ type: 'Warning', reason: word, action: 'Reconcile', note: status.message ?? word });
+  return events;
+}
+
+/** A pull Secret that went missing: pulls that need it fail as unauthorized, so say so at once. */
+function secretEvents(previous: CachedImageStatus | undefined, status: CachedImageStatus): Occurrence[] {
+  const missing = (s: CachedImageStatus | undefined) =>
+    s?.conditions?.find((c) => c.type === 'PullSecretsFound' && c.status === 'False');
+  const now = missing(status);
+  if (!now || missing(previous)?.message === now.message) return [];
+  return [
+    {
+      type: 'Warning',
+      reason: 'PullSecretNotFound',
+      action: 'Reconcile',
+      note: `imagePullSecrets ${now.message}`,
+    },
+  ];
+}
+
+function failureNote(reference: string): (pull: RecordedOutcome) => string {
+  return (pull) => `${pull.reason ?? 'Failed'} pulling ${reference}: ${pull.message ?? ''}`.trimEnd();
+}
+
+function backoffNote(backoff: FailureBackoff): (pull: RecordedOutcome) => string {
+  return (pull) =>
+    `Next attempt on that node in ${formatDuration(backoffDelayMs(pull.failures ?? 1, backoff))} (failureBackoff: ${formatDuration(backoff.initialMs)}, doubling up to ${formatDuration(backoff.maxMs)})`;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
