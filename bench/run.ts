@@ -2,12 +2,16 @@ import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULT_PACING_LIMITS } from '../lib/policy/index.ts';
 import { coldstart } from './coldstart.ts';
 import { benchPacing } from './pacing.ts';
+import { benchScale, type DropShape, type PullModel, type ScaleResult } from './scale.ts';
+import { missedTargets, tableOf } from './scale-report.ts';
 
 process.env.DROP_LOG_LEVEL ??= 'warn';
 const log = (line: string) => console.error(line);
 
 // `npm run bench` runs every benchmark; `npm run bench -- coldstart` (or BENCH=coldstart) one of them.
-const BENCHES: Record<string, () => Promise<boolean>> = { pacing, coldstart: () => coldstart(log) };
+const BENCHES: Record<string, () => Promise<boolean>> = { pacing, coldstart: () => coldstart(log), scale };
+// The scale bench takes an hour or more: only when asked for by name.
+const ON_REQUEST = new Set(['scale']);
 const selected = process.argv[2] ?? process.env.BENCH;
 if (selected && !BENCHES[selected]) {
   log(`unknown benchmark ${JSON.stringify(selected)}; choose one of: ${Object.keys(BENCHES).join(', ')}`);
@@ -15,7 +19,7 @@ if (selected && !BENCHES[selected]) {
 }
 let ok = true;
 for (const [name, bench] of Object.entries(BENCHES)) {
-  if (!selected || selected === name) ok = (await bench()) && ok;
+  if (selected === name || (!selected && !ON_REQUEST.has(name))) ok = (await bench()) && ok;
 }
 process.exit(ok ? 0 : 1);
 
@@ -55,4 +59,51 @@ async function pacing(): Promise<boolean> {
     ].join('\n'),
   );
   return true;
+}
+
+async function scale(): Promise<boolean> {
+  // 1,000 kwok nodes x 20 images, 5 s pulls, maxConcurrentNodes 20: every pull model, per-node cap
+  // and shape of Drop. BENCH_MODELS, BENCH_CAPS, BENCH_SHAPES pick some; BENCH_IDLE_MINUTES (default
+  // 10) is measured after the first run only.
+  const list = (name: string, fallback: string) =>
+    (process.env[name] ?? fallback).split(',').map((s) => s.trim());
+  const runs = list('BENCH_MODELS', 'fixed,bandwidth').flatMap((model) =>
+    list('BENCH_CAPS', '1,3').flatMap((cap) =>
+      list('BENCH_SHAPES', 'standalone,functions').map((shape) => ({
+        model: model as PullModel,
+        perNode: Number(cap),
+        shape: shape as DropShape,
+      })),
+    ),
+  );
+  const results: ScaleResult[] = [];
+  let ok = true;
+  for (const [i, run] of runs.entries()) {
+    const result = await benchScale(
+      {
+        nodes: Number(process.env.BENCH_NODES) || 1000,
+        images: Number(process.env.BENCH_IMAGES) || 20,
+        pullSeconds: Number(process.env.BENCH_PULL_SECONDS) || 5,
+        maxConcurrentNodes: Number(process.env.BENCH_MAX_NODES) || 20,
+        idleMinutes: i === 0 ? Number(process.env.BENCH_IDLE_MINUTES ?? 10) : 0,
+        ...run,
+      },
+      log,
+    );
+    results.push(result);
+    const missed = missedTargets(result);
+    console.log(
+      `scale.run ${JSON.stringify({ ...result.workload, ratio: result.ratio, observedRatio: result.observedRatio, requestsPerPull: result.audit.requests / result.pulls, byVerb: result.audit.byVerb, usage: result.usage, largestStatusBytes: result.largestStatusBytes, events: result.events, podsCreated: result.audit.podsCreated, idle: result.idle, missed })}`,
+    );
+    ok = ok && missed.length === 0;
+  }
+  console.log(
+    tableOf(
+      results,
+      `${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')} on ${availableParallelism()} CPUs`,
+    ),
+  );
+  return ok;
 }

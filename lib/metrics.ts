@@ -96,3 +96,10 @@ export const pullsWithdrawnTotal = new Counter({
   labelNames: ['policy'] as const,
   registers: [registry],
 });
+
+export const runnerEventsTotal = new Counter({
+  name: 'drop_runner_events_total',
+  help: 'Changes the standalone runner saw, by function: delivered as a CloudEvent, or coalesced into a later change of the same object.',
+  labelNames: ['function', 'outcome'] as const,
+  registers: [registry],
+});

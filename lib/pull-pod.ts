@@ -8,6 +8,8 @@ export const LABEL = {
   cachedImage: 'drop.corewire.io/cachedimage',
   node: 'drop.corewire.io/node',
   policy: 'drop.corewire.io/policy',
+  /** A hash of the reference pulled: recorded pulls of one reference are deleted with one request. */
+  reference: 'drop.corewire.io/reference-hash',
 } as const;
 export const MANAGED_BY = 'drop';
 export const REFERENCE_ANNOTATION = 'drop.corewire.io/reference';
@@ -59,6 +61,7 @@ export function pullPodFor(request: PullRequest): Pod {
         [LABEL.cachedImage]: labelValue(request.cachedImage),
         [LABEL.node]: labelValue(request.node),
         [LABEL.policy]: labelValue(request.policy),
+        [LABEL.reference]: referenceHash(request.reference),
       },
       annotations: {
         [REFERENCE_ANNOTATION]: request.reference,
@@ -95,6 +98,24 @@ export function pullPodFor(request: PullRequest): Pod {
       ],
     },
   };
+}
+
+/** The reference-hash label value of a reference. */
+export function referenceHash(reference: string): string {
+  return createHash('sha256').update(reference).digest('hex').slice(0, 16);
+}
+
+/**
+ * The label selector of the pull pods of one CachedImage for one reference on some nodes: with
+ * pod names a function of (image, reference, node), exactly those nodes' pulls of that reference.
+ */
+export function recordedPullsSelector(
+  cachedImage: string,
+  reference: string,
+  nodes: readonly string[],
+): string {
+  const values = nodes.map(labelValue).join(',');
+  return `${pullPodSelectorFor(cachedImage)},${LABEL.reference}=${referenceHash(reference)},${LABEL.node} in (${values})`;
 }
 
 /** The label selector for the pull pods of one CachedImage (check the annotation for the exact name). */

@@ -8,7 +8,8 @@ import { registry } from './metrics.ts';
 // Go Drop's gauges of what the status holds, read from the status when Prometheus scrapes: a
 // function that scaled to zero, or a replica that never saw an image, would otherwise export
 // nothing or something stale, and a dashboard summing replicas would double-count. Every process
-// that exports them (pace, which always runs, and the standalone runner) exports the same truth.
+// that exports them (pace, up whenever it paces and at every ping, and the standalone runner)
+// exports the same truth.
 // docs/design.md §Metrics.
 
 export interface Sample {

@@ -1,4 +1,5 @@
 import type { Node, Taint, Toleration } from './kube/core.ts';
+import type { Informer } from './kube/informer.ts';
 
 export interface Placement {
   readonly nodeSelector?: Readonly<Record<string, string>>;
@@ -27,6 +28,11 @@ export function isTarget(node: Node, placement: Placement): boolean {
   );
 }
 
+/** Whether the node's labels match the nodeSelector, whatever its readiness, cordon and taints. */
+export function isSelected(node: Node, placement: Placement): boolean {
+  return matchesSelector(node.metadata.labels ?? {}, placement.nodeSelector ?? {});
+}
+
 function isReady(node: Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
@@ -50,4 +56,28 @@ export function tolerated(taint: Taint, tolerations: readonly Toleration[]): boo
     if (t.operator === 'Exists') return !t.key || t.key === taint.key;
     return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
   });
+}
+
+const computed = new WeakMap<
+  object,
+  Map<string, { readonly revision: number; readonly targets: readonly string[] }>
+>();
+
+/**
+ * targetNodes over a watch cache of the nodes, computed once per placement while the nodes stay as
+ * they are (a node's heartbeat goes to its Lease, so they rarely change): at a thousand nodes,
+ * checking each was most of a reconcile.
+ */
+export function targetsIn(nodes: Informer<Node>, placement: Placement): readonly string[] {
+  let byPlacement = computed.get(nodes);
+  if (!byPlacement) {
+    byPlacement = new Map();
+    computed.set(nodes, byPlacement);
+  }
+  const key = JSON.stringify([placement.nodeSelector ?? {}, placement.tolerations ?? []]);
+  const known = byPlacement.get(key);
+  if (known?.revision === nodes.revision) return known.targets;
+  const targets = targetNodes(nodes.list(), placement);
+  byPlacement.set(key, { revision: nodes.revision, targets });
+  return targets;
 }

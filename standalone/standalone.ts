@@ -4,7 +4,7 @@ import { createDiscoverApp } from '../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../functions/pace/index.ts';
 import { createReconcileImageApp } from '../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../functions/reconcile-set/index.ts';
-import { readinessCheck, readyzResponse } from '../lib/controller/index.ts';
+import { drainQueues, informers, readinessCheck, readyzResponse } from '../lib/controller/index.ts';
 import type { Kube } from '../lib/kube/index.ts';
 import type { Logger } from '../lib/log.ts';
 import { registry } from '../lib/metrics.ts';
@@ -113,7 +113,11 @@ async function runDrop(options: StandaloneOptions, running: Running): Promise<()
   return async () => {
     running.listed = undefined;
     runner.stop();
+    // What this process owes (status writes deferred to record several outcomes at once) is
+    // written now rather than left to the next holder's resync.
+    await drainQueues();
     await pacer.close();
+    informers(kube).close();
   };
 }
 

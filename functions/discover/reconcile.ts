@@ -86,7 +86,7 @@ async function startIfDue(
       kind: KIND,
       name,
       path: paths.discoveryPolicy(name),
-      listed,
+      cached: listed ? () => listed : undefined,
       finalize: () => forgetPolicy(d, name, ctx.kube),
       sync: async (policy) => {
         const due = syncDue(policy, ctx.now());

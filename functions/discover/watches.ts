@@ -8,9 +8,9 @@ import type { ObjectEvent, Wake, Watch } from '../../lib/controller/index.ts';
  * minutes ago. Our own status write comes back as an update that is not due (plan.ts syncDue), so
  * it costs one GET.
  */
-export function policyEvent(event: ObjectEvent): Wake<string> {
+export function policyEvent(event: ObjectEvent): Wake {
   return [event.ref.name];
 }
 
 /** The kinds discover watches; any other kind is answered "not handled" by the kit. */
-export const watches: Readonly<Record<string, Watch<string>>> = { DiscoveryPolicy: policyEvent };
+export const watches: Readonly<Record<string, Watch>> = { DiscoveryPolicy: policyEvent };

@@ -9,25 +9,38 @@ function pod(image: string, node: string, policy: string, extra: Partial<Pod['me
   return { ...base, metadata: { ...base.metadata, ...extra } };
 }
 
+const targets = new Map<string, readonly string[]>();
+
+/** An image of `policy` whose `waiting` target nodes do not hold it yet. */
 function image(name: string, policy: string, waiting: readonly string[]): CachedImage {
+  targets.set(name, waiting);
   return {
+    apiVersion: 'drop.corewire.io/v1alpha1',
+    kind: 'CachedImage',
     metadata: { name },
-    spec: { image: `registry.example/${name}`, policyRef: { name: policy } },
-    status: { waitingNodes: waiting.map((node) => ({ node, reason: 'WaitingForSlot', message: '' })) },
-  } as CachedImage;
+    spec: {
+      image: `registry.example/${name}`,
+      policyRef: { name: policy },
+      imagePullPolicy: 'Always',
+      priority: 0,
+    },
+    status: { nodesWaiting: waiting.length, cachedNodes: [] },
+  };
 }
+
+const targetsOf = (i: CachedImage) => targets.get(i.metadata.name) ?? [];
 
 describe('contested', () => {
   const nodes = new Set(['n1']);
 
   it('is false when only this policy wants the node', () => {
-    expect(contested('a', nodes, [image('x', 'a', ['n1'])], [pod('x', 'n1', 'a')])).toBe(false);
+    expect(contested('a', nodes, [image('x', 'a', ['n1'])], [pod('x', 'n1', 'a')], targetsOf)).toBe(false);
   });
 
   it('is true when another policy waits for the node or pulls on it', () => {
-    expect(contested('a', nodes, [image('y', 'b', ['n1'])], [])).toBe(true);
-    expect(contested('a', nodes, [], [pod('y', 'n1', 'b')])).toBe(true);
-    expect(contested('a', nodes, [image('y', 'b', ['n2'])], [pod('y', 'n2', 'b')])).toBe(false);
+    expect(contested('a', nodes, [image('y', 'b', ['n1'])], [], targetsOf)).toBe(true);
+    expect(contested('a', nodes, [], [pod('y', 'n1', 'b')], targetsOf)).toBe(true);
+    expect(contested('a', nodes, [image('y', 'b', ['n2'])], [pod('y', 'n2', 'b')], targetsOf)).toBe(false);
   });
 });
 

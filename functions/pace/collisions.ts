@@ -10,16 +10,23 @@ import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
 // collision withdraws (if both see it, both do, and the node is offered again next round), so a
 // collision never outlives the round that made it.
 
-/** True when another policy waits for, or pulls on, one of these nodes: a collision is possible. */
+/**
+ * True when another policy has an image waiting on, or a pull on, one of these nodes: a collision
+ * is possible. `targetsOf` gives an image's target nodes; the cached ones wait for nothing.
+ */
 export function contested(
   policy: string,
   nodes: ReadonlySet<string>,
   images: readonly CachedImage[],
   pods: readonly Pod[],
+  targetsOf: (image: CachedImage) => readonly string[],
 ): boolean {
   const waiting = images
-    .filter((image) => policyOf(image) !== policy)
-    .some((image) => (image.status?.waitingNodes ?? []).some((w) => nodes.has(w.node)));
+    .filter((image) => policyOf(image) !== policy && (image.status?.nodesWaiting ?? 0) > 0)
+    .some((image) => {
+      const cached = new Set(image.status?.cachedNodes ?? []);
+      return targetsOf(image).some((node) => nodes.has(node) && !cached.has(node));
+    });
   const pulling = pods.some(
     (pod) => pod.metadata.labels?.[LABEL.policy] !== policy && nodes.has(pod.spec?.nodeName ?? ''),
   );

@@ -8,6 +8,7 @@ const kube = createKube(loadKubeConfig(), FUNCTION);
 const namespace = dropNamespace();
 const log = createLogger({ function: FUNCTION });
 const pacer = createPacer({ kube, namespace, log });
-// pace always runs (min-scale 1): its /metrics carries the gauges read from status.
+// pace's /metrics carries the gauges read from status: it is up whenever it paces and at every
+// ping (docs/design.md §Metrics).
 exportStatusMetrics(kube, log);
 serveApp(createPaceApp(pacer, { kube, namespace }));

@@ -9,12 +9,17 @@ import { EMPTY_MEMORY, type PaceInput, paceRound, startedEvents, waitingEvents }
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 const LIMITS: PacingLimits = { ...DEFAULT_PACING_LIMITS, maxConcurrentNodes: 2, minDelayBetweenPullsMs: 0 };
 
+const waitingByImage = new Map<string, readonly string[]>();
+const waitingOf = (img: CachedImage) =>
+  waitingByImage.get(`${img.metadata.name}@${img.status?.reference}`) ?? [];
+
 function image(
   name: string,
   waiting: readonly string[],
   extra: Partial<CachedImage['status']> = {},
   policy?: string,
 ): CachedImage {
+  waitingByImage.set(`${name}@registry.example/${name}:v1`, waiting);
   return {
     apiVersion: 'drop.corewire.io/v1alpha1',
     kind: 'CachedImage',
@@ -29,12 +34,18 @@ function image(
     status: {
       observedGeneration: 1,
       reference: `registry.example/${name}:v1`,
-      waitingNodes: waiting.map((node) => ({
-        node,
-        reason: 'WaitingForSlot',
-        message: 'waiting for pacing slot',
-        since: '2026-11-26T09:59:30Z',
-      })),
+      nodesWaiting: waiting.length,
+      cachedNodes: [],
+      // Not Ready since the image started needing pulls: the slot wait counts from here.
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'Pending',
+          message: '',
+          lastTransitionTime: '2026-11-26T09:59:30Z',
+        },
+      ],
       ...extra,
     },
   } as CachedImage;
@@ -54,8 +65,10 @@ function pod(img: string, node: string, state: 'pulling' | 'done', policy = 'def
   };
 }
 
+/** Each image's target nodes are the ones it waits on (none hold it yet). */
 function round(overrides: Partial<PaceInput>) {
   return paceRound({
+    targetsOf: (img) => (img.status?.conditions ? waitingOf(img) : []),
     policy: 'default',
     limits: LIMITS,
     images: [],
@@ -161,35 +174,20 @@ describe('the Events a pace round records', () => {
     ]);
   });
 
-  it('WaitingForSlot for the nodes a pacing limit newly holds, once per limit', () => {
-    const entry = (node: string, limit?: string) => ({
-      node,
-      reason: 'WaitingForSlot',
-      message: 'm',
-      ...(limit ? { limit } : {}),
-    });
-    const before = [entry('n1', 'maxConcurrentNodes'), entry('n2'), entry('n3')];
-    const after = [
-      entry('n1', 'maxConcurrentNodes'),
-      entry('n2', 'maxConcurrentNodes'),
-      entry('n3', 'minDelayBetweenPulls'),
-    ];
+  it('WaitingForSlot for each pacing limit that begins holding nodes, counting them', () => {
+    const group = (limit: string, nodes: number) => ({ limit, nodes, examples: ['n1'], message: 'm' });
+    const before = [group('maxConcurrentNodes', 1)];
+    const after = [group('maxConcurrentNodes', 4), group('minDelayBetweenPulls', 2)];
     expect(waitingEvents('slow', before, after)).toEqual([
       {
         type: 'Normal',
         reason: 'WaitingForSlot',
         action: 'Pace',
-        note: 'Nodes wait for a pacing slot: maxConcurrentNodes of PullPolicy slow holds them',
-        count: 1,
-      },
-      {
-        type: 'Normal',
-        reason: 'WaitingForSlot',
-        action: 'Pace',
         note: 'Nodes wait for a pacing slot: minDelayBetweenPulls of PullPolicy slow holds them',
-        count: 1,
+        count: 2,
       },
     ]);
+    expect(waitingEvents('slow', [], before)).toHaveLength(1);
     expect(waitingEvents('slow', after, after)).toEqual([]);
   });
 });

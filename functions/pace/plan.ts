@@ -1,4 +1,4 @@
-import type { CachedImage, WaitingNode } from '../../lib/api/index.ts';
+import type { CachedImage, PacingLimitGroup } from '../../lib/api/index.ts';
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
@@ -6,7 +6,7 @@ import {
   type InFlightPull,
   nextPulls,
   type PacingCursor,
-  type WaitingPull,
+  type WaitingSummary,
 } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, pullOutcome, pullPodFor } from '../../lib/pull-pod.ts';
@@ -27,11 +27,22 @@ export interface PaceInput {
   readonly images: readonly CachedImage[];
   /** Every Drop pull pod in the cluster, any policy. */
   readonly pods: readonly Pod[];
+  /** The target nodes of an image now (lib/targets.ts over the nodes the holder watches). */
+  readonly targetsOf: (image: CachedImage) => readonly string[];
+  /**
+   * Nodes whose pull of an image ended and was deleted before its outcome reached the image's
+   * status (watches of pods and images deliver in no common order): still busy for that image.
+   */
+  readonly unrecorded?: (image: string) => ReadonlySet<string>;
+  /** When a node joined (epoch ms), so a wait is not counted from before it existed. */
+  readonly joinedAt?: (node: string) => number | undefined;
   readonly memory: PacerMemory;
   readonly namespace: string;
   readonly now: number;
   /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
   readonly holdOff?: ReadonlyMap<string, number>;
+  /** Say why pulls wait (`summary`, for the images' status), or only how many (`wake`, the default). */
+  readonly explain?: 'summary' | 'wake';
 }
 
 export interface PaceRound {
@@ -42,13 +53,21 @@ export interface PaceRound {
   readonly inFlight: number;
   readonly memory: PacerMemory;
   readonly nextWakeAt?: number;
-  /** Why each pending (image, node) of this policy did not start: written into the image's status. */
-  readonly waiting: readonly WaitingPull[];
+  /** Pending pulls of this policy that did not start. */
+  readonly waitingCount: number;
+  /** Why they did not, when asked (`summary`): by image and limit, the first few named, for the images' status. */
+  readonly waiting: readonly WaitingSummary[];
 }
+
+// An image whose status reports a problem with its policy starts nothing: pacing with limits
+// nobody chose would be a silent default.
+const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy']);
 
 /** One pacing round for one policy: which pull pods to create now, and what to remember. */
 export function paceRound(input: PaceInput): PaceRound {
-  const governed = input.images.filter((i) => policyOf(i) === input.policy && isSettled(i));
+  const governed = input.images.filter(
+    (i) => policyOf(i) === input.policy && isSettled(i) && !POLICY_PROBLEMS.has(i.status?.phase ?? ''),
+  );
   const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
   const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));
   const inFlight = input.pods.filter(isPulling).map(inFlightOf);
@@ -59,13 +78,13 @@ export function paceRound(input: PaceInput): PaceRound {
     inFlight,
     cursor: input.memory.cursor,
     now: input.now,
+    explain: input.explain ?? 'wake',
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
   const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
   const waitedSeconds = decision.starts.map((start) => {
-    const since = byName.get(start.image)?.status?.waitingNodes?.find((w) => w.node === start.node)?.since;
-    const from = since ? Date.parse(since) : Number.NaN;
-    return Number.isNaN(from) ? 0 : Math.max(0, (input.now - from) / 1000);
+    const since = waitingSince(byName.get(start.image)!, start.node, input);
+    return since === undefined ? 0 : Math.max(0, (input.now - since) / 1000);
   });
   const lastStart: Record<string, number> = {};
   for (const image of governed) {
@@ -79,7 +98,8 @@ export function paceRound(input: PaceInput): PaceRound {
     inFlight: inFlight.filter((p) => p.policy === input.policy).length + create.length,
     memory: { cursor: decision.cursor, lastStart },
     ...wakeOf(decision.nextWakeAt, input),
-    waiting: decision.waiting,
+    waitingCount: decision.waitingCount,
+    waiting: decision.waitingSummary,
   };
 }
 
@@ -90,7 +110,7 @@ function wakeOf(scheduled: number | undefined, input: PaceInput): { nextWakeAt?:
   return Number.isFinite(wake) ? { nextWakeAt: wake } : {};
 }
 
-// Only a status written for the current spec says which reference to pull and which nodes wait.
+// Only a status written for the current spec says which reference to pull and which nodes hold it.
 function isSettled(image: CachedImage): boolean {
   return (
     !image.metadata.deletionTimestamp &&
@@ -99,9 +119,17 @@ function isSettled(image: CachedImage): boolean {
   );
 }
 
+/**
+ * The nodes of an image that need a pull now: its targets, less those that hold it (unless a
+ * re-pull cycle wants them again), less those busy with a pull of it (a pod, or one whose outcome
+ * the status has not recorded yet), less those held off after a collision.
+ */
 function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): ImageDemand {
   const status = image.status!;
   const busy = new Set(pods.map((p) => p.spec?.nodeName ?? ''));
+  const unrecorded = input.unrecorded?.(image.metadata.name);
+  const cached = setOf(status.cachedNodes);
+  const again = setOf(status.repullNodes);
   const failures: Record<string, { failures: number; lastFailedAt: number }> = {};
   for (const f of status.failedNodes ?? []) {
     // A record written before lastFailedAt existed counts from retryAt: it can only wait longer.
@@ -110,15 +138,31 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
   }
   const podStarts = pods.map((p) => Date.parse(p.metadata.creationTimestamp ?? '') || 0);
   const lastStartAt = Math.max(input.memory.lastStart[image.metadata.name] ?? 0, ...podStarts);
+  const held = (n: string) => (input.holdOff?.get(n) ?? 0) > input.now;
   return {
     name: image.metadata.name,
     priority: image.spec?.priority ?? 0,
-    pendingNodes: (status.waitingNodes ?? [])
-      .map((w) => w.node)
-      .filter((n) => !busy.has(n) && !((input.holdOff?.get(n) ?? 0) > input.now)),
+    pendingNodes: input
+      .targetsOf(image)
+      .filter((n) => (!cached.has(n) || again.has(n)) && !busy.has(n) && !unrecorded?.has(n) && !held(n)),
     failures,
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
   };
+}
+
+/**
+ * Since when a node waited for its pull: the later of when the image stopped being Ready (it
+ * started needing pulls), when the node joined, and when its last failure's backoff ended.
+ */
+function waitingSince(image: CachedImage, node: string, input: PaceInput): number | undefined {
+  const ready = image.status?.conditions?.find((c) => c.type === 'Ready' && c.status !== 'True');
+  const failure = image.status?.failedNodes?.find((f) => f.node === node);
+  const times = [
+    Date.parse(ready?.lastTransitionTime ?? ''),
+    input.joinedAt?.(node) ?? Number.NaN,
+    Date.parse(failure?.retryAt ?? ''),
+  ].filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.max(...times) : undefined;
 }
 
 // A pull holds its slots while the kubelet pulls; once the pod shows an outcome the node's bandwidth
@@ -150,11 +194,29 @@ function podFor(image: CachedImage, node: string, input: PaceInput): Pod {
   });
 }
 
+// A round reads every image's records; the same record (a watch cache's array, until the image
+// changes) is made a set once: at a thousand nodes that was a good part of a round.
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function setOf(names: readonly string[] | undefined): ReadonlySet<string> {
+  if (!names) return EMPTY;
+  let set = sets.get(names);
+  if (!set) {
+    set = new Set(names);
+    sets.set(names, set);
+  }
+  return set;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
-    groups.set(k, [...(groups.get(k) ?? []), item]);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
   }
   return groups;
 }
@@ -181,21 +243,23 @@ export function startedEvents(
 }
 
 /**
- * The Kubernetes Events of nodes whose pacing limit just changed (the waiting reasons this round
- * writes): one WaitingForSlot per limit, counting the nodes it now holds.
+ * The Kubernetes Events of pacing limits that began holding an image's nodes (status.pacing before
+ * and as this round writes it): one WaitingForSlot per such limit, counting the nodes it holds. A
+ * limit that keeps holding nodes says nothing more; the status has its counts.
  */
 export function waitingEvents(
   policy: string,
-  before: readonly WaitingNode[],
-  after: readonly WaitingNode[],
+  before: readonly PacingLimitGroup[],
+  after: readonly PacingLimitGroup[],
 ): Occurrence[] {
-  const was = new Map(before.map((w) => [w.node, w.limit]));
-  const newlyHeld = after.filter((w) => w.limit && w.limit !== was.get(w.node));
-  return [...groupBy(newlyHeld, (w) => w.limit ?? '')].map(([limit, nodes]) => ({
-    type: 'Normal',
-    reason: 'WaitingForSlot',
-    action: 'Pace',
-    note: `Nodes wait for a pacing slot: ${limit} of PullPolicy ${policy} holds them`,
-    count: nodes.length,
-  }));
+  const held = new Set(before.map((w) => w.limit));
+  return after
+    .filter((w) => !held.has(w.limit))
+    .map((w) => ({
+      type: 'Normal',
+      reason: 'WaitingForSlot',
+      action: 'Pace',
+      note: `Nodes wait for a pacing slot: ${w.limit} of PullPolicy ${policy} holds them`,
+      count: w.nodes,
+    }));
 }

@@ -1,5 +1,5 @@
-import { API_VERSION, type CachedImage } from '../../lib/api/index.ts';
-import { type EventRecorder, type Regarding, writeStatus } from '../../lib/controller/index.ts';
+import type { CachedImage } from '../../lib/api/index.ts';
+import { type EventRecorder, regardingOf, writeStatus } from '../../lib/controller/index.ts';
 import { type Kube, labelValue, type Pod, paths } from '../../lib/kube/index.ts';
 import {
   paceRoundDuration,
@@ -12,7 +12,7 @@ import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.
 import { LABEL, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { collisions, contested } from './collisions.ts';
 import { type PaceRound, type PacerMemory, paceRound, startedEvents, waitingEvents } from './plan.ts';
-import { waitingWithLimits } from './status.ts';
+import { pacingUpdate } from './status.ts';
 import type { PacingView } from './view.ts';
 
 // One pace round for one policy, under its Lease (docs/design.md §Pacing):
@@ -24,8 +24,6 @@ import type { PacingView } from './view.ts';
 
 /** After a collision, a holder leaves the node to the others for this long per policy before it. */
 const HOLD_OFF_MS = 250;
-/** The waiting reasons of one image are written at most this often: each write is an event for every watcher. */
-const REASONS_EVERY_MS = 10_000;
 
 /** What a round reads and keeps: the holder's fields. */
 export interface RoundInput {
@@ -37,10 +35,10 @@ export interface RoundInput {
   readonly now: () => Date;
   /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
   readonly holdOff: Map<string, number>;
-  /** When each image's waiting reasons were last written (epoch ms). */
-  readonly reasonsWrittenAt: Map<string, number>;
   /** Runs decide-and-create alone among this process's holders (of other policies too). */
   readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Whether this round says why pulls wait, for the images' status (every PACING_REFRESH_MS or so). */
+  readonly explain: boolean;
   /** Kubernetes Events on the images (PullStarted, WaitingForSlot). */
   readonly events: EventRecorder;
 }
@@ -49,6 +47,8 @@ export type RoundResult =
   | {
       readonly kind: 'ran';
       readonly started: number;
+      /** How long deciding took (ms): the CPU a round costs, apart from waiting on the API. */
+      readonly decideMs: number;
       readonly memory: PacerMemory;
       readonly nextWakeAt?: number;
       /** Pending pulls this round could not start. */
@@ -66,17 +66,19 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     const settings = settingsOf(input.view.policy(policy));
     if (!settings.ok)
       return { kind: 'invalid' as const, detail: `PullPolicy ${policy}: ${settings.message}` };
+    const decideStarted = performance.now();
     const round = decide(input, settings.limits);
+    const decideMs = performance.now() - decideStarted;
     const created = await Promise.all(
       round.create.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
     );
     for (const pod of created) if (pod) input.view.created(pod);
     const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
     const kept = created.filter((pod): pod is Pod => pod !== undefined && !withdrawn.has(pod.metadata.name));
-    return { kind: 'ran' as const, round, created, kept, started: kept.length };
+    return { kind: 'ran' as const, round, decideMs, created, kept, started: kept.length };
   });
   if (decided.kind === 'invalid') return decided;
-  const { round, created, kept, started } = decided;
+  const { round, created, kept, started, decideMs } = decided;
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
   pullsInFlight.set({ policy }, round.inFlight);
@@ -85,28 +87,34 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   });
   const now = input.now();
   for (const { image, occurrence } of startedEvents(kept, input.view.images()))
-    await input.events.record(input.kube, regardingOf(image), [occurrence], now);
-  await writeReasons(input, round);
+    await input.events.record(input.kube, regardingOf('CachedImage', image), [occurrence], now);
+  if (input.explain) await writeReasons(input, round);
   timer();
   return {
     kind: 'ran',
     started,
+    decideMs,
     memory: round.memory,
-    waiting: round.waiting.length,
+    waiting: round.waitingCount,
     ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
   };
 }
 
 function decide(input: RoundInput, limits: PacingLimits): PaceRound {
+  const { view } = input;
   return paceRound({
     policy: input.policy,
     limits,
-    images: input.view.images(),
-    pods: input.view.pods(),
+    images: view.images(),
+    pods: view.pods(),
+    targetsOf: (image) => view.targetsOf(image),
+    unrecorded: (image) => view.unrecorded(image),
+    joinedAt: (node) => view.joinedAt(node),
     memory: input.memory,
     namespace: input.namespace,
     now: input.now().getTime(),
     holdOff: input.holdOff,
+    explain: input.explain ? 'summary' : 'wake',
   });
 }
 
@@ -122,7 +130,8 @@ async function withdrawCollisions(
   const { kube, namespace, policy, view } = input;
   const started = created.filter((pod): pod is Pod => pod !== undefined);
   const nodes = new Set(started.map((pod) => pod.spec?.nodeName ?? ''));
-  if (started.length === 0 || !contested(policy, nodes, view.images(), view.pods())) return new Set();
+  if (started.length === 0 || !contested(policy, nodes, view.images(), view.pods(), (i) => view.targetsOf(i)))
+    return new Set();
   const selector = `${PULL_POD_SELECTOR},${LABEL.node} in (${[...nodes].map(labelValue).join(',')})`;
   const onNodes = await kube.list<Pod>(paths.pods(namespace), { labelSelector: selector });
   const withdraw = collisions(policy, started, onNodes.items, perNode);
@@ -138,42 +147,31 @@ async function withdrawCollisions(
 }
 
 /**
- * Writes which limit holds each waiting node into the status of the images whose reasons changed.
- * The write carries the resourceVersion the view holds: if reconcile-image wrote since, the reasons
- * wait for a later round (reconcile-image's status is never overwritten).
+ * Writes which limits hold the waiting nodes into the status of the images whose summary changed
+ * (functions/pace/status.ts), with the resourceVersion the view holds: if reconcile-image wrote
+ * since, the summary waits for a later round (reconcile-image's status is never overwritten).
  */
 async function writeReasons(input: RoundInput, round: PaceRound): Promise<void> {
   const now = input.now().getTime();
   const due = input.view
     .images()
     .filter((image: CachedImage) => policyOf(image) === input.policy)
-    .filter((image) => now - (input.reasonsWrittenAt.get(image.metadata.name) ?? 0) >= REASONS_EVERY_MS)
     .flatMap((image) => {
-      const waitingNodes = waitingWithLimits(image, round.waiting);
-      return waitingNodes ? [{ image, waitingNodes }] : [];
+      const pacing = pacingUpdate(image, round.waiting, now);
+      return pacing ? [{ image, pacing }] : [];
     });
   await Promise.all(
-    due.map(async ({ image, waitingNodes }) => {
-      input.reasonsWrittenAt.set(image.metadata.name, now);
-      // The reasons are advice to a reader: a write that fails must not stop pacing, and the
-      // next change of a limit writes them again.
+    due.map(async ({ image, pacing }) => {
+      // The summary is advice to a reader: a write that fails must not stop pacing, and a later
+      // round writes it again.
       const written = await writeStatus(input.kube, paths.cachedImage(image.metadata.name), image, {
         ...image.status,
-        waitingNodes,
+        pacing,
       }).catch(() => undefined);
-      if (written !== 'written') return;
-      const events = waitingEvents(input.policy, image.status?.waitingNodes ?? [], waitingNodes);
-      await input.events.record(input.kube, regardingOf(image), events, new Date(now));
+      if (!written || written === 'conflict' || written === 'gone') return;
+      input.view.observeImage(written);
+      const events = waitingEvents(input.policy, image.status?.pacing?.waiting ?? [], pacing.waiting);
+      await input.events.record(input.kube, regardingOf('CachedImage', image), events, new Date(now));
     }),
   );
-}
-
-/** The CachedImage as its Events refer to it (kubectl describe finds them by uid). */
-function regardingOf(image: CachedImage): Regarding {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'CachedImage',
-    name: image.metadata.name,
-    uid: image.metadata.uid ?? '',
-  };
 }

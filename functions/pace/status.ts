@@ -1,32 +1,40 @@
-import type { CachedImage, WaitingNode } from '../../lib/api/index.ts';
-import type { WaitingPull } from '../../lib/pacing/index.ts';
+import type { CachedImage, CachedImageStatus } from '../../lib/api/index.ts';
+import type { WaitingSummary } from '../../lib/pacing/index.ts';
 
-// The pacer knows which limit holds each waiting node (lib/pacing's `waiting`); reconcile-image,
-// which owns the rest of the status, only knows that a node waits. So the pacer writes that part:
-// `limit` and its message, on the entries reconcile-image wrote, and reconcile-image keeps them
-// while the node waits for the same reason (functions/reconcile-image/status.ts).
+// The pacer knows which limit holds each waiting node (lib/pacing's waiting summary);
+// reconcile-image, which owns the rest of the status, only knows that a node waits. So the pacer
+// writes that part, `status.pacing`, and reconcile-image keeps it while nodes wait
+// (functions/reconcile-image/status.ts).
+
+/** A summary that changed only in its counts is written again after this long at the soonest. */
+export const PACING_REFRESH_MS = 10_000;
 
 /**
- * The image's waiting entries with the limit the pacer saw for each node it could not start, or
- * undefined when no node's limit changed (messages carry counts and times that move every round:
- * writing for those would cost a status write per round).
+ * The image's `pacing` summary for what this round saw, or undefined when it need not be written:
+ * nothing waits, the same limits hold as written (counts that moved are refreshed every
+ * PACING_REFRESH_MS: they move every round, and each write is an event for every watcher).
  */
-export function waitingWithLimits(
+export function pacingUpdate(
   image: CachedImage,
-  waiting: readonly WaitingPull[],
-): WaitingNode[] | undefined {
-  const held = new Map(
-    waiting
-      .filter((w) => w.image === image.metadata.name && w.reason === 'WaitingForSlot')
-      .map((w) => [w.node, w]),
-  );
-  let changed = false;
-  const entries = (image.status?.waitingNodes ?? []).map((entry) => {
-    const pull = held.get(entry.node);
-    // Backoff and re-pull timing are reconcile-image's to say; a node being started has no limit.
-    if (!pull || entry.reason === 'BackOff' || entry.limit === pull.limit) return entry;
-    changed = true;
-    return { ...entry, limit: pull.limit, message: pull.message };
-  });
-  return changed ? entries : undefined;
+  waiting: readonly WaitingSummary[],
+  now: number,
+): CachedImageStatus['pacing'] | undefined {
+  const mine = waiting.filter((w) => w.image === image.metadata.name);
+  if (mine.length === 0) return undefined;
+  const pacing = {
+    at: new Date(now).toISOString(),
+    waiting: mine.map((w) => ({
+      limit: w.limit,
+      nodes: w.nodes,
+      examples: [...w.examples],
+      message: w.message,
+    })),
+  };
+  const before = image.status?.pacing;
+  if (!before) return pacing;
+  const limits = (p: NonNullable<CachedImageStatus['pacing']>) => p.waiting.map((w) => w.limit).join(',');
+  if (limits(before) !== limits(pacing)) return pacing;
+  const counts = (p: NonNullable<CachedImageStatus['pacing']>) => p.waiting.map((w) => w.nodes).join(',');
+  const stale = now - Date.parse(before.at) >= PACING_REFRESH_MS;
+  return stale && counts(before) !== counts(pacing) ? pacing : undefined;
 }

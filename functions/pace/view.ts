@@ -1,166 +1,188 @@
-import { API_VERSION, type CachedImage, PLURAL, type PullPolicy } from '../../lib/api/index.ts';
-import {
-  type Kube,
-  type KubeObject,
-  type Pod,
-  paths,
-  runWatch,
-  type WatchTarget,
-} from '../../lib/kube/index.ts';
-import { PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
+import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
+import { informers } from '../../lib/controller/index.ts';
+import type { Kube, Node, Pod } from '../../lib/kube/index.ts';
+import type { Change, Informer } from '../../lib/kube/informer.ts';
+import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
+import { targetsIn } from '../../lib/targets.ts';
+import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 
-const SYNC_TIMEOUT_MS = 10_000;
+/** How long a pull that ended unrecorded keeps its (image, node) busy at most. */
+const UNRECORDED_MS = 30_000;
 
 /**
- * What the holders in this process read every round — the pull pods, the CachedImages and the
- * PullPolicies — kept by watches for as long as one serves, instead of reads every round (at 100
- * nodes × 10 images, ~0.5 MB of JSON a round). It tells the holders when a slot frees or an
- * image's waiting nodes change, so the next round need not wait for the adapter's event. Pods a holder creates are added at
- * once: a watch that lags can only make a finished pull count as running, never the reverse. The
- * holders of several policies in one process share one view, so each sees the others' new pulls.
+ * What the holders in this process read every round — the pull pods, the CachedImages, the
+ * PullPolicies and the nodes — from the process's watches (lib/controller informers), shared by
+ * the holders of every policy, so each sees the others' new pulls. It tells them when something
+ * that can let a pull start happened: a slot freed, an image's pulls changed, a policy or a node
+ * changed. Pods a holder creates are added at once: a watch that lags can only make a finished
+ * pull count as running, never the reverse.
  */
 export class PacingView {
-  readonly #pods = new Map<string, Pod>();
-  readonly #images = new Map<string, CachedImage>();
-  readonly #policies = new Map<string, PullPolicy>();
-  readonly #controller = new AbortController();
-
   readonly #listeners = new Set<() => void>();
+  /** By image: nodes whose pull ended and was deleted before the image's status recorded it. */
+  readonly #unrecorded = new Map<string, Map<string, number>>();
+  readonly #unsubscribe: (() => void)[] = [];
 
-  private constructor() {}
+  private constructor(
+    private readonly podCache: Informer<Pod>,
+    private readonly imageCache: Informer<CachedImage>,
+    private readonly policyCache: Informer<PullPolicy>,
+    private readonly nodeCache: Informer<Node>,
+    private readonly release: () => void,
+  ) {
+    this.#unsubscribe.push(
+      podCache.subscribe((c) => this.#onPod(c)),
+      imageCache.subscribe((c) => this.#onImage(c)),
+      policyCache.subscribe(() => this.#changed()),
+      nodeCache.subscribe((c) => this.#onNode(c)),
+    );
+  }
 
-  /** Lists and watches the pull pods in `namespace`, every CachedImage and PullPolicy; resolves once all are listed. */
+  /** The view over the process's watches of pods in `namespace`, images, policies and nodes (listed first). */
   static async open(kube: Kube, namespace: string): Promise<PacingView> {
-    const view = new PacingView();
-    let failure: unknown;
-    const onError = (error: unknown) => {
-      failure = error;
-    };
-    const drop = (kind: string, plural: string): WatchTarget => ({
-      apiVersion: API_VERSION,
-      kind,
-      plural,
-      path: `/apis/${API_VERSION}/${plural}`,
+    const pool = informers(kube);
+    const held = await Promise.all([
+      pool.acquire(pullPods(namespace)),
+      pool.acquire(cachedImages),
+      pool.acquire(pullPolicies),
+      pool.acquire(nodes),
+    ]);
+    const [pods, images, policies, nodeCache] = held;
+    return new PacingView(pods.informer, images.informer, policies.informer, nodeCache.informer, () => {
+      for (const h of held) h.release();
     });
-    const pods = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      plural: 'pods',
-      path: paths.pods(namespace),
-      labelSelector: PULL_POD_SELECTOR,
-    };
-    const listed = [
-      view.#watch(kube, pods, view.#pods, (o, d) => view.#onPod(o as Pod, d), onError),
-      view.#watch(
-        kube,
-        drop('CachedImage', PLURAL.CachedImage),
-        view.#images,
-        (o, d) => view.#onImage(o as CachedImage, d),
-        onError,
-      ),
-      view.#watch(
-        kube,
-        drop('PullPolicy', PLURAL.PullPolicy),
-        view.#policies,
-        (o, d) => view.#onPolicy(o as PullPolicy, d),
-        onError,
-      ),
-    ];
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), SYNC_TIMEOUT_MS).unref());
-    if ((await Promise.race([Promise.all(listed), timeout])) === 'timeout') {
-      view.close();
-      throw failure instanceof Error
-        ? failure
-        : new Error('pacing view: the pods and images were not listed in time');
-    }
-    return view;
   }
 
   pods(): Pod[] {
-    return [...this.#pods.values()];
+    return this.podCache.list();
   }
 
   images(): CachedImage[] {
-    return [...this.#images.values()];
+    return this.imageCache.list();
   }
 
   policy(name: string): PullPolicy | undefined {
-    return this.#policies.get(name);
+    return this.policyCache.get(name);
   }
 
-  /** Calls `listener` when a slot frees, waiting nodes change or a policy changes; returns the unsubscribe. */
+  /** The image's target nodes now (computed once per placement while the nodes stay as they are). */
+  targetsOf(image: CachedImage): readonly string[] {
+    return targetsIn(this.nodeCache, {
+      nodeSelector: image.spec?.nodeSelector,
+      tolerations: image.spec?.tolerations,
+    });
+  }
+
+  /** When the node was created (epoch ms), if known. */
+  joinedAt(node: string): number | undefined {
+    const created = Date.parse(this.nodeCache.get(node)?.metadata.creationTimestamp ?? '');
+    return Number.isNaN(created) ? undefined : created;
+  }
+
+  /** Nodes whose pull of `image` ended unrecorded (see #onPod). */
+  unrecorded(image: string): ReadonlySet<string> {
+    const nodesOf = this.#unrecorded.get(image);
+    if (!nodesOf) return EMPTY;
+    const now = Date.now();
+    for (const [node, at] of nodesOf) if (now - at > UNRECORDED_MS) nodesOf.delete(node);
+    return new Set(nodesOf.keys());
+  }
+
+  /** Calls `listener` when a slot frees or work or limits change; returns the unsubscribe. */
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
+  /** An image as a status write returned it, before its watch event arrives. */
+  observeImage(image: CachedImage): void {
+    this.imageCache.observe(image);
+  }
+
   /** A pod this holder just created (the API's answer), before its watch event arrives. */
   created(pod: Pod): void {
-    this.#pods.set(pod.metadata.name, pod);
+    this.podCache.observe(pod);
   }
 
   close(): void {
-    this.#controller.abort();
-  }
-
-  #watch<T extends KubeObject>(
-    kube: Kube,
-    target: WatchTarget,
-    cache: Map<string, T>,
-    onChange: (object: T, deleted: boolean) => void,
-    onError: (error: unknown) => void,
-  ): Promise<void> {
-    return new Promise((listed) => {
-      void runWatch(
-        kube,
-        kube.transport,
-        target,
-        async (action, object) => onChange(object as T, action === 'delete'),
-        this.#controller.signal,
-        onError,
-        (objects) => {
-          cache.clear();
-          for (const object of objects) cache.set(object.metadata.name, object as T);
-          listed();
-        },
-      );
-    });
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#listeners.clear();
+    this.release();
   }
 
   #changed(): void {
     for (const listener of this.#listeners) listener();
   }
 
-  // A pull ended (an outcome, or deleted while pulling): a slot is free.
-  #onPod(pod: Pod, deleted: boolean): void {
-    const before = this.#pods.get(pod.metadata.name);
-    if (deleted) this.#pods.delete(pod.metadata.name);
-    else this.#pods.set(pod.metadata.name, pod);
+  // A pull ended (an outcome, or deleted while pulling): a slot is free. One deleted after its
+  // outcome may be deleted before the image's status says so: it stays busy for its image until
+  // the status records it, so the stale status never asks for the same pull again.
+  #onPod({ type, object, before }: Change<Pod>): void {
     const wasPulling = before !== undefined && pullOutcome(before).kind === 'pulling';
-    if (wasPulling && (deleted || pullOutcome(pod).kind !== 'pulling')) this.#changed();
+    const outcome = pullOutcome(object).kind;
+    if (type === 'delete' && outcome !== 'pulling') {
+      const image = object.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '';
+      const node = object.spec?.nodeName ?? '';
+      if (!this.#recorded(image, node, object)) {
+        const nodesOf = this.#unrecorded.get(image) ?? new Map<string, number>();
+        nodesOf.set(node, Date.now());
+        this.#unrecorded.set(image, nodesOf);
+      }
+    }
+    if (wasPulling && (type === 'delete' || outcome !== 'pulling')) this.#changed();
   }
 
-  // Waiting nodes came or went (a new image, a recorded failure, a node that joined).
-  #onImage(image: CachedImage, deleted: boolean): void {
-    const before = this.#images.get(image.metadata.name);
-    if (deleted) this.#images.delete(image.metadata.name);
-    else this.#images.set(image.metadata.name, image);
-    if (waitingOf(before) !== waitingOf(deleted ? undefined : image)) this.#changed();
+  #recorded(image: string, node: string, pod: Pod): boolean {
+    const status = this.imageCache.get(image)?.status;
+    if (pullOutcome(pod).kind === 'cached') return (status?.cachedNodes ?? []).includes(node);
+    return (status?.failedNodes ?? []).some((f) => f.node === node && f.lastPod === pod.metadata.uid);
   }
 
-  // New limits may allow more starts (or fewer: the next round counts them).
-  #onPolicy(policy: PullPolicy, deleted: boolean): void {
-    const before = this.#policies.get(policy.metadata.name);
-    if (deleted) this.#policies.delete(policy.metadata.name);
-    else this.#policies.set(policy.metadata.name, policy);
-    if (deleted || before?.metadata.resourceVersion !== policy.metadata.resourceVersion) this.#changed();
+  // What a round reads of an image changed: its spec, or the records of its pulls.
+  #onImage({ object, before }: Change<CachedImage>): void {
+    const nodesOf = this.#unrecorded.get(object.metadata.name);
+    if (nodesOf) {
+      const recorded = new Set([
+        ...(object.status?.cachedNodes ?? []),
+        ...(object.status?.failedNodes ?? []).map((f) => f.node),
+      ]);
+      for (const node of nodesOf.keys()) if (recorded.has(node)) nodesOf.delete(node);
+    }
+    if (workOf(before) !== workOf(object)) this.#changed();
+  }
+
+  // A node that came, went or changed what makes it a target changes every image's targets.
+  #onNode({ type, object, before }: Change<Node>): void {
+    if (type === 'update' && before && targetPrint(before) === targetPrint(object)) return;
+    this.#changed();
   }
 }
 
-// What a round reads of an image: whether its status is for its spec, and which nodes wait.
-function waitingOf(image: CachedImage | undefined): string {
+const EMPTY: ReadonlySet<string> = new Set();
+
+// What a round reads of an image besides its pods: the spec it pulls and the records of its pulls.
+// The pacer's own summary (status.pacing) is left out, so writing it wakes no round.
+function workOf(image: CachedImage | undefined): string {
   if (!image) return '';
-  const settled = `${image.metadata.generation}/${image.status?.observedGeneration}`;
-  const waiting = (image.status?.waitingNodes ?? []).map((w) => `${w.node}:${w.reason}:${w.retryAt ?? ''}`);
-  return `${settled} ${waiting.join(',')}`;
+  const status = image.status;
+  return JSON.stringify([
+    image.metadata.generation,
+    image.spec,
+    status?.observedGeneration,
+    status?.reference,
+    status?.phase,
+    status?.repullNodes?.length,
+    (status?.failedNodes ?? []).map((f) => `${f.node}:${f.failures}:${f.lastFailedAt}`),
+  ]);
+}
+
+function targetPrint(node: Node): string {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
+  return JSON.stringify([
+    node.metadata.labels,
+    node.spec?.taints,
+    node.spec?.unschedulable,
+    ready,
+    node.metadata.deletionTimestamp,
+  ]);
 }

@@ -13,7 +13,7 @@ import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
 //   * the resync ping (every minute): every policy with waiting nodes, for any event lost.
 
 /** The watches of pace, for pull pods in the Drop namespace. */
-export function paceWatches(namespace: string): Readonly<Record<string, Watch<string>>> {
+export function paceWatches(namespace: string): Readonly<Record<string, Watch>> {
   return {
     Pod: (event, ctx) => onPod(event, ctx, namespace),
     CachedImage: onImage,
@@ -22,13 +22,15 @@ export function paceWatches(namespace: string): Readonly<Record<string, Watch<st
 }
 
 /** The ping: every policy that has an image with waiting nodes. */
-export async function policiesWithWork(ctx: HandlerContext): Promise<Wake<string>> {
+export async function policiesWithWork(
+  ctx: HandlerContext,
+): Promise<readonly string[] | { readonly skip: string }> {
   const images = await ctx.kube.list<CachedImage>(paths.cachedImages());
   const policies = [...new Set(images.items.filter(hasWaitingNodes).map(policyOf))].sort();
   return policies.length > 0 ? policies : { skip: 'no policy has work' };
 }
 
-async function onImage(event: ObjectEvent, ctx: HandlerContext): Promise<Wake<string>> {
+async function onImage(event: ObjectEvent, ctx: HandlerContext): Promise<Wake> {
   if (event.action === 'delete') return { skip: 'a deleted image frees nothing its pods do not' };
   const image =
     (event.object as CachedImage | undefined) ??
@@ -36,7 +38,7 @@ async function onImage(event: ObjectEvent, ctx: HandlerContext): Promise<Wake<st
   return image && hasWaitingNodes(image) ? [policyOf(image)] : { skip: 'no policy has work' };
 }
 
-async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake<string>> {
+async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
   const pod =
     (event.object as Pod | undefined) ?? (await ctx.kube.get<Pod>(paths.pod(namespace, event.ref.name)));
   const policy = pod?.metadata.labels?.[LABEL.policy];
@@ -44,7 +46,7 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
 }
 
 function hasWaitingNodes(image: CachedImage): boolean {
-  return (image.status?.waitingNodes ?? []).length > 0;
+  return (image.status?.nodesWaiting ?? 0) > 0;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CachedImageStatus, statusWord } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import { pullPodFor } from '../../lib/pull-pod.ts';
-import { type ObservedImage, planImage, specView, targetsOf } from './plan.ts';
+import { type ObservedImage, planImage, specView } from './plan.ts';
 import { imagePhase } from './status.ts';
 
 const REF = 'docker.io/library/nginx:1.25-alpine';
@@ -122,7 +122,7 @@ describe('planImage', () => {
     expect(plan.status.cachedNodes).toEqual(['a']);
     expect(plan.status.resolvedDigest).toBe(DIGEST);
     expect(plan.status.lastPulledAt).toBe('2026-11-25T09:59:30Z');
-    expect(plan.deletePods).toEqual([{ name: done.metadata.name, uid: 'uid-a' }]);
+    expect(plan.deletePods).toEqual([{ name: done.metadata.name, uid: 'uid-a', node: 'a', recorded: true }]);
   });
 
   it('a container that failed to start still means the image was pulled', () => {
@@ -147,12 +147,14 @@ describe('planImage', () => {
       {
         node: 'a',
         reason: 'ErrImagePull',
-        message: 'Failed to pull image "x": not found',
         failures: 1,
         retryAt: '2026-11-25T10:00:30.000Z',
         lastFailedAt: NOW.toISOString(),
         lastPod: 'uid-a',
       },
+    ]);
+    expect(plan.status.failures).toEqual([
+      { reason: 'ErrImagePull', message: 'Failed to pull image "x": not found', nodes: 1, examples: ['a'] },
     ]);
     expect(plan.status.message).toContain('Failed to pull image "x": not found');
     expect(plan.deletePods).toHaveLength(1);
@@ -260,27 +262,46 @@ describe('planImage', () => {
   });
 });
 
-describe('targetsOf', () => {
-  it('reads the target nodes back from a status written for the same spec', () => {
+describe('summaries: what happens on the nodes, counted and the first few named', () => {
+  const fleet = Array.from({ length: 1000 }, (_, i) => `node-${String(i).padStart(4, '0')}`);
+
+  it('a status for a thousand nodes stays small: one name per cached node, groups for the rest', () => {
+    const cached = fleet.slice(0, 600);
+    const failing = fleet.slice(600, 650).map((node) => pod(node, errImagePull));
     const plan = planImage(
-      observe({ pods: [pod('a', pulled), pod('b', { waiting: { reason: 'ContainerCreating' } })] }),
+      observe({ targets: fleet, previous: { reference: REF, cachedNodes: cached }, pods: failing }),
     );
-    expect(plan.status.pullingNodes).toEqual(['b']);
-    expect(targetsOf(plan.status, 1, REF)).toEqual(expect.arrayContaining(['a', 'b', 'c']));
-    expect(targetsOf(plan.status, 1, REF)).toHaveLength(3);
+    expect(plan.status).toMatchObject({ ready: '600/1000', nodesWaiting: 400, nodesFailed: 50 });
+    expect(plan.status.waiting).toEqual([
+      expect.objectContaining({
+        reason: 'BackOff',
+        nodes: 50,
+        examples: ['node-0600', 'node-0601', 'node-0602'],
+      }),
+      expect.objectContaining({
+        reason: 'WaitingForSlot',
+        nodes: 350,
+        examples: ['node-0650', 'node-0651', 'node-0652'],
+      }),
+    ]);
+    expect(plan.status.failures).toEqual([
+      {
+        reason: 'ErrImagePull',
+        message: 'Failed to pull image "x": not found',
+        nodes: 50,
+        examples: ['node-0600', 'node-0601', 'node-0602'],
+      },
+    ]);
+    expect(plan.status.message).toContain('ErrImagePull on node-0600, node-0601, node-0602 and 47 more');
+    expect(JSON.stringify(plan.status).length).toBeLessThan(64 * 1024);
   });
 
-  it('says nothing for a status of another generation or reference', () => {
-    const { status } = planImage(observe());
-    expect(targetsOf(status, 2, REF)).toBeUndefined();
-    expect(targetsOf(status, 1, 'docker.io/library/nginx:1.24')).toBeUndefined();
-    expect(targetsOf(undefined, 1, REF)).toBeUndefined();
-  });
-
-  it('a failed node stays a target, so pod events alone keep counting it', () => {
-    const { status } = planImage(observe({ pods: [pod('c', errImagePull)] }));
-    expect(status.failedNodes.map((f) => f.node)).toEqual(['c']);
-    expect(targetsOf(status, 1, REF)).toEqual(expect.arrayContaining(['c']));
+  it('a failure recorded earlier keeps its message while the node still fails', () => {
+    const first = planImage(observe({ pods: [pod('a', errImagePull)] })).status;
+    const later = planImage(observe({ previous: first, pods: [pod('b', pulled)] })).status;
+    expect(later.failures).toEqual([
+      { reason: 'ErrImagePull', message: 'Failed to pull image "x": not found', nodes: 1, examples: ['a'] },
+    ]);
   });
 });
 
@@ -289,7 +310,6 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
   const cachedEverywhere = {
     reference: REF,
     cachedNodes: ['a', 'b', 'c'],
-    pullingNodes: [],
     lastPulledAt: '2026-11-24T09:00:00Z',
   };
 
@@ -308,7 +328,7 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
       repullNodes: ['a', 'b', 'c'],
       lastRepullAt: NOW.toISOString(),
     });
-    expect(plan.status.waitingNodes?.[0]).toMatchObject({ reason: 'Repull' });
+    expect(plan.status.waiting).toEqual([expect.objectContaining({ reason: 'Repull', nodes: 3 })]);
     expect(plan.status.nextRepullAt).toBeUndefined();
   });
 
@@ -348,7 +368,7 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     );
     expect(plan.status).toMatchObject({ phase: 'Ready', ready: '3/3' });
     expect(plan.status.failedNodes.map((f) => f.node)).toEqual(['a']);
-    expect(plan.status.waitingNodes?.find((w) => w.node === 'a')).toMatchObject({ reason: 'BackOff' });
+    expect(plan.status.waiting.find((w) => w.reason === 'BackOff')).toMatchObject({ examples: ['a'] });
   });
 
   it('never re-pulls a digest or an image pulled IfNotPresent: nothing new could come', () => {
@@ -358,31 +378,19 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     expect(plan.status.nextRepullAt).toBeUndefined();
   });
 
-  it('keeps the pacing limit the pacer wrote while the node waits for the same reason', () => {
-    const first = planImage(observe()).status;
-    const held = {
-      ...first,
-      waitingNodes: first.waitingNodes.map((w) => ({
-        ...w,
-        limit: 'maxConcurrentPullsPerNode',
-        message: 'waiting for pacing slot: node has 1 Drop pull in flight (maxConcurrentPullsPerNode: 1)',
-      })),
+  it('keeps what the pacer wrote about the waiting nodes while some wait, and drops it when none do', () => {
+    const pacing = {
+      at: NOW.toISOString(),
+      waiting: [
+        { limit: 'maxConcurrentNodes', nodes: 2, examples: ['b', 'c'], message: 'waiting for pacing slot' },
+      ],
     };
-    const later = planImage(observe({ previous: held, pods: [pod('a', pulled)] })).status;
-    expect(later.waitingNodes.find((w) => w.node === 'b')).toMatchObject({
-      reason: 'WaitingForSlot',
-      limit: 'maxConcurrentPullsPerNode',
-      message: expect.stringContaining('maxConcurrentPullsPerNode: 1'),
-    });
-    const failed = planImage(observe({ previous: held, pods: [pod('b', errImagePull)] })).status;
-    expect(failed.waitingNodes.find((w) => w.node === 'b')).toMatchObject({ reason: 'BackOff' });
-    expect(failed.waitingNodes.find((w) => w.node === 'b')).not.toHaveProperty('limit');
-  });
-
-  it('keeps when each node started waiting across writes', () => {
-    const first = planImage(observe()).status;
-    const later = planImage(observe({ previous: first, now: new Date(NOW.getTime() + 5_000) })).status;
-    expect(later.waitingNodes?.[0]?.since).toBe(NOW.toISOString());
+    const first = { ...planImage(observe()).status, pacing };
+    const later = planImage(observe({ previous: first, pods: [pod('a', pulled)] })).status;
+    expect(later.pacing).toEqual(pacing);
+    const done = planImage(observe({ previous: later, pods: [pod('b', pulled), pod('c', pulled)] })).status;
+    expect(done).toMatchObject({ phase: 'Ready' });
+    expect(done.pacing).toBeUndefined();
   });
 
   it('without reading the policy, keeps the cycle and the next due time as the status has them', () => {

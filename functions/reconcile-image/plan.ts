@@ -48,7 +48,7 @@ export interface ObservedImage {
   readonly generation: number;
   readonly spec: ImageSpecView;
   readonly previous?: CachedImageStatus;
-  /** The target nodes (lib/targets.ts), or those the previous status recorded (targetsOf). */
+  /** The target nodes (lib/targets.ts). */
   readonly targets: readonly string[];
   /** The pull pods labelled with this CachedImage. */
   readonly pods: readonly Pod[];
@@ -63,6 +63,9 @@ export interface ObservedImage {
 export interface PodRef {
   readonly name: string;
   readonly uid?: string;
+  readonly node: string;
+  /** Its outcome is in the status (else it no longer serves the spec). */
+  readonly recorded: boolean;
 }
 
 export interface ImagePlan {
@@ -89,8 +92,20 @@ export interface RecordedPull {
   readonly failures?: number;
 }
 
+// Parsing a spec is most of a reconcile that finds nothing new: the same spec object (a watch
+// cache's, until the object changes) is parsed once.
+const parsedSpecs = new WeakMap<object, ImageSpecView>();
+
 /** The spec as the planner needs it, or why it cannot be used. */
 export function specView(image: CachedImage): ImageSpecView {
+  const known = image.spec ? parsedSpecs.get(image.spec) : undefined;
+  if (known) return known;
+  const view = parseSpecView(image);
+  if (image.spec) parsedSpecs.set(image.spec, view);
+  return view;
+}
+
+function parseSpecView(image: CachedImage): ImageSpecView {
   const tag = pulledTag(image.spec);
   const parsed = parseSpec('CachedImage', image.spec);
   if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message, ...tag };
@@ -138,28 +153,6 @@ export function policyView(image: CachedImage, policy: PullPolicy | undefined): 
   };
 }
 
-/**
- * The target nodes a status written for this spec recorded: cached, pulling, failed and waiting
- * partition them. Undefined when the status is for another generation or reference (or predates
- * pullingNodes): then only a node list can say.
- */
-export function targetsOf(
-  previous: CachedImageStatus | undefined,
-  generation: number,
-  reference: string,
-): readonly string[] | undefined {
-  if (!previous?.pullingNodes || previous.observedGeneration !== generation) return undefined;
-  if (previous.reference !== reference) return undefined;
-  return [
-    ...new Set([
-      ...(previous.cachedNodes ?? []),
-      ...previous.pullingNodes,
-      ...(previous.failedNodes ?? []).map((f) => f.node),
-      ...(previous.waitingNodes ?? []).map((w) => w.node),
-    ]),
-  ];
-}
-
 /** Reads the observed pods against the spec and the last recorded status, and says what is true now. */
 export function planImage(observed: ObservedImage): ImagePlan {
   const { spec } = observed;
@@ -177,13 +170,14 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const repulling = new Set(previous?.repullNodes ?? []);
   const deletePods: PodRef[] = [];
   const recorded: RecordedPull[] = [];
+  const newMessages = new Map<string, string>();
   const pulling = new Set<string>();
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
 
   for (const pod of oldestFirst(observed.pods)) {
-    const ref = { name: pod.metadata.name, uid: pod.metadata.uid };
     const node = pod.spec?.nodeName ?? '';
+    const ref = { name: pod.metadata.name, uid: pod.metadata.uid, node, recorded: false };
     if (pod.metadata.deletionTimestamp) continue;
     const stale = pod.metadata.annotations?.[REFERENCE_ANNOTATION] !== spec.reference;
     if (stale || !targetSet.has(node) || pulling.has(node)) {
@@ -195,7 +189,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
       pulling.add(node);
       continue;
     }
-    deletePods.push(ref);
+    deletePods.push({ ...ref, recorded: true });
     if (outcome.kind === 'cached') {
       cached.add(node);
       failed.delete(node);
@@ -210,14 +204,15 @@ export function planImage(observed: ObservedImage): ImagePlan {
     // Pull pods reuse their name on every attempt, so the uid is what tells attempts apart.
     const attempt = pod.metadata.uid ?? pod.metadata.name;
     if (before?.lastPod === attempt) continue;
-    const failure = failureOf(node, outcome, (before?.failures ?? 0) + 1, attempt, observed);
+    const failure = failureOf(node, outcome.reason, (before?.failures ?? 0) + 1, attempt, observed);
     recorded.push({
       ...recordOf(pod, node, 'failed', undefined, observed.now),
-      reason: failure.reason,
-      message: failure.message,
+      reason: outcome.reason,
+      message: outcome.message,
       failures: failure.failures,
     });
     failed.set(node, failure);
+    newMessages.set(outcome.reason, outcome.message);
     // A failed re-pull leaves the image that was there: the node stays cached.
     if (!repulling.has(node)) cached.delete(node);
   }
@@ -244,14 +239,15 @@ export function planImage(observed: ObservedImage): ImagePlan {
     generation: observed.generation,
     now: observed.now,
     reference: spec.reference,
+    before: previous,
     tag: spec.tag,
     conditions: observed.previous?.conditions ?? [],
-    waitingBefore: previous?.waitingNodes ?? [],
     targets,
     ready,
     pulling: [...pulling].sort(),
     pending: pendingNodes,
     failed: [...failed.values()].sort((a, b) => a.node.localeCompare(b.node)),
+    newMessages,
     repull,
     missingSecrets: observed.missingSecrets,
     policyProblem: observed.policyProblem,
@@ -270,7 +266,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
 
 function failureOf(
   node: string,
-  outcome: { readonly reason: string; readonly message: string },
+  reason: string,
   failures: number,
   attempt: string,
   observed: ObservedImage,
@@ -278,8 +274,7 @@ function failureOf(
   const now = observed.now.getTime();
   return {
     node,
-    reason: outcome.reason,
-    message: outcome.message,
+    reason,
     failures,
     retryAt: new Date(now + backoffDelayMs(failures, observed.backoff)).toISOString(),
     // The pacer counts the backoff from here with the policy as it is then: nothing to invert.
@@ -302,7 +297,12 @@ function invalidSpecPlan(
   return {
     deletePods: observed.pods
       .filter((p) => !p.metadata.deletionTimestamp)
-      .map((p) => ({ name: p.metadata.name, uid: p.metadata.uid })),
+      .map((p) => ({
+        name: p.metadata.name,
+        uid: p.metadata.uid,
+        node: p.spec?.nodeName ?? '',
+        recorded: false,
+      })),
     pendingNodes: [],
     recorded: [],
     status,

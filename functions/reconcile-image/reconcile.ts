@@ -1,11 +1,17 @@
-import { API_VERSION, type CachedImage, type PullPolicy, statusWord } from '../../lib/api/index.ts';
+import {
+  type CachedImage,
+  type CachedImageStatus,
+  type PullPolicy,
+  statusWord,
+} from '../../lib/api/index.ts';
 import {
   type EventRecorder,
-  inBatches,
+  type HandlerContext,
+  informers,
   type Outcome,
-  type Regarding,
   reconcileByName,
   reconcileEach,
+  regardingOf,
 } from '../../lib/controller/index.ts';
 import {
   beginPullSeries,
@@ -14,144 +20,168 @@ import {
   pullLabels,
 } from '../../lib/go-drop-metrics.ts';
 import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
+import type { Informer } from '../../lib/kube/informer.ts';
 import { pullDuration } from '../../lib/metrics.ts';
-import { DEFAULT_PACING_LIMITS, policyOf } from '../../lib/policy/index.ts';
+import { policyOf } from '../../lib/policy/index.ts';
 import {
   CACHED_IMAGE_ANNOTATION,
-  PULL_POD_SELECTOR,
   pullOutcome,
   pullPodSelectorFor,
+  REFERENCE_ANNOTATION,
+  recordedPullsSelector,
 } from '../../lib/pull-pod.ts';
-import { targetNodes } from '../../lib/targets.ts';
-import { type ImageSpecView, planImage, policyView, specView, targetsOf } from './plan.ts';
+import { targetsIn } from '../../lib/targets.ts';
+import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
+import { type ImagePlan, planImage, policyView, specView } from './plan.ts';
 import { repullDue } from './repull.ts';
 
-export interface ImageDeps {
-  readonly kube: Kube;
+/**
+ * A status changes with every pull that ends; written at most this often per image, it records
+ * every outcome of the interval at once (the pods that show them wait until it is written). At a
+ * thousand nodes every write is 20 KB to each watcher of CachedImages, and the pacer frees a slot
+ * at a pull's outcome, not at its record, so the interval costs no pacing.
+ */
+export const STATUS_WRITE_INTERVAL_MS = 5_000;
+
+/** What reconcile-image reads, kept by the process's watches (lib/watched.ts). */
+export interface ImageView {
+  readonly images: Informer<CachedImage>;
+  readonly pods: Informer<Pod>;
+  readonly nodes: Informer<Node>;
+  readonly policies: Informer<PullPolicy>;
+}
+
+/** Runs `work` with the informers reconcile-image reads, opened (and listed) on first use. */
+export async function withImageView<R>(
+  kube: Kube,
+  namespace: string,
+  work: (view: ImageView) => Promise<R>,
+): Promise<R> {
+  const pool = informers(kube);
+  const held = await Promise.all([
+    pool.acquire(cachedImages),
+    pool.acquire(pullPods(namespace)),
+    pool.acquire(nodes),
+    pool.acquire(pullPolicies),
+  ]);
+  const [images, pods, nodeCache, policies] = held;
+  try {
+    return await work({
+      images: images.informer,
+      pods: pods.informer,
+      nodes: nodeCache.informer,
+      policies: policies.informer,
+    });
+  } finally {
+    for (const h of held) h.release();
+  }
+}
+
+/** Where reconcile-image works: the Drop namespace, and the recorder of Events on CachedImages. */
+export interface ImageScope {
   readonly namespace: string;
-  readonly now: () => Date;
-  /** Kubernetes Events on the CachedImage (kubectl describe). */
+  /** Kubernetes Events on the CachedImage (kubectl describe), aggregated per process. */
   readonly events: EventRecorder;
 }
 
-/** What an event asks reconcile-image to look at. */
-export interface ImageKey {
-  readonly name: string;
-  /**
-   * A pull pod changed and nothing else: the target nodes are those the status recorded for this
-   * spec, so the node list (the largest read, and of no use here) is skipped. Node events and the
-   * resync ping list the nodes, so a node that came or went is still noticed.
-   */
-  readonly targetsFromStatus?: boolean;
-}
-
-/** What a resync reads once and shares across every image. */
-interface Shared {
-  readonly nodes: readonly Node[];
-  readonly pods: readonly Pod[];
-  readonly policies: readonly PullPolicy[];
-}
-
-/** Reconciles one CachedImage: read, plan, write status, then delete the pods the status now records. */
+/** Reconciles one CachedImage: plan from the caches, write status (paced), then delete the pods it records. */
 export function reconcileImage(
-  deps: ImageDeps,
-  key: ImageKey,
-  resync?: { readonly shared: Shared; readonly listed: CachedImage },
+  ctx: HandlerContext,
+  scope: ImageScope,
+  name: string,
+  view: ImageView,
 ): Promise<Outcome> {
-  return reconcileByName<CachedImage, CachedImage['status']>({
-    kube: deps.kube,
+  const { namespace } = scope;
+  return reconcileByName<CachedImage, CachedImageStatus>({
+    kube: ctx.kube,
     kind: 'CachedImage',
-    name: key.name,
-    path: paths.cachedImage(key.name),
-    listed: resync?.listed,
-    finalize: async () => `removed ${await deletePullPods(deps, key.name)} pull pods`,
-    // After a conflict the shared lists may be stale: read what this image needs afresh.
-    sync: (image, attempt) => syncImage(deps, image, key, attempt === 0 ? resync?.shared : undefined),
+    name,
+    path: paths.cachedImage(name),
+    cached: () => view.images.get(name),
+    observe: (written) => view.images.observe(written),
+    minWriteIntervalMs: STATUS_WRITE_INTERVAL_MS,
+    urgent: (image) => needsPrompt(image, view.pods.indexed(name), ctx.now()),
+    finalize: async () =>
+      `removed the pull pods of ${await deletePullPods(ctx.kube, namespace, [name])} images`,
+    sync: async (image) => {
+      const plan = await planFor(ctx, namespace, image, view);
+      return {
+        status: plan.status,
+        detail: `${statusWord(plan.status)} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
+        // After the status records their outcomes (the pacer reads that status): delete the pods.
+        afterward: () => deleteRecorded(ctx.kube, namespace, image, view, plan),
+        onWritten: async () => {
+          const repository = image.spec?.image ?? '';
+          beginPullSeries(repository, policyOf(image), plan.pendingNodes);
+          for (const pull of plan.recorded) {
+            pullDuration.observe(
+              { image: repository, policy: pull.policy, result: pull.result },
+              pull.seconds,
+            );
+            const counter = pull.result === 'cached' ? imagesCachedTotal : pullErrorsTotal;
+            counter.inc(pullLabels(repository, pull.node));
+          }
+          await scope.events.record(ctx.kube, regardingOf('CachedImage', image), plan.events, ctx.now());
+        },
+      };
+    },
   });
 }
 
-async function syncImage(deps: ImageDeps, image: CachedImage, key: ImageKey, shared: Shared | undefined) {
-  const { kube, namespace } = deps;
-  const name = image.metadata.name;
+async function planFor(
+  ctx: HandlerContext,
+  namespace: string,
+  image: CachedImage,
+  view: ImageView,
+): Promise<ImagePlan> {
   const spec = specView(image);
-  const [targets, pods] = await Promise.all([
-    targetsFor(kube, image, spec, key, shared),
-    shared?.pods.filter((p) => belongsTo(p, name)) ??
-      kube.list<Pod>(paths.pods(namespace), { labelSelector: pullPodSelectorFor(name) }).then((l) => l.items),
-  ]);
-  const now = deps.now();
-  const reads = readsNeeded(image, pods, now, Boolean(shared));
-  const [policy, missingSecrets] = await Promise.all([
-    reads.policy ? readPolicy(kube, image, shared) : undefined,
-    reads.secrets ? missingSecretsOf(kube, namespace, image) : [],
-  ]);
-  const plan = planImage({
+  const pods = view.pods.indexed(image.metadata.name);
+  const now = ctx.now();
+  const reads = readsNeeded(image, now);
+  const policy = policyView(image, view.policies.get(policyOf(image)));
+  const missingSecrets = reads.secrets ? await missingSecretsOf(ctx.kube, namespace, image) : [];
+  return planImage({
     generation: image.metadata.generation ?? 0,
     spec,
     ...(image.status ? { previous: image.status } : {}),
-    targets,
+    targets: spec.ok ? targetsIn(view.nodes, spec.placement) : [],
     pods,
     missingSecrets,
-    ...(policy?.problem ? { policyProblem: policy.problem } : {}),
-    backoff: policy?.backoff ?? DEFAULT_PACING_LIMITS.failureBackoff,
-    // Unread, the re-pull cycle goes on as the status has it.
-    ...(policy ? { repull: { intervalMs: policy.repullIntervalMs } } : {}),
+    ...(policy.problem ? { policyProblem: policy.problem } : {}),
+    backoff: policy.backoff,
+    repull: { intervalMs: policy.repullIntervalMs },
     now,
   });
-  return {
-    status: plan.status,
-    detail: `${statusWord(plan.status)} ${plan.status.ready}; deleted ${plan.deletePods.length} pods; ${plan.pendingNodes.length} pending`,
-    onWritten: async () => {
-      const repository = image.spec?.image ?? '';
-      beginPullSeries(repository, policyOf(image), plan.pendingNodes);
-      for (const pull of plan.recorded) {
-        pullDuration.observe({ image: repository, policy: pull.policy, result: pull.result }, pull.seconds);
-        const counter = pull.result === 'cached' ? imagesCachedTotal : pullErrorsTotal;
-        counter.inc(pullLabels(repository, pull.node));
-      }
-      await deps.events.record(kube, regardingOf(image), plan.events, now);
-    },
-    // The status now lists the pending nodes: its update event is what tells the pacer to start them.
-    afterward: async () => {
-      await Promise.all(
-        plan.deletePods.map((p) => kube.delete(paths.pod(namespace, p.name), { uid: p.uid })),
-      );
-    },
-  };
 }
 
-/** The CachedImage as its Events refer to it (kubectl describe finds them by uid). */
-function regardingOf(image: CachedImage): Regarding {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'CachedImage',
-    name: image.metadata.name,
-    uid: image.metadata.uid ?? '',
-  };
+/**
+ * What the pacer waits for is written at once, whatever the interval: a new spec (it paces only
+ * an image whose status is for its spec), a failure (its backoff counts from when it is recorded),
+ * a re-pull cycle that is due (its nodes are in the status).
+ */
+function needsPrompt(image: CachedImage, pods: readonly Pod[], now: Date): boolean {
+  const status = image.status;
+  if (status?.observedGeneration !== image.metadata.generation) return true;
+  if (repullDue(status, now)) return true;
+  const counted = new Set((status?.failedNodes ?? []).map((f) => f.lastPod));
+  return pods.some(
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      pullOutcome(p).kind === 'failed' &&
+      !counted.has(p.metadata.uid ?? p.metadata.name),
+  );
 }
 
-async function targetsFor(
-  kube: Kube,
-  image: CachedImage,
-  spec: ImageSpecView,
-  key: ImageKey,
-  shared: Shared | undefined,
-): Promise<readonly string[]> {
-  if (!spec.ok) return [];
-  const recorded =
-    key.targetsFromStatus && targetsOf(image.status, image.metadata.generation ?? 0, spec.reference);
-  if (recorded) return recorded;
-  const nodes = shared?.nodes ?? (await kube.list<Node>(paths.nodes())).items;
-  return targetNodes(nodes, spec.placement);
-}
-
-/** The image's policy, from the resync's list or read for it. */
-async function readPolicy(kube: Kube, image: CachedImage, shared: Shared | undefined) {
-  const name = policyOf(image);
-  const policy = shared
-    ? shared.policies.find((p) => p.metadata.name === name)
-    : await kube.get<PullPolicy>(paths.pullPolicy(name));
-  return policyView(image, policy);
+/**
+ * Whether the Secrets must be read: a spec change reads them, and a status that says one was
+ * missing reads them again until it exists; a settled image with its Secrets found does not.
+ */
+function readsNeeded(image: CachedImage, now: Date): { secrets: boolean } {
+  const status = image.status;
+  const named = (image.spec?.imagePullSecrets ?? []).length > 0;
+  const fresh = status?.observedGeneration !== image.metadata.generation || repullDue(status, now);
+  const missing = status?.conditions?.some((c) => c.type === 'PullSecretsFound' && c.status === 'False');
+  return { secrets: named && (fresh || Boolean(missing)) };
 }
 
 /** Names in spec.imagePullSecrets that do not exist in the Drop namespace. */
@@ -165,74 +195,65 @@ async function missingSecretsOf(
   return names.filter((_, i) => !found[i]);
 }
 
-function belongsTo(pod: Pod, name: string): boolean {
-  return pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] === name;
-}
-
-// Steady state means nothing to record and nothing to start: skip the policy and Secret reads.
-const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy']);
-
 /**
- * Which reads this reconcile needs besides the image and its pods. A pod event on a settled image
- * needs neither the policy nor the Secrets, unless it records a failure (its backoff is the
- * policy's), a re-pull is due, or the status reports a problem with them that may have gone; a
- * spec change and the resync read both.
+ * Deletes the pods whose outcome the status now records, and those that no longer serve the spec,
+ * one request per reference: pod names are a function of (image, reference, node), so the
+ * selector of a reference and its nodes matches exactly those pods.
  */
-function readsNeeded(
+async function deleteRecorded(
+  kube: Kube,
+  namespace: string,
   image: CachedImage,
-  pods: readonly Pod[],
-  now: Date,
-  resync: boolean,
-): { policy: boolean; secrets: boolean } {
-  const status = image.status;
-  const fresh = resync || status?.observedGeneration !== image.metadata.generation;
-  const failure = pods.some((p) => !p.metadata.deletionTimestamp && pullOutcome(p).kind === 'failed');
-  // Unread Secrets count as found: only a status that says one was missing needs them read again.
-  const secretsMissing = status?.conditions?.some(
-    (c) => c.type === 'PullSecretsFound' && c.status === 'False',
-  );
-  const named = (image.spec?.imagePullSecrets ?? []).length > 0;
-  return {
-    policy: fresh || failure || repullDue(status, now) || POLICY_PROBLEMS.has(statusWord(status)),
-    secrets: named && (fresh || Boolean(secretsMissing)),
-  };
-}
-
-/** Deletes every pull pod of a CachedImage that no longer exists. */
-export async function deletePullPods(
-  deps: Pick<ImageDeps, 'kube' | 'namespace'>,
-  name: string,
-): Promise<number> {
-  const pods = await deps.kube.list<Pod>(paths.pods(deps.namespace), {
-    labelSelector: pullPodSelectorFor(name),
-  });
-  const mine = pods.items.filter((p) => belongsTo(p, name));
+  view: ImageView,
+  plan: ImagePlan,
+) {
+  const byReference = new Map<string, string[]>();
+  for (const ref of plan.deletePods) {
+    const pod = view.pods.get(ref.name, namespace);
+    const reference = pod?.metadata.annotations?.[REFERENCE_ANNOTATION] ?? '';
+    byReference.set(reference, [...(byReference.get(reference) ?? []), ref.node]);
+  }
   await Promise.all(
-    mine.map((p) => deps.kube.delete(paths.pod(deps.namespace, p.metadata.name), { uid: p.metadata.uid })),
+    [...byReference].map(([reference, onNodes]) =>
+      kube.deleteCollection(paths.pods(namespace), {
+        labelSelector: recordedPullsSelector(image.metadata.name, reference, onNodes),
+        gracePeriodSeconds: 0,
+      }),
+    ),
   );
-  return mine.length;
+  for (const ref of plan.deletePods) {
+    const pod = view.pods.get(ref.name, namespace);
+    if (pod) view.pods.observe(pod, true);
+  }
 }
 
-/** The ping: every CachedImage, plus pull pods whose CachedImage no longer exists. */
-export async function resyncImages(deps: ImageDeps): Promise<Outcome> {
-  const [images, nodes, pods, policies] = await Promise.all([
-    deps.kube.list<CachedImage>(paths.cachedImages()),
-    deps.kube.list<Node>(paths.nodes()),
-    deps.kube.list<Pod>(paths.pods(deps.namespace), { labelSelector: PULL_POD_SELECTOR }),
-    deps.kube.list<PullPolicy>(paths.pullPolicies()),
-  ]);
-  const names = new Set(images.items.map((i) => i.metadata.name));
+/** Deletes every pull pod of CachedImages that no longer exist: one request per image. */
+async function deletePullPods(kube: Kube, namespace: string, names: readonly string[]): Promise<number> {
+  await Promise.all(
+    names.map((name) =>
+      kube.deleteCollection(paths.pods(namespace), { labelSelector: pullPodSelectorFor(name) }),
+    ),
+  );
+  return names.length;
+}
+
+/** The ping: every CachedImage (through the queue, so none runs twice at once), and the pods of deleted ones. */
+export async function resyncImages(
+  ctx: HandlerContext,
+  namespace: string,
+  view: ImageView,
+): Promise<Outcome> {
+  const names = new Set(view.images.list().map((i) => i.metadata.name));
   const orphans = new Set(
-    pods.items
+    view.pods
+      .list()
       .map((p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '')
       .filter((n) => n && !names.has(n)),
   );
-  await inBatches([...orphans], (name) => deletePullPods(deps, name));
-  // One list of each kind serves every image: a steady-state resync costs four requests in all.
-  const shared = { nodes: nodes.items, pods: pods.items, policies: policies.items };
+  await deletePullPods(ctx.kube, namespace, [...orphans]);
   return reconcileEach(
-    images.items,
-    (image) => reconcileImage(deps, { name: image.metadata.name }, { shared, listed: image }),
-    `resynced ${images.items.length} images, removed pods of ${orphans.size} deleted images`,
+    [...names],
+    (name) => ctx.reconcile(name),
+    `resynced ${names.size} images, removed pods of ${orphans.size} deleted images`,
   );
 }

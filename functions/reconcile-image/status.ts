@@ -1,30 +1,44 @@
-import type { FailedNode, ImagePhase, WaitingNode, WrittenCachedImageStatus } from '../../lib/api/index.ts';
+import type {
+  CachedImageStatus,
+  FailedNode,
+  FailureGroup,
+  ImagePhase,
+  WaitingGroup,
+  WrittenCachedImageStatus,
+} from '../../lib/api/index.ts';
 import { type Condition, ConditionSet } from '../../lib/controller/index.ts';
 import { counted, fraction } from '../../lib/words.ts';
 import type { RepullCycle } from './repull.ts';
 
-// How a CachedImage's status reads: the STATUS word, the message, the waiting reasons and the
-// conditions, from what the planner found.
+// How a CachedImage's status reads: the STATUS word, the message, the conditions, and what happens
+// on the nodes summarised — counts and the first few names, never one entry per node with its own
+// words (at a thousand nodes those made statuses of hundreds of kilobytes that every watcher got on
+// every write). The records the pulls need stay per node: cachedNodes, and failedNodes for backoff.
 
 export const IMAGE_CONDITIONS = new ConditionSet('Ready', 'PullSecretsFound');
+
+/** How many nodes a summary names. */
+export const EXAMPLES = 3;
 
 /** What the planner found for an image with a usable spec. */
 export interface ImageFindings {
   readonly generation: number;
   readonly now: Date;
   readonly reference: string;
+  /** The status the object had, if it was written for this reference. */
+  readonly before: CachedImageStatus | undefined;
   /** The tag pulled (the TAG column), if the reference has one. */
   readonly tag?: string | undefined;
   /** The conditions the object had (whatever its reference). */
   readonly conditions: readonly Condition[];
-  /** The waiting entries of a status written for this reference. */
-  readonly waitingBefore: readonly WaitingNode[];
   readonly targets: readonly string[];
   readonly ready: readonly string[];
   readonly pulling: readonly string[];
   /** Targets that need a pull and have none in progress: the pacer starts them. */
   readonly pending: readonly string[];
   readonly failed: readonly FailedNode[];
+  /** The kubelet's message of each failure recorded by this plan, by reason. */
+  readonly newMessages: ReadonlyMap<string, string>;
   readonly repull: RepullCycle;
   readonly missingSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string } | undefined;
@@ -34,11 +48,8 @@ export interface ImageFindings {
 
 /** The status that says what the findings mean. */
 export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
-  const failedByNode = new Map(f.failed.map((n) => [n.node, n]));
-  const due = new Set(f.repull.nodes);
-  const waitingNodes = f.pending.map((n) =>
-    waitingEntry(n, failedByNode.get(n), due.has(n), f.waitingBefore, f.now),
-  );
+  const failures = failureGroups(f.failed, f.newMessages, f.before?.failures ?? []);
+  const waiting = waitingGroups(f);
   const counts = {
     targets: f.targets.length,
     ready: f.ready.length,
@@ -46,7 +57,9 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     pending: f.pending.length,
   };
   const word = statusWordOf(counts, f.failed, f.policyProblem);
-  const message = messageOf(word, counts, f);
+  const message = messageOf(word, counts, f, failures);
+  // The pacer's word on what holds the waiting nodes lasts while some wait (functions/pace/status.ts).
+  const pacing = f.pending.length > 0 ? f.before?.pacing : undefined;
   return {
     phase: imagePhase(word),
     ...(f.tag ? { tag: f.tag } : {}),
@@ -57,10 +70,12 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     nodesReady: f.ready.length,
     nodesPulling: f.pulling.length,
     nodesWaiting: f.pending.length,
+    nodesFailed: f.failed.length,
     cachedNodes: [...f.ready],
-    pullingNodes: [...f.pulling],
     failedNodes: [...f.failed],
-    waitingNodes,
+    failures,
+    waiting,
+    ...(pacing ? { pacing } : {}),
     ...(f.resolvedDigest ? { resolvedDigest: f.resolvedDigest } : {}),
     ...(f.lastPulledAt ? { lastPulledAt: f.lastPulledAt } : {}),
     ...(f.repull.nodes.length > 0 ? { repullNodes: [...f.repull.nodes] } : {}),
@@ -88,10 +103,11 @@ export function invalidSpecStatus(
     nodesReady: 0,
     nodesPulling: 0,
     nodesWaiting: 0,
+    nodesFailed: 0,
     cachedNodes: [],
-    pullingNodes: [],
     failedNodes: [],
-    waitingNodes: [],
+    failures: [],
+    waiting: [],
     conditions: IMAGE_CONDITIONS.manage(conditions, { now, observedGeneration: generation }).markFalse(
       'Ready',
       problem.reason,
@@ -101,36 +117,49 @@ export function invalidSpecStatus(
   };
 }
 
-/**
- * Why a pending node waits. reconcile-image knows backoff and re-pulls; which pacing limit holds a
- * node is the pacer's to say (it writes `limit` and its message), so those are kept while the
- * node keeps waiting for the same reason.
- */
-export function waitingEntry(
-  node: string,
-  failure: FailedNode | undefined,
-  repull: boolean,
-  previous: readonly WaitingNode[],
-  now: Date,
-): WaitingNode {
-  const before = previous.find((w) => w.node === node);
-  // Kept across writes, so the pacer can tell how long a node waited for its slot.
-  const since = before?.since ?? now.toISOString();
-  if (failure && Date.parse(failure.retryAt) > now.getTime()) {
-    return {
-      node,
-      reason: 'BackOff',
-      message: `backing off after ${failure.reason}`,
-      retryAt: failure.retryAt,
-      since,
-    };
+/** Failed nodes by reason; each reason keeps the kubelet's latest message for it. */
+function failureGroups(
+  failed: readonly FailedNode[],
+  newMessages: ReadonlyMap<string, string>,
+  before: readonly FailureGroup[],
+): FailureGroup[] {
+  const byReason = new Map<string, string[]>();
+  for (const node of failed) byReason.set(node.reason, [...(byReason.get(node.reason) ?? []), node.node]);
+  return [...byReason]
+    .map(([reason, nodes]) => ({
+      reason,
+      message: newMessages.get(reason) ?? before.find((g) => g.reason === reason)?.message ?? reason,
+      nodes: nodes.length,
+      examples: nodes.slice(0, EXAMPLES),
+    }))
+    .sort((a, b) => b.nodes - a.nodes || a.reason.localeCompare(b.reason));
+}
+
+/** Pending nodes by why they wait: a backoff or a re-pull reconcile-image can tell; a slot the pacer gives. */
+function waitingGroups(f: ImageFindings): WaitingGroup[] {
+  const failed = new Map(f.failed.map((n) => [n.node, n]));
+  const due = new Set(f.repull.nodes);
+  const groups = new Map<string, { nodes: string[]; retryAt?: string }>();
+  for (const node of f.pending) {
+    const failure = failed.get(node);
+    const backingOff = failure !== undefined && Date.parse(failure.retryAt) > f.now.getTime();
+    const reason = backingOff ? 'BackOff' : due.has(node) ? 'Repull' : 'WaitingForSlot';
+    const group = groups.get(reason) ?? { nodes: [] };
+    group.nodes.push(node);
+    if (backingOff && (!group.retryAt || failure.retryAt < group.retryAt)) group.retryAt = failure.retryAt;
+    groups.set(reason, group);
   }
-  const reason = repull ? 'Repull' : 'WaitingForSlot';
-  if (before?.reason === reason && before.limit) {
-    return { node, reason, message: before.message, limit: before.limit, since };
-  }
-  if (repull) return { node, reason, message: 'due for a re-pull (repullInterval)', since };
-  return { node, reason, message: 'waiting for pacing slot', since };
+  return [...groups].map(([reason, group]) => ({
+    reason,
+    nodes: group.nodes.length,
+    examples: group.nodes.slice(0, EXAMPLES),
+    message:
+      reason === 'BackOff'
+        ? `backing off after failed pulls; the first retry at ${group.retryAt}`
+        : reason === 'Repull'
+          ? 'due for a re-pull (repullInterval)'
+          : 'waiting for a pacing slot',
+  }));
 }
 
 interface Counts {
@@ -160,13 +189,18 @@ function statusWordOf(
   if (counts.targets === 0) return 'NoTargetNodes';
   if (counts.ready === counts.targets) return 'Cached';
   // The node with the most failures speaks for the image, in the kubelet's own word.
-  const worst = [...failedNodes].sort((a, b) => b.failures - a.failures)[0];
+  const worst = [...failedNodes].sort((a, b) => b.failures - a.failures || a.node.localeCompare(b.node))[0];
   if (worst) return worst.reason;
   if (counts.pulling > 0) return 'Pulling';
   return 'Pending';
 }
 
-function messageOf(word: string, counts: Counts, f: ImageFindings): string {
+function messageOf(
+  word: string,
+  counts: Counts,
+  f: ImageFindings,
+  failures: readonly FailureGroup[],
+): string {
   const parts: string[] = [];
   if (f.policyProblem) parts.push(f.policyProblem.message);
   if (f.missingSecrets.length > 0) {
@@ -174,20 +208,19 @@ function messageOf(word: string, counts: Counts, f: ImageFindings): string {
   }
   if (word === 'NoTargetNodes') parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
   else parts.push(`cached on ${fraction(counts.ready, counts.targets, 'node')}`);
-  if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling)}`);
-  for (const n of f.failed.slice(0, 3)) {
-    parts.push(`${n.node}: ${n.reason} (${n.failures}×, retry at ${n.retryAt}): ${n.message}`);
+  if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling, f.pulling.length)}`);
+  for (const group of failures.slice(0, 3)) {
+    parts.push(`${group.reason} on ${listNodes(group.examples, group.nodes)}: ${group.message}`);
   }
-  if (f.failed.length > 3) parts.push(`${counted(f.failed.length - 3, 'more node')} failing`);
+  if (failures.length > 3) parts.push(`${counted(failures.length - 3, 'more reason')}`);
   const waiting = counts.pending - f.failed.length;
   if (waiting > 0 && word !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
   return parts.join('; ');
 }
 
-function listNodes(nodes: readonly string[]): string {
-  return nodes.length <= 3
-    ? nodes.join(', ')
-    : `${nodes.slice(0, 3).join(', ')} and ${nodes.length - 3} more`;
+function listNodes(names: readonly string[], total: number): string {
+  const named = names.slice(0, EXAMPLES).join(', ');
+  return total > EXAMPLES ? `${named} and ${total - EXAMPLES} more` : named;
 }
 
 function conditionsOf(f: ImageFindings, word: string, message: string): Condition[] {

@@ -1,33 +1,70 @@
-import { type CachedImage, statusWord } from '../../lib/api/index.ts';
+import { type CachedImage, type PullPolicy, statusWord } from '../../lib/api/index.ts';
 import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/controller/index.ts';
 import { type Node, type Pod, paths } from '../../lib/kube/index.ts';
+import type { Informer } from '../../lib/kube/informer.ts';
+import { policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { isTarget } from '../../lib/targets.ts';
-import type { ImageKey } from './reconcile.ts';
+import { isSelected, isTarget } from '../../lib/targets.ts';
+import { type ImageView, withImageView } from './reconcile.ts';
 
-// What wakes reconcile-image: a CachedImage's spec, its pull pods' outcomes, nodes coming and
-// going. The event only says which object to look at; the skips below say there is nothing new to
-// look at. Most of what a pull does (the kubelet's intermediate updates, our own status writes, the
-// deletion of a recorded pod) would otherwise cost a full reconcile each. Reference mode carries no
-// object, so every such event is reconciled; the resync ping covers any event skipped or lost.
+// What wakes reconcile-image: a CachedImage's spec, its pull pods' outcomes, nodes coming, going
+// or changing what makes them a target. The event only says which object to look at; the skips
+// below say there is nothing new to look at. Most of what a pull does (the kubelet's intermediate
+// updates, our own status writes, the deletion of a recorded pod) and most of what a node does
+// (heartbeats) would otherwise cost a reconcile each. Reference mode carries no object, so every
+// such event is reconciled; the resync ping covers any event skipped or lost.
 
 /** The watches of reconcile-image, for pods in the Drop namespace. */
-export function imageWatches(namespace: string): Readonly<Record<string, Watch<ImageKey>>> {
+export function imageWatches(namespace: string): Readonly<Record<string, Watch>> {
+  const targetsSeen = new Map<string, string>();
   return {
-    CachedImage: onImage,
+    CachedImage: (event, ctx) => onImage(event, ctx, namespace),
     Pod: (event, ctx) => onPod(event, ctx, namespace),
-    Node: onNode,
+    Node: (event, ctx) => onNode(event, ctx, namespace, targetsSeen),
+    PullPolicy: (event, ctx) => onPolicy(event, ctx, namespace),
   };
 }
 
-function onImage(event: ObjectEvent): Wake<ImageKey> {
-  const image = event.object as CachedImage | undefined;
+/**
+ * A PullPolicy came, went or changed: the images it paces. Its backoff and repullInterval shape
+ * their status, and an image that names a policy which did not exist yet says PolicyNotFound
+ * until it does — with no pull of its own to wake it.
+ */
+async function onPolicy(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
+  return withImageView(ctx.kube, namespace, async (view) => {
+    absorb(view.policies, event, event.object as PullPolicy | undefined);
+    return view.images
+      .list()
+      .filter((image) => policyOf(image) === event.ref.name)
+      .map((image) => image.metadata.name);
+  });
+}
+
+// An event can come before the watches this process keeps have seen the change it reports (they
+// are other watches than the adapter's): what it carries goes into them, so the reconcile it
+// wakes reads at least that.
+function absorb<T extends CachedImage | Pod | Node | PullPolicy>(
+  cache: Informer<T>,
+  event: ObjectEvent,
+  object: T | undefined,
+): void {
+  if (object) cache.observe(object, event.action === 'delete');
+}
+
+async function onImage(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
+  const carried = event.object as CachedImage | undefined;
   const settled =
     event.action === 'update' &&
-    image?.metadata.generation !== undefined &&
-    image.status?.observedGeneration === image.metadata.generation;
+    carried?.metadata.generation !== undefined &&
+    carried.status?.observedGeneration === carried.metadata.generation;
   if (settled) return { skip: 'status update of a settled spec' };
-  return [{ name: event.ref.name }];
+  const image =
+    carried ??
+    (event.action === 'delete'
+      ? undefined
+      : await ctx.kube.get<CachedImage>(paths.cachedImage(event.ref.name)));
+  await withImageView(ctx.kube, namespace, async (view) => absorb(view.images, event, image));
+  return [event.ref.name];
 }
 
 function isUninterestingPodEvent(event: ObjectEvent): boolean {
@@ -42,37 +79,81 @@ function isUninterestingPodEvent(event: ObjectEvent): boolean {
 }
 
 /** A pull pod changed: the CachedImage it belongs to (its annotation names it). */
-async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake<ImageKey>> {
+async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
   if (isUninterestingPodEvent(event)) return { skip: 'pod still pulling or being deleted' };
   const pod =
     (event.object as Pod | undefined) ??
     (await ctx.kube.get<Pod>(paths.pod(event.ref.namespace || namespace, event.ref.name)));
   const owner = pod?.metadata.annotations?.[CACHED_IMAGE_ANNOTATION];
   if (!owner) return { skip: `pod ${event.ref.name} is gone or not a Drop pull pod` };
-  return [{ name: owner, targetsFromStatus: true }];
+  await withImageView(ctx.kube, namespace, async (view) => absorb(view.pods, event, pod));
+  // A pull that starts only moves a count: recorded with whatever else happens in the next second
+  // (pulls start in bursts), while an outcome is recorded at once.
+  if (event.action === 'add' && pod && pullOutcome(pod).kind === 'pulling')
+    return { later: [owner], afterMs: 1_000, why: 'a pull started' };
+  return [owner];
 }
 
-/** A node joined, left or changed: the images whose targets it changes. */
-async function onNode(event: ObjectEvent, ctx: HandlerContext): Promise<Wake<ImageKey>> {
-  const node = event.action === 'delete' ? undefined : await ctx.kube.get<Node>(paths.node(event.ref.name));
-  const images = await ctx.kube.list<CachedImage>(paths.cachedImages());
-  return images.items
-    .filter((image) => nodeChangesTargets(image, event.ref.name, node))
-    .map((image) => ({ name: image.metadata.name }));
+/**
+ * A node joined, left or changed: the images whose targets it changes. A node's status is
+ * rewritten by its kubelet all the time; only what decides whether it is a target (labels,
+ * taints, cordon, readiness) can change an image, so an event that changes none of that since
+ * the last one this process saw wakes nothing.
+ */
+async function onNode(
+  event: ObjectEvent,
+  ctx: HandlerContext,
+  namespace: string,
+  targetsSeen: Map<string, string>,
+): Promise<Wake> {
+  const name = event.ref.name;
+  const node =
+    event.action === 'delete'
+      ? undefined
+      : ((event.object as Node | undefined) ?? (await ctx.kube.get<Node>(paths.node(name))));
+  const print = node ? fingerprint(node) : '';
+  if (event.action === 'update' && targetsSeen.get(name) === print)
+    return { skip: `node ${name}: nothing a target depends on changed` };
+  if (node) targetsSeen.set(name, print);
+  else targetsSeen.delete(name);
+  return withImageView(ctx.kube, namespace, async (view: ImageView) => {
+    if (node) absorb(view.nodes, event, node);
+    else if (event.object) absorb(view.nodes, event, event.object as Node);
+    return view.images
+      .list()
+      .filter((image) => nodeChangesTargets(image, name, node, node ?? (event.object as Node | undefined)))
+      .map((image) => image.metadata.name);
+  });
 }
 
-function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | undefined): boolean {
+function fingerprint(node: Node): string {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
+  return JSON.stringify([
+    node.metadata.labels ?? {},
+    node.spec?.taints ?? [],
+    node.spec?.unschedulable ?? false,
+    ready,
+    Boolean(node.metadata.deletionTimestamp),
+  ]);
+}
+
+function nodeChangesTargets(
+  image: CachedImage,
+  nodeName: string,
+  node: Node | undefined,
+  last: Node | undefined,
+): boolean {
   const status = image.status;
-  const known = [
-    ...(status?.cachedNodes ?? []),
-    // A node that leaves mid-pull must wake the image too, or it stays counted as pulling there.
-    ...(status?.pullingNodes ?? []),
-    ...(status?.failedNodes ?? []).map((f) => f.node),
-    ...(status?.waitingNodes ?? []).map((w) => w.node),
-  ].includes(nodeName);
+  const recorded =
+    (status?.cachedNodes ?? []).includes(nodeName) ||
+    (status?.failedNodes ?? []).some((f) => f.node === nodeName);
   const target =
     node !== undefined &&
     isTarget(node, { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations });
-  // A target the status does not list is new or pulling; a listed node that is no longer a target left.
-  return target !== known || (target && statusWord(status) !== 'Cached');
+  // A node that stops being a target mid-pull (cordoned, NotReady, deleted) is recorded nowhere: the
+  // status counts pulls in flight, it does not list them. An image still on its way is woken for
+  // any node its selector picks, or it would go on counting that pull.
+  const selected = last !== undefined && isSelected(last, { nodeSelector: image.spec?.nodeSelector });
+  // A target the status does not record is new or waiting; a recorded node that is no longer a target left.
+  return target !== recorded || ((target || selected) && statusWord(status) !== 'Cached');
 }

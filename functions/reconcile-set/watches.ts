@@ -3,7 +3,7 @@ import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/control
 import { paths } from '../../lib/kube/index.ts';
 
 /** Which sets an event wakes: the set itself, the set controlling a child, the sets referencing a policy. */
-export const watches: Readonly<Record<string, Watch<string>>> = {
+export const watches: Readonly<Record<string, Watch>> = {
   CachedImageSet: (event) => [event.ref.name],
   CachedImage: controllingSet,
   DiscoveryPolicy: (event, ctx) => referencing(event, ctx, (set) => set.spec?.discoveryPolicyRef?.name),
@@ -15,7 +15,7 @@ export const watches: Readonly<Record<string, Watch<string>>> = {
 };
 
 // A child changed (its status, a hand edit, a deletion): the set that controls it.
-async function controllingSet(event: ObjectEvent, ctx: HandlerContext): Promise<Wake<string>> {
+async function controllingSet(event: ObjectEvent, ctx: HandlerContext): Promise<Wake> {
   const child =
     (event.object as CachedImage | undefined) ??
     (await ctx.kube.get<CachedImage>(paths.cachedImage(event.ref.name)));
@@ -30,7 +30,7 @@ async function referencing(
   event: ObjectEvent,
   ctx: HandlerContext,
   reference: (set: CachedImageSet) => string | undefined,
-): Promise<Wake<string>> {
+): Promise<Wake> {
   const sets = await ctx.kube.list<CachedImageSet>(paths.cachedImageSets());
   return sets.items.filter((set) => reference(set) === event.ref.name).map((set) => set.metadata.name);
 }

@@ -42,7 +42,6 @@ const failedNodeSchema = z
       description:
         "The kubelet's reason, e.g. ErrImagePull, ImagePullBackOff, InvalidImageName, Unauthorized.",
     }),
-    message: z.string().meta({ description: "The kubelet's message." }),
     failures: z.number().int().min(0).meta({ description: 'Consecutive failed attempts on this node.' }),
     retryAt: timestampSchema('When the next attempt may start (failure backoff).'),
     lastFailedAt: timestampSchema(
@@ -50,21 +49,55 @@ const failedNodeSchema = z
     ).optional(),
     lastPod: z.string().optional().meta({ description: 'The pull pod whose failure was counted last.' }),
   })
-  .meta({ description: 'A node whose last pull failed.' });
+  .meta({
+    description: "A node whose last pull failed: the backoff's record (the messages are in failures).",
+  });
 
-const waitingNodeSchema = z
+const examplesSchema = z
+  .array(z.string().meta({ description: 'Node name.' }))
+  .meta({ description: 'The first few of them, by name.', 'x-kubernetes-list-type': 'atomic' });
+
+const failureGroupSchema = z
   .looseObject({
-    node: z.string().meta({ description: 'Node name.' }),
-    reason: z.string().meta({ description: 'Why it waits, e.g. WaitingForSlot or BackOff.' }),
-    message: z.string().meta({ description: 'Why the pull has not started, in words.' }),
-    limit: z.string().optional().meta({
-      description:
-        'The pacing limit holding it as the pacer last saw it, e.g. maxConcurrentPullsPerNode or minDelayBetweenPulls.',
-    }),
-    retryAt: timestampSchema('When the pull may start, if known.').optional(),
-    since: timestampSchema('When the node started waiting.').optional(),
+    reason: z.string().meta({ description: "The kubelet's reason." }),
+    message: z.string().meta({ description: "The kubelet's message (of the first node named)." }),
+    nodes: z.number().int().min(0).meta({ description: 'Nodes whose last pull failed this way.' }),
+    examples: examplesSchema,
   })
-  .meta({ description: 'A target node whose pull has not started yet.' });
+  .meta({ description: 'Nodes whose last pull failed for one reason.' });
+
+const waitingGroupSchema = z
+  .looseObject({
+    reason: z.string().meta({ description: 'Why they wait: WaitingForSlot, BackOff or Repull.' }),
+    nodes: z.number().int().min(0).meta({ description: 'Target nodes waiting for this reason.' }),
+    examples: examplesSchema,
+    message: z.string().meta({ description: 'Why, in words.' }),
+  })
+  .meta({ description: 'Target nodes whose pull has not started, for one reason.' });
+
+const pacingLimitSchema = z
+  .looseObject({
+    limit: z.string().meta({
+      description:
+        'The pacing limit, e.g. maxConcurrentPullsPerNode, maxConcurrentNodes or minDelayBetweenPulls.',
+    }),
+    nodes: z.number().int().min(0).meta({ description: 'Waiting nodes it holds back.' }),
+    examples: examplesSchema,
+    message: z.string().meta({ description: 'The limit in words, for the first node named.' }),
+  })
+  .meta({ description: 'Waiting nodes one pacing limit holds back.' });
+
+const pacingSchema = z
+  .looseObject({
+    at: timestampSchema('When the pacer saw this.'),
+    waiting: z.array(pacingLimitSchema).meta({
+      description: 'The limits holding waiting nodes back, most nodes first.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
+  })
+  .meta({
+    description: 'Which pacing limits hold the waiting nodes, as the pacer last saw them (written by pace).',
+  });
 
 /** Go Drop's phases of a CachedImage: what Argo CD reads (Ready is Healthy, Degraded is Degraded). */
 export const IMAGE_PHASES = ['Pending', 'Pulling', 'Ready', 'Degraded'] as const;
@@ -89,22 +122,24 @@ export const cachedImageStatusSchema = z
     nodesReady: countSchema('Target nodes that hold the image.'),
     nodesPulling: countSchema('Target nodes pulling the image now.'),
     nodesWaiting: countSchema('Target nodes waiting for a pacing slot or a backoff.'),
+    nodesFailed: countSchema('Target nodes whose last pull failed.'),
     cachedNodes: z
       .array(z.string().meta({ description: 'Node name.' }))
       .optional()
       .meta({ description: 'Target nodes that hold the image.', 'x-kubernetes-list-type': 'atomic' }),
-    pullingNodes: z
-      .array(z.string().meta({ description: 'Node name.' }))
-      .optional()
-      .meta({ description: 'Target nodes pulling the image now.', 'x-kubernetes-list-type': 'atomic' }),
     failedNodes: z.array(failedNodeSchema).optional().meta({
-      description: 'Nodes whose last pull failed, with the reason.',
+      description: 'Nodes whose last pull failed: reason, failures and backoff.',
       'x-kubernetes-list-type': 'atomic',
     }),
-    waitingNodes: z.array(waitingNodeSchema).optional().meta({
-      description: 'Target nodes waiting for a pacing slot or a backoff.',
+    failures: z.array(failureGroupSchema).optional().meta({
+      description: 'Why pulls failed, by reason and message, with the nodes counted and the first few named.',
       'x-kubernetes-list-type': 'atomic',
     }),
+    waiting: z.array(waitingGroupSchema).optional().meta({
+      description: 'Why target nodes have not started their pull, counted by reason, the first few named.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
+    pacing: pacingSchema.optional(),
     resolvedDigest: z
       .string()
       .optional()
@@ -148,12 +183,15 @@ export type WrittenCachedImageStatus = CachedImageStatus &
       | 'nodesReady'
       | 'nodesPulling'
       | 'nodesWaiting'
+      | 'nodesFailed'
       | 'cachedNodes'
-      | 'pullingNodes'
       | 'failedNodes'
-      | 'waitingNodes'
+      | 'failures'
+      | 'waiting'
       | 'conditions'
       | 'observedGeneration'
     >
   >;
-export type WaitingNode = z.output<typeof waitingNodeSchema>;
+export type WaitingGroup = z.output<typeof waitingGroupSchema>;
+export type FailureGroup = z.output<typeof failureGroupSchema>;
+export type PacingLimitGroup = z.output<typeof pacingLimitSchema>;

@@ -6,9 +6,11 @@ export {
   cachedImageSpecSchema,
   cachedImageStatusSchema,
   type FailedNode,
+  type FailureGroup,
   IMAGE_PHASES,
   type ImagePhase,
-  type WaitingNode,
+  type PacingLimitGroup,
+  type WaitingGroup,
   type WrittenCachedImageStatus,
 } from './cached-image.ts';
 export {

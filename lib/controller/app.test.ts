@@ -27,7 +27,7 @@ function appRecording(outcome: Outcome | (() => Promise<Outcome>)) {
     seen.push(event);
     return [event.ref.name];
   };
-  const app = eventApp<string>({
+  const app = eventApp({
     name: 'test',
     kube,
     watches: { CachedImage: watch, Pod: watch },
@@ -267,7 +267,7 @@ describe('eventApp', () => {
 
   it("answers a skipped event with the watch's reason, reconciling nothing", async () => {
     const reconciled: string[] = [];
-    const app = eventApp<string>({
+    const app = eventApp({
       name: 'test',
       kube,
       watches: { CachedImage: () => ({ skip: 'status update of a settled spec' }) },
@@ -284,7 +284,7 @@ describe('eventApp', () => {
 
   it('reconciles every key an event wakes and answers the first that asks for a retry', async () => {
     const reconciled: string[] = [];
-    const app = eventApp<string>({
+    const app = eventApp({
       name: 'test',
       kube,
       watches: { Node: () => ['a', 'b', 'c'] },

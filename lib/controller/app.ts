@@ -7,6 +7,7 @@ import { eventDuration, eventsTotal, kubeRequestsTotal, registry } from '../metr
 import { MAX_EVENT_BYTES } from './envelope.ts';
 import { type DropEvent, type ObjectEvent, type PingEvent, parseEvent } from './event.ts';
 import { answerOf, type Outcome, outcomeOfError } from './outcome.ts';
+import { KeyQueue } from './queue.ts';
 import { readinessCheck, readyzResponse } from './readiness.ts';
 import { reconcileEach } from './resync.ts';
 
@@ -16,23 +17,33 @@ export interface HandlerContext {
   readonly kube: Kube;
   readonly log: Logger;
   readonly now: () => Date;
+  /** Reconciles one key through the function's queue (coalesced with other requests for it). */
+  readonly reconcile: (key: string) => Promise<Outcome>;
+  /** Reconciles one key after `afterMs`, in this process, with whatever else asks for it meanwhile. */
+  readonly later: (key: string, afterMs: number) => void;
 }
 
-/** The keys an event wakes (usually object names), or why it wakes none. */
-export type Wake<K> = readonly K[] | { readonly skip: string };
+/**
+ * The keys (object names) an event wakes; or keys to reconcile a little later, together with
+ * whatever else comes meanwhile (what client-go's AddAfter does); or why it wakes none.
+ */
+export type Wake =
+  | readonly string[]
+  | { readonly later: readonly string[]; readonly afterMs: number; readonly why: string }
+  | { readonly skip: string };
 
 /** Which keys an event of one kind wakes; the event only says where to look, never what is true. */
-export type Watch<K> = (event: ObjectEvent, ctx: HandlerContext) => Wake<K> | Promise<Wake<K>>;
+export type Watch = (event: ObjectEvent, ctx: HandlerContext) => Wake | Promise<Wake>;
 
-export interface EventAppOptions<K> {
+export interface EventAppOptions {
   /** The function's name: logs, metrics and the field manager of its writes. */
   readonly name: string;
   readonly kube: Kube;
   readonly now?: () => Date;
   /** By kind (`CachedImage`, `Pod`, …). An event of a kind not listed is answered "not handled". */
-  readonly watches: Readonly<Record<string, Watch<K>>>;
-  /** Reconciles one key, level-triggered: reads the truth from the API, writes, says what happened. */
-  readonly reconcile: (key: K, ctx: HandlerContext) => Promise<Outcome>;
+  readonly watches: Readonly<Record<string, Watch>>;
+  /** Reconciles one key, level-triggered: reads the truth, writes, says what happened. */
+  readonly reconcile: (key: string, ctx: HandlerContext) => Promise<Outcome>;
   /** The PingSource tick: everything that is due, because events can be lost. */
   readonly resync: (ctx: HandlerContext, ping: PingEvent) => Promise<Outcome>;
 }
@@ -44,9 +55,30 @@ export interface EventAppOptions<K> {
  * retried, 429/503 retried — nothing transient gets a 500. GET /healthz (the process runs), GET
  * /readyz (it can do its work: lib/controller/readiness.ts) and GET /metrics too.
  */
-export function eventApp<K>(options: EventAppOptions<K>): Hono {
+export function eventApp(options: EventAppOptions): Hono {
   const log = createLogger({ function: options.name });
   const now = options.now ?? (() => new Date());
+  const contextOf = (onRequest: () => void, eventLog: Logger): HandlerContext => ({
+    kube: options.kube.session(options.name, () => {
+      onRequest();
+      kubeRequestsTotal.inc({ function: options.name });
+    }),
+    log: eventLog,
+    now,
+    reconcile: (key) => queue.request(key, contextOf(onRequest, eventLog)),
+    later: (key, afterMs) => queue.later(key, afterMs),
+  });
+  // Reconciles of one key never overlap; a later one this process owes (a deferred write, a
+  // retry) runs in a context of its own and says what it did in the log.
+  const queue: KeyQueue<HandlerContext> = new KeyQueue(
+    (key, ctx) => options.reconcile(key, ctx),
+    () => contextOf(() => undefined, log.child({ background: true })),
+    (key, outcome) => {
+      const line = { key, outcome: outcome.result, detail: outcome.detail };
+      if (outcome.result === 'retry') log.warn('background reconcile asks for a retry', line);
+      else log.debug('background reconcile', line);
+    },
+  );
   const app = new Hono();
   const ready = readinessCheck(options.kube);
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -73,16 +105,18 @@ export function eventApp<K>(options: EventAppOptions<K>): Hono {
       log.warn('rejected event', { outcome: 'invalid', detail: parsed.message, eventId: headers['ce-id'] });
       return c.json({ error: parsed.message }, parsed.status);
     }
-    const event = parsed.event;
+    return answerOf(await dispatch(parsed.event, started));
+  });
+  // Handles one event: what POST / does once the CloudEvent is parsed, and what the standalone
+  // runner calls directly (lib/controller: `dispatchDirect`).
+  const dispatch = async (event: DropEvent, started = performance.now()): Promise<Outcome> => {
     let requests = 0;
-    const ctx: HandlerContext = {
-      kube: options.kube.session(options.name, () => {
+    const ctx = contextOf(
+      () => {
         requests++;
-        kubeRequestsTotal.inc({ function: options.name });
-      }),
-      log: log.child({ eventId: event.id }),
-      now,
-    };
+      },
+      log.child({ eventId: event.id }),
+    );
     const outcome = await handle(options, event, ctx);
     record(options.name, outcome.result, started);
     log.info('handled event', {
@@ -94,16 +128,25 @@ export function eventApp<K>(options: EventAppOptions<K>): Hono {
       durationMs: Math.round(performance.now() - started),
       apiRequests: requests,
     });
-    return answerOf(outcome);
-  });
+    return outcome;
+  };
+  direct.set(app, dispatch);
   return app;
 }
 
-async function handle<K>(
-  options: EventAppOptions<K>,
-  event: DropEvent,
-  ctx: HandlerContext,
-): Promise<Outcome> {
+const direct = new WeakMap<Hono, (event: DropEvent) => Promise<Outcome>>();
+
+/**
+ * Hands an event to a function app in this process as POST / would after parsing it: the same
+ * routing, queue, logs and metrics, without encoding it as a CloudEvent and parsing it back (which
+ * at a thousand nodes was most of the standalone runner's CPU). Undefined for an app not built by
+ * eventApp.
+ */
+export function directDispatch(app: Hono): ((event: DropEvent) => Promise<Outcome>) | undefined {
+  return direct.get(app);
+}
+
+async function handle(options: EventAppOptions, event: DropEvent, ctx: HandlerContext): Promise<Outcome> {
   try {
     if (event.type === 'ping') return await options.resync(ctx, event);
     const watch = options.watches[event.ref.kind];
@@ -113,10 +156,17 @@ async function handle<K>(
     }
     const wake = await watch(event, ctx);
     if ('skip' in wake) return { result: 'ignored', detail: wake.skip };
-    if (wake.length === 1) return await options.reconcile(wake[0] as K, ctx);
+    if ('later' in wake) {
+      for (const key of wake.later) ctx.later(key, wake.afterMs);
+      return {
+        result: 'done',
+        detail: `${wake.why}: reconciles ${wake.later.join(', ')} within ${wake.afterMs} ms`,
+      };
+    }
+    if (wake.length === 1) return await ctx.reconcile(wake[0] ?? '');
     return await reconcileEach(
       wake,
-      (key) => options.reconcile(key, ctx),
+      (key) => ctx.reconcile(key),
       `${event.ref.kind} ${event.ref.name}: reconciled ${wake.length} objects`,
     );
   } catch (error) {

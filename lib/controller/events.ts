@@ -1,3 +1,4 @@
+import { API_VERSION } from '../api/index.ts';
 import type { Kube } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 import { paths } from '../kube/paths.ts';
@@ -167,4 +168,12 @@ function knownOf(event: KubeEvent): Known {
 async function read(kube: Kube, path: string): Promise<Known | undefined> {
   const event = await kube.get<KubeEvent>(path);
   return event && knownOf(event);
+}
+
+/** An object of Drop's API as its Events refer to it (kubectl describe finds them by uid). */
+export function regardingOf(
+  kind: string,
+  object: { readonly metadata: { readonly name: string; readonly uid?: string } },
+): Regarding {
+  return { apiVersion: API_VERSION, kind, name: object.metadata.name, uid: object.metadata.uid ?? '' };
 }

@@ -1,4 +1,11 @@
-export { type EventAppOptions, eventApp, type HandlerContext, type Wake, type Watch } from './app.ts';
+export {
+  directDispatch,
+  type EventAppOptions,
+  eventApp,
+  type HandlerContext,
+  type Wake,
+  type Watch,
+} from './app.ts';
 export {
   type Condition,
   ConditionSet,
@@ -7,7 +14,14 @@ export {
   setCondition,
 } from './conditions.ts';
 export type { DropEvent, ObjectEvent, ObjectRef, PingEvent } from './event.ts';
-export { type EventRecorder, eventRecorder, type Occurrence, type Regarding } from './events.ts';
+export {
+  type EventRecorder,
+  eventRecorder,
+  type Occurrence,
+  type Regarding,
+  regardingOf,
+} from './events.ts';
+export { informers } from './informers.ts';
 export {
   acquireLease,
   heldElsewhere,
@@ -22,6 +36,7 @@ export {
   writeLease,
 } from './lease-holder.ts';
 export type { Outcome } from './outcome.ts';
+export { drainQueues, KeyQueue } from './queue.ts';
 export { type Readiness, readinessCheck, readyzResponse } from './readiness.ts';
 export {
   counted,

@@ -2,7 +2,12 @@ import { KubeError } from '../kube/errors.ts';
 
 /** What a handler decided; eventApp turns it into the HTTP answer Knative's senders understand. */
 export type Outcome =
-  | { readonly result: 'done'; readonly detail?: string }
+  | {
+      readonly result: 'done';
+      readonly detail?: string;
+      /** Reconcile this key again after so long (ms), in this process: a deferred write, a timer. */
+      readonly requeueAfterMs?: number;
+    }
   | { readonly result: 'ignored'; readonly detail: string }
   | {
       readonly result: 'retry';

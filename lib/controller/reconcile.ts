@@ -32,8 +32,20 @@ export interface ReconcileByName<T extends StatusObject, S> {
   readonly name: string;
   /** The object's REST path. */
   readonly path: string;
-  /** The object as a list just returned it: spares the first read (a conflict reads it again). */
-  readonly listed?: T | undefined;
+  /**
+   * Where the first attempt reads the object: a list just returned, or a watch-backed cache. A
+   * conflict means it was stale, so later attempts read the API.
+   */
+  readonly cached?: () => T | undefined;
+  /** Told what a status write returned, so a cache serves the written object at once. */
+  readonly observe?: (written: T) => void;
+  /**
+   * Status writes of one object at most this often (ms): changes that come faster are recorded
+   * together, by a reconcile the caller runs again after `requeueAfterMs` (the kit's queue does).
+   */
+  readonly minWriteIntervalMs?: number;
+  /** A change that must not wait for that interval (a spec to settle, a backoff that starts when recorded). */
+  readonly urgent?: (object: T) => boolean;
   /** Attempts before a run of 409s is answered 503 (default 3). */
   readonly attempts?: number;
   /** The object is gone or being deleted: remove what it left behind; says what was done. */
@@ -46,12 +58,15 @@ export interface ReconcileByName<T extends StatusObject, S> {
 }
 
 const ATTEMPTS = 3;
+/** When each object's status was last written by this process (epoch ms), by path. */
+const lastWrites = new Map<string, number>();
 
 /**
- * The one copy of a controller's boring part: get → gone? finalize → observe and plan (`sync`) →
+ * The one copy of a controller's boring part: read → gone? finalize → observe and plan (`sync`) →
  * compare status → PUT /status with the resourceVersion read → on a 409 read again and retry →
  * an Outcome. A status PUT carries the resourceVersion it read, so a concurrent writer makes it a
- * 409, never a lost update.
+ * 409, never a lost update. A status that changes faster than `minWriteIntervalMs` is written
+ * once per interval with everything that changed meanwhile (docs/design.md §Reconcile).
  */
 export function reconcileByName<T extends StatusObject, S>(steps: ReconcileByName<T, S>): Promise<Outcome> {
   return counted(steps.kind.toLowerCase(), reconcileOnce(steps));
@@ -78,10 +93,18 @@ export async function counted(controller: string, reconcile: Promise<Outcome>): 
 async function reconcileOnce<T extends StatusObject, S>(steps: ReconcileByName<T, S>): Promise<Outcome> {
   const attempts = steps.attempts ?? ATTEMPTS;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const object = attempt === 0 && steps.listed ? steps.listed : await steps.kube.get<T>(steps.path);
+    const object = attempt === 0 && steps.cached ? steps.cached() : await steps.kube.get<T>(steps.path);
     if (!object || object.metadata.deletionTimestamp) {
+      lastWrites.delete(steps.path);
       return { result: 'ignored', detail: `${steps.kind} ${steps.name} is gone; ${await steps.finalize()}` };
     }
+    // Written less than an interval ago: whatever changed is recorded by the reconcile that
+    // writes next, so this one need not even plan.
+    const wait = steps.urgent?.(object)
+      ? 0
+      : waitBeforeWrite(steps.path, steps.minWriteIntervalMs, Date.now());
+    if (wait > 0)
+      return { result: 'done', detail: `recorded by the reconcile in ${wait} ms`, requeueAfterMs: wait };
     const synced = await steps.sync(object, attempt);
     if (synced === 'conflict') continue;
     if ('result' in synced) return synced;
@@ -89,7 +112,11 @@ async function reconcileOnce<T extends StatusObject, S>(steps: ReconcileByName<T
     if (!sameJson(object.status, synced.status)) {
       const result = await writeStatus(steps.kube, steps.path, object, synced.status);
       if (result === 'conflict') continue;
-      written = result === 'written';
+      if (result !== 'gone') {
+        written = true;
+        lastWrites.set(steps.path, Date.now());
+        steps.observe?.(result as T);
+      }
     }
     try {
       await synced.afterward?.();
@@ -105,19 +132,25 @@ async function reconcileOnce<T extends StatusObject, S>(steps: ReconcileByName<T
   };
 }
 
+function waitBeforeWrite(path: string, intervalMs: number | undefined, now: number): number {
+  const last = lastWrites.get(path);
+  if (!intervalMs || last === undefined) return 0;
+  return Math.max(0, last + intervalMs - now);
+}
+
 /**
  * PUT on /status with the resourceVersion the object was read at. The only status writer in Drop:
- * 'conflict' when someone wrote since (read again and decide again), 'gone' when it was deleted.
+ * the object as written, 'conflict' when someone wrote since (read again and decide again), 'gone'
+ * when it was deleted.
  */
-export async function writeStatus(
+export async function writeStatus<T extends StatusObject>(
   kube: Kube,
   path: string,
-  object: StatusObject,
+  object: T,
   status: unknown,
-): Promise<'written' | 'conflict' | 'gone'> {
+): Promise<T | 'conflict' | 'gone'> {
   try {
-    await kube.replace(statusPath(path), { ...object, status });
-    return 'written';
+    return await kube.replace<T>(statusPath(path), { ...object, status });
   } catch (error) {
     if (error instanceof KubeError && error.kind === 'conflict') return 'conflict';
     if (error instanceof KubeError && error.kind === 'not-found') return 'gone';

@@ -159,6 +159,21 @@ export class Kube {
     }
   }
 
+  /**
+   * DELETE on a collection: every object the selector matches, in one request (the server lists
+   * and deletes them). For objects whose selector cannot match anything newer than intended.
+   */
+  async deleteCollection(
+    path: string,
+    options: ListOptions & { gracePeriodSeconds?: number },
+  ): Promise<void> {
+    const { gracePeriodSeconds, ...selectors } = options;
+    await this.call('DELETE', path, {
+      query: { ...selectors },
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds },
+    });
+  }
+
   private call<T>(method: Method, path: string, options?: RequestOptions): Promise<T> {
     this.count++;
     this.onRequest?.();
@@ -168,5 +183,5 @@ export class Kube {
 
 /** Builds the shared connection and a root session for one function. */
 export function createKube(config: KubeConfig, fieldManager: string): Kube {
-  return new Kube(new KubeHttp(config), fieldManager);
+  return new Kube(new KubeHttp(config, `drop/${fieldManager}`), fieldManager);
 }

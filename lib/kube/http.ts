@@ -28,7 +28,14 @@ export class KubeHttp {
   private readonly server: URL;
   private readonly agent: http.Agent;
 
-  constructor(private readonly config: KubeConfig) {
+  /**
+   * `userAgent` names the caller in the API server's logs and audit (kubectl's convention is
+   * `<program>/<version>`); Drop's functions send `drop/<function>`.
+   */
+  constructor(
+    private readonly config: KubeConfig,
+    private readonly userAgent = 'drop',
+  ) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
@@ -53,6 +60,7 @@ export class KubeHttp {
       method,
       headers: {
         accept: CONTENT_TYPE.json,
+        'user-agent': this.userAgent,
         ...(payload === undefined
           ? {}
           : {
@@ -83,7 +91,7 @@ export class KubeHttp {
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     const requestOptions: https.RequestOptions = {
       method: 'GET',
-      headers: { accept: CONTENT_TYPE.json },
+      headers: { accept: CONTENT_TYPE.json, 'user-agent': this.userAgent },
       signal,
     };
     await this.config.applyToHTTPSOptions(requestOptions);

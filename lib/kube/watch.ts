@@ -29,6 +29,8 @@ const ACTIONS: Readonly<Record<string, WatchAction>> = {
 /**
  * List, emit every existing object (the Knative adapter does not: the runner does, so nothing is
  * missed at start), then watch from the list's resourceVersion; relist on 410 Gone or a broken stream.
+ * A cache passes `onListed` (each complete list, the first and after a relist, replaces its content)
+ * and `emitListed: false`: it needs the list once, not again as an add per object.
  */
 export async function runWatch(
   kube: Kube,
@@ -37,14 +39,17 @@ export async function runWatch(
   emit: Emit,
   signal: AbortSignal,
   onError: (error: unknown) => void,
-  /** Called with each complete list (the first, and after a relist): a cache replaces its content. */
-  onListed?: (objects: readonly KubeObject[]) => void,
+  options: {
+    readonly onListed?: (objects: readonly KubeObject[]) => void;
+    readonly emitListed?: boolean;
+  } = {},
 ): Promise<void> {
   while (!signal.aborted) {
     try {
       const list = await kube.list<KubeObject>(target.path, { labelSelector: target.labelSelector });
-      onListed?.(list.items.map((object) => withKind(object, target)));
-      for (const object of list.items) await emit('add', withKind(object, target));
+      options.onListed?.(list.items.map((object) => withKind(object, target)));
+      if (options.emitListed !== false)
+        for (const object of list.items) await emit('add', withKind(object, target));
       await streamFrom(http, target, list.metadata.resourceVersion ?? '', emit, signal);
     } catch (error) {
       if (signal.aborted) return;
@@ -71,14 +76,22 @@ async function streamFrom(
     };
     if (target.labelSelector) query.labelSelector = target.labelSelector;
     const response = await http.stream(target.path, query, signal);
+    // A decoder, so a character split between two chunks stays whole.
+    response.setEncoding('utf8');
     let buffer = '';
     for await (const chunk of response) {
-      buffer += String(chunk);
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf('\n');
+      // Only the new text can hold the line's end: a large object over many chunks is not scanned again.
+      let searchFrom = buffer.length;
+      buffer += chunk as string;
+      let start = 0;
+      for (
+        let newline = buffer.indexOf('\n', searchFrom);
+        newline >= 0;
+        newline = buffer.indexOf('\n', searchFrom)
+      ) {
+        const line = buffer.slice(start, newline).trim();
+        start = newline + 1;
+        searchFrom = start;
         if (!line) continue;
         const event = JSON.parse(line) as WatchEvent;
         if (event.type === 'ERROR')
@@ -87,6 +100,7 @@ async function streamFrom(
         const action = ACTIONS[event.type];
         if (action) await emit(action, withKind(event.object, target));
       }
+      buffer = buffer.slice(start);
     }
     if (signal.aborted) return;
   }

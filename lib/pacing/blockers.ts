@@ -65,6 +65,32 @@ export function nodeBlockers(image: ImageDemand, node: string, state: DraftState
   return blockers;
 }
 
+/**
+ * The first of `nodeBlockers` without building them (the summary counts every waiting pair, the
+ * full blockers are only needed for the few it words): the limit, and when a timed one ends.
+ */
+export function firstNodeBlock(
+  image: ImageDemand,
+  node: string,
+  state: DraftState,
+): { readonly limit: BlockingLimit; readonly until?: number } | undefined {
+  const { limits, occupancy, now } = state;
+  const backoffEnd = backoffEndsAt(failureOn(image, node), limits.failureBackoff);
+  if (backoffEnd !== undefined && now < backoffEnd) return { limit: 'failureBackoff', until: backoffEnd };
+  if (occupancy.isPulling(image.name, node)) return { limit: 'alreadyPulling' };
+  if (occupancy.pullsOnNode(node) >= limits.maxConcurrentPullsPerNode)
+    return { limit: 'maxConcurrentPullsPerNode' };
+  return undefined;
+}
+
+/** Whether a node-level limit other than a backoff holds this pair (then only a finishing pull frees it). */
+export function heldOnNode(image: ImageDemand, node: string, state: DraftState): boolean {
+  return (
+    state.occupancy.isPulling(image.name, node) ||
+    state.occupancy.pullsOnNode(node) >= state.limits.maxConcurrentPullsPerNode
+  );
+}
+
 export function isTimed(blocker: Blocker): blocker is TimedBlocker {
   return 'until' in blocker;
 }

@@ -107,6 +107,44 @@ describe('nextPulls, for random fleets, images, limits, in-flight sets and clock
     });
   });
 
+  it('summarises exactly what it would list: the same starts, wake, count and limit per pair', () => {
+    fc.assert(
+      fc.property(pacingInputArb, (input) => {
+        const each = nextPulls({ ...input, explain: 'each' });
+        const summary = nextPulls({ ...input, explain: 'summary' });
+        expect(summary.starts).toEqual(each.starts);
+        expect(summary.cursor).toEqual(each.cursor);
+        expect(summary.nextWakeAt).toEqual(each.nextWakeAt);
+        expect(summary.waitingCount).toBe(each.waiting.length);
+        const counted = new Map<string, number>();
+        for (const w of each.waiting)
+          counted.set(`${w.image} ${w.limit}`, (counted.get(`${w.image} ${w.limit}`) ?? 0) + 1);
+        expect(new Map(summary.waitingSummary.map((g) => [`${g.image} ${g.limit}`, g.nodes]))).toEqual(
+          counted,
+        );
+        for (const group of summary.waitingSummary) {
+          const pairs = each.waiting.filter((w) => w.image === group.image && w.limit === group.limit);
+          expect(group.examples).toEqual(pairs.slice(0, 3).map((w) => w.node));
+          expect(group.message).toBe(pairs[0]?.message);
+        }
+      }),
+      runs(RUNS),
+    );
+  });
+
+  it('says when to wake and how many wait exactly as it would list them, without listing', () => {
+    fc.assert(
+      fc.property(pacingInputArb, (input) => {
+        const each = nextPulls({ ...input, explain: 'each' });
+        const wake = nextPulls({ ...input, explain: 'wake' });
+        expect(wake.starts).toEqual(each.starts);
+        expect(wake.nextWakeAt).toEqual(each.nextWakeAt);
+        expect(wake.waitingCount).toBe(each.waiting.length);
+      }),
+      runs(RUNS),
+    );
+  });
+
   it('decides the same for the same input, whatever order its lists come in', () => {
     fc.assert(
       fc.property(pacingInputArb, fc.integer(), (input, seed) => {

@@ -1,11 +1,11 @@
 import type { PacingLimits } from '../policy/limits.ts';
-import { imageBlockers, nodeBlockers } from './blockers.ts';
+import { firstNodeBlock, heldOnNode, imageBlockers, isTimed, nodeBlockers } from './blockers.ts';
 import type { ImageDemand, InFlightPull, PullStart } from './demand.ts';
 import { Draft } from './draft.ts';
 import { makeRoom, pickNode } from './node-choice.ts';
 import { compareNames } from './pending-work.ts';
 import { liveCursor, type PacingCursor, type PriorityGroup, priorityGroups } from './rotation.ts';
-import { toWaiting, type WaitingPull, wakeAt } from './waiting.ts';
+import { toWaiting, type WaitingPull, type WaitingSummary, WaitingTally, wakeAt } from './waiting.ts';
 
 export interface NextPullsInput {
   readonly policy: string;
@@ -18,6 +18,13 @@ export interface NextPullsInput {
   readonly cursor?: PacingCursor | undefined;
   /** Epoch ms. */
   readonly now: number;
+  /**
+   * How to explain the pulls that wait: `each` lists every pair with its reason (the default);
+   * `summary` counts them by image and limit and names the first few — at a thousand nodes the
+   * list is most of the call's work and nobody reads it whole; `wake` only counts them and says
+   * when to wake (what a round needs when nobody reads why).
+   */
+  readonly explain?: 'each' | 'summary' | 'wake';
 }
 
 export interface PacingDecision {
@@ -27,8 +34,12 @@ export interface PacingDecision {
   readonly cursor: PacingCursor;
   /** The earliest later time at which time alone lets a pending pull start; absent when only a finishing pull can. */
   readonly nextWakeAt?: number;
-  /** Every pending (image, node) that does not start, with the reason; sorted by image, then node. */
+  /** Every pending (image, node) that does not start, with the reason; sorted by image, then node (`each`). */
   readonly waiting: readonly WaitingPull[];
+  /** The same counted by image and limit, the first few nodes named (`summary`). */
+  readonly waitingSummary: readonly WaitingSummary[];
+  /** How many pending (image, node) pairs do not start. */
+  readonly waitingCount: number;
 }
 
 /**
@@ -43,8 +54,10 @@ export function nextPulls(input: NextPullsInput): PacingDecision {
     if (lastServed !== undefined) cursor[group.cursorKey] = lastServed;
   }
   const starts = draft.starts();
-  const { waiting, nextWakeAt } = explain(input.images, draft);
-  return nextWakeAt === undefined ? { starts, cursor, waiting } : { starts, cursor, nextWakeAt, waiting };
+  const { nextWakeAt, ...reasons } = explain(input.images, draft, input.explain ?? 'each');
+  return nextWakeAt === undefined
+    ? { starts, cursor, ...reasons }
+    : { starts, cursor, nextWakeAt, ...reasons };
 }
 
 /**
@@ -73,7 +86,10 @@ function serveGroup(group: PriorityGroup, draft: Draft): string | undefined {
 function explain(
   images: readonly ImageDemand[],
   draft: Draft,
-): { waiting: readonly WaitingPull[]; nextWakeAt: number | undefined } {
+  mode: 'each' | 'summary' | 'wake',
+): Omit<PacingDecision, 'starts' | 'cursor'> {
+  if (mode === 'summary') return summarize(images, draft);
+  if (mode === 'wake') return wakeOnly(images, draft);
   const waiting: WaitingPull[] = [];
   let nextWakeAt: number | undefined;
   for (const image of [...images].sort((a, b) => compareNames(a.name, b.name))) {
@@ -85,5 +101,60 @@ function explain(
       if (wake !== undefined && (nextWakeAt === undefined || wake < nextWakeAt)) nextWakeAt = wake;
     }
   }
-  return { waiting, nextWakeAt };
+  return { waiting, waitingSummary: [], waitingCount: waiting.length, nextWakeAt };
+}
+
+/**
+ * What `each` says, counted: the same limits and the same nextWakeAt (a property test holds the
+ * two together), in a few map lookups per waiting pair and no objects for most of them.
+ */
+function summarize(images: readonly ImageDemand[], draft: Draft): Omit<PacingDecision, 'starts' | 'cursor'> {
+  const tally = new WaitingTally(draft.policy);
+  let nextWakeAt: number | undefined;
+  let waitingCount = 0;
+  for (const image of [...images].sort((a, b) => compareNames(a.name, b.name))) {
+    const heldByImage = imageBlockers(image, draft);
+    const imageTimed = heldByImage.every(isTimed);
+    const imageUntil = Math.max(...heldByImage.flatMap((b) => (isTimed(b) ? [b.until] : [])));
+    for (const node of [...draft.pending.nodesOf(image)].sort(compareNames)) {
+      waitingCount++;
+      const block = firstNodeBlock(image, node, draft);
+      const limit = block?.limit ?? heldByImage[0]?.limit;
+      if (limit === undefined)
+        throw new Error(`pacing bug: ${image.name} on ${node} was eligible but not started`);
+      tally.count(image.name, node, limit, () => [...nodeBlockers(image, node, draft), ...heldByImage]);
+      // Time alone starts a pair only when every limit on it is a wait: a backoff on the node, a
+      // minDelay on the image.
+      if (!imageTimed || heldOnNode(image, node, draft)) continue;
+      const wake = Math.max(imageUntil, block?.until ?? Number.NEGATIVE_INFINITY);
+      if (Number.isFinite(wake) && (nextWakeAt === undefined || wake < nextWakeAt)) nextWakeAt = wake;
+    }
+  }
+  return { waiting: [], waitingSummary: tally.groups(), waitingCount, nextWakeAt };
+}
+
+/**
+ * What `each` says of when to wake, and how many wait, without looking at every waiting pair: an
+ * image held by a full slot waits for a pull to end (no pair of it wakes by time), and one held
+ * only by waits wakes when the image's wait ends on a node free of anything but a backoff.
+ */
+function wakeOnly(images: readonly ImageDemand[], draft: Draft): Omit<PacingDecision, 'starts' | 'cursor'> {
+  let nextWakeAt: number | undefined;
+  let waitingCount = 0;
+  for (const image of images) {
+    const pending = draft.pending.nodesOf(image);
+    waitingCount += pending.size;
+    const heldByImage = imageBlockers(image, draft);
+    if (pending.size === 0 || !heldByImage.every(isTimed)) continue;
+    const imageUntil = Math.max(...heldByImage.flatMap((b) => (isTimed(b) ? [b.until] : [])));
+    for (const node of pending) {
+      if (heldOnNode(image, node, draft)) continue;
+      const until = firstNodeBlock(image, node, draft)?.until;
+      const wake = Math.max(imageUntil, until ?? Number.NEGATIVE_INFINITY);
+      if (Number.isFinite(wake) && (nextWakeAt === undefined || wake < nextWakeAt)) nextWakeAt = wake;
+      // No pair of this image wakes sooner than its own wait ends.
+      if (until === undefined) break;
+    }
+  }
+  return { waiting: [], waitingSummary: [], waitingCount, nextWakeAt };
 }

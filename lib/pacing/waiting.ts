@@ -30,6 +30,67 @@ export function toWaiting(
   return { ...base, reason: 'WaitingForSlot' };
 }
 
+/** Waiting pairs of one image held by one limit: counted, the first few nodes named. */
+export interface WaitingSummary {
+  readonly image: string;
+  readonly limit: BlockingLimit;
+  readonly reason: WaitReason;
+  readonly nodes: number;
+  /** The first few, in name order. */
+  readonly examples: readonly string[];
+  /** The first one's reason in words. */
+  readonly message: string;
+}
+
+const EXAMPLES = 3;
+
+/** Counts waiting pairs by image and limit; words only the first of each group. */
+export class WaitingTally {
+  readonly #done: WaitingSummary[] = [];
+  #image = '';
+  #groups = new Map<BlockingLimit, { first: WaitingPull; examples: string[]; nodes: number }>();
+
+  constructor(private readonly policy: string) {}
+
+  /** One more waiting pair; `blockers` is only called for the first pair of a group. Images come in order. */
+  count(image: string, node: string, limit: BlockingLimit, blockers: () => readonly Blocker[]): void {
+    if (image !== this.#image) this.#close(image);
+    const group = this.#groups.get(limit);
+    if (group) {
+      group.nodes++;
+      if (group.examples.length < EXAMPLES) group.examples.push(node);
+      return;
+    }
+    this.#groups.set(limit, {
+      first: toWaiting(image, node, blockers(), this.policy),
+      examples: [node],
+      nodes: 1,
+    });
+  }
+
+  /** By image, then by how many nodes each limit holds, most first. */
+  groups(): WaitingSummary[] {
+    this.#close('');
+    return this.#done;
+  }
+
+  #close(next: string): void {
+    const groups = [...this.#groups.values()].sort((a, b) => b.nodes - a.nodes);
+    for (const { first, examples, nodes } of groups) {
+      this.#done.push({
+        image: first.image,
+        limit: first.limit,
+        reason: first.reason,
+        nodes,
+        examples,
+        message: first.message,
+      });
+    }
+    this.#groups = new Map();
+    this.#image = next;
+  }
+}
+
 /**
  * When time alone would let this pair start, if nothing else changes: only when every blocker is a
  * wait (backoff, minDelay). A pair held by a full slot waits for a pull to finish instead, and the

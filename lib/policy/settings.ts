@@ -19,9 +19,20 @@ export type PolicySettings =
     }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
+// Every pace round and image reconcile asks; the same policy object (a watch cache's) is read once.
+const known = new WeakMap<object, PolicySettings>();
+
 /** A PullPolicy's spec as pacing limits and re-pull schedule; an absent policy is the implicit default one. */
 export function settingsOf(policy: PullPolicy | undefined): PolicySettings {
   if (!policy) return { ok: true, limits: DEFAULT_PACING_LIMITS };
+  const cached = known.get(policy);
+  if (cached) return cached;
+  const settings = readSettings(policy);
+  known.set(policy, settings);
+  return settings;
+}
+
+function readSettings(policy: PullPolicy): PolicySettings {
   const parsed = parseSpec('PullPolicy', policy.spec);
   if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message };
   const spec = parsed.spec;

@@ -54,9 +54,10 @@ export function etcdArgs(dataDir: string, ports: Ports): string[] {
  * kube-apiserver on 127.0.0.1 with RBAC, Pod Security and ServiceAccount admission on (all in the
  * default plugin set; named here so nobody drops them by accident).
  */
-export function apiserverArgs(credentials: Credentials, ports: Ports): string[] {
+export function apiserverArgs(credentials: Credentials, ports: Ports, audit?: AuditFiles): string[] {
   const issuer = `https://127.0.0.1:${ports.apiserver}`;
   return [
+    ...(audit ? auditArgs(audit) : []),
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     '--bind-address=127.0.0.1',
     // The self-signed serving cert is issued for the advertise address: 127.0.0.1 makes it valid
@@ -111,6 +112,38 @@ export function controllerManagerArgs(
     `--flex-volume-plugin-dir=${join(stateDir, 'flexvolume')}`,
     '--profiling=false',
     '--v=1',
+  ];
+}
+
+/** Where the API server's audit policy and log go (benchmarks count requests there). */
+export interface AuditFiles {
+  readonly policy: string;
+  readonly log: string;
+}
+
+/**
+ * One JSON line per request, written when it completes (a watch when it ends): every request is
+ * counted once, at the Metadata level (who, what, answer code; no bodies).
+ */
+export const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+  - level: Metadata
+`;
+
+function auditArgs(audit: AuditFiles): string[] {
+  return [
+    `--audit-policy-file=${audit.policy}`,
+    `--audit-log-path=${audit.log}`,
+    '--audit-log-format=json',
+    // One file for a whole benchmark run, however long: a rotated-away part would be uncounted.
+    '--audit-log-maxsize=0',
+    '--audit-log-mode=batch',
+    '--audit-log-batch-max-wait=1s',
+    // A full buffer drops events: at a thousand nodes kwok alone sends hundreds a second.
+    '--audit-log-batch-buffer-size=1000000',
+    '--audit-log-batch-max-size=5000',
   ];
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { applyNamespaces, installCrds } from './bootstrap.ts';
 import { ensureBinaries, type Log } from './build.ts';
 import {
+  AUDIT_POLICY,
   apiserverArgs,
   bandwidthModelCommand,
   controllerManagerArgs,
@@ -52,6 +53,8 @@ export interface ControlPlaneOptions {
    * running control plane it is started if it does not run; it is never stopped by `up`.
    */
   readonly bandwidthModel?: boolean;
+  /** The API server writes an audit log of every request (<stateDir>/audit.log), for benchmarks. */
+  readonly auditLog?: boolean;
   readonly log?: Log;
 }
 
@@ -64,6 +67,8 @@ export interface ControlPlane {
   readonly nodes: readonly string[];
   /** True when a healthy control plane was already running in stateDir and was kept. */
   readonly reused: boolean;
+  /** The audit log, when `auditLog` was asked for. */
+  readonly auditLogPath?: string;
   /** Stops every process of this control plane. */
   stop(): Promise<void>;
 }
@@ -84,7 +89,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     return handle(stateDir, existing, names, true);
   }
   await stopComponents(stateDir);
-  const state = await launch(stateDir, options.detached ?? false, log, options.keepData ?? false);
+  const state = await launch(stateDir, options.detached ?? false, log, {
+    audit: options.auditLog ?? false,
+    keepData: options.keepData ?? false,
+  });
   // Read at exit: the bandwidth model joins state.json after launch.
   const stopOnExit = options.detached
     ? undefined
@@ -105,7 +113,7 @@ async function launch(
   stateDir: string,
   detached: boolean,
   log: Log,
-  keepData: boolean,
+  { audit, keepData }: { readonly audit: boolean; readonly keepData: boolean },
 ): Promise<ControlPlaneState> {
   const kept = keepData ? readCredentials(join(stateDir, 'pki')) : undefined;
   if (!kept) for (const dir of ['etcd', 'pki']) rmSync(join(stateDir, dir), { recursive: true, force: true });
@@ -142,7 +150,11 @@ async function launch(
       const res = await fetch(`http://127.0.0.1:${ports.etcdClient}/health`);
       return res.ok ? true : undefined;
     });
-    const kubeApiserver = start('kube-apiserver', apiserverArgs(credentials, ports));
+    const auditFiles = audit
+      ? { policy: join(stateDir, 'audit-policy.yaml'), log: join(stateDir, 'audit.log') }
+      : undefined;
+    if (auditFiles) writeFileSync(auditFiles.policy, AUDIT_POLICY);
+    const kubeApiserver = start('kube-apiserver', apiserverArgs(credentials, ports, auditFiles));
     save();
     const caFile = servingCaPath(credentials.certDir);
     await waitUntil(kubeApiserver, 'kube-apiserver /readyz', async () => {
@@ -270,6 +282,7 @@ function handle(
     kubectlPath: kubectlPath(),
     nodes,
     reused,
+    ...(existsSync(join(stateDir, 'audit.log')) ? { auditLogPath: join(stateDir, 'audit.log') } : {}),
     async stop() {
       if (stopOnExit) process.removeListener('exit', stopOnExit);
       await stopComponents(stateDir);

@@ -8,16 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiscoveryPolicy, statusWord } from '../../lib/api/index.ts';
 import { createKube, type KubeObject, loadKubeConfig, paths } from '../../lib/kube/index.ts';
-import { createLogger } from '../../lib/log.ts';
-import { readSources } from '../../standalone/config-files.ts';
-import { type Standalone, startStandalone } from '../../standalone/standalone.ts';
+import type { Standalone } from '../../standalone/standalone.ts';
 import { argoHealth, ensureLuaHealth, runHealthScript } from '../argocd/lua-health.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
+import { NAMESPACE, startStandaloneOnLoopback } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, cachedImageSet, pullPolicy } from './objects.ts';
-
-const NAMESPACE = 'drop-system';
-const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
 
 describe("Argo CD health of Drop's objects after a real run", () => {
   const kube = createKube(loadKubeConfig(kubeconfigPath()), 'drop-argocd-test');
@@ -40,14 +36,7 @@ describe("Argo CD health of Drop's objects after a real run", () => {
       pullPolicy(pool, { maxConcurrentNodes: 2, minDelayBetweenPulls: '1s' }),
     );
     cleanups.push(paths.pullPolicy(pool));
-    drop = await startStandalone({
-      kube,
-      namespace: NAMESPACE,
-      sources: readSources(CONFIG_DIR, NAMESPACE),
-      log: createLogger({ component: 'standalone' }),
-      port: 0,
-      hostname: '127.0.0.1',
-    });
+    drop = await startStandaloneOnLoopback(kube);
   });
   afterAll(async () => {
     for (const path of cleanups.reverse()) await kube.delete(path).catch(() => undefined);

@@ -13,17 +13,14 @@ import {
   statusWord,
 } from '../../lib/api/index.ts';
 import { createKube, loadKubeConfig, paths } from '../../lib/kube/index.ts';
-import { createLogger } from '../../lib/log.ts';
-import { readSources } from '../../standalone/config-files.ts';
-import { type Standalone, startStandalone } from '../../standalone/standalone.ts';
+import type { Standalone } from '../../standalone/standalone.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
+import { NAMESPACE, startStandaloneOnLoopback } from './drop.ts';
 import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, cachedImageSet, pullPolicy } from './objects.ts';
 import { type Sample, type ScrapingPrometheus, startScrapingPrometheus } from './scraping-prometheus.ts';
 
-const NAMESPACE = 'drop-system';
 const DASHBOARD = new URL('../../charts/drop/dashboards/drop.json', import.meta.url);
-const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
 
 /** The 11 series Go Drop exports (corewire/drop internal/metrics), with the labels it gives them. */
 const GO_DROP_SERIES: Readonly<Record<string, readonly string[]>> = {
@@ -70,14 +67,7 @@ describe('metrics and the Grafana dashboard after a real run', () => {
       prefix: pool,
       labels: { 'drop.test/pool': pool },
     });
-    drop = await startStandalone({
-      kube,
-      namespace: NAMESPACE,
-      sources: readSources(CONFIG_DIR, NAMESPACE),
-      log: createLogger({ component: 'standalone' }),
-      port: 0,
-      hostname: '127.0.0.1',
-    });
+    drop = await startStandaloneOnLoopback(kube);
     prometheus = await startScrapingPrometheus(dir, [`127.0.0.1:${drop.port}`]);
     runStarted = new Date();
     const onPool = { policyRef: { name: pool }, nodeSelector: { 'drop.test/pool': pool } };

@@ -6,10 +6,14 @@ import { createReconcileImageApp } from '../../functions/reconcile-image/index.t
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
 import { IMAGESET_LABEL } from '../../lib/api/index.ts';
 import { createKube, type Kube, loadKubeConfig } from '../../lib/kube/index.ts';
+import { createLogger } from '../../lib/log.ts';
 import { PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+import { readSources } from '../../standalone/config-files.ts';
+import { type Standalone, startStandalone } from '../../standalone/standalone.ts';
 import { startApiServerSource } from '../controlplane/index.ts';
 
 export const NAMESPACE = 'drop-system';
+const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
 
 interface Served {
   readonly url: string;
@@ -22,6 +26,18 @@ export async function serveOnLoopback(app: Hono): Promise<Served> {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
       resolve({ url: `http://127.0.0.1:${info.port}/`, server }),
     );
+  });
+}
+
+/** Drop as `npm start` runs it (the standalone runner with config/'s sources), on a free loopback port. */
+export function startStandaloneOnLoopback(kube: Kube): Promise<Standalone> {
+  return startStandalone({
+    kube,
+    namespace: NAMESPACE,
+    sources: readSources(CONFIG_DIR, NAMESPACE),
+    log: createLogger({ component: 'standalone' }),
+    port: 0,
+    hostname: '127.0.0.1',
   });
 }
 
@@ -58,6 +74,7 @@ const DROP_API = 'drop.corewire.io/v1alpha1';
 export const EVENT_SOURCES = {
   reconcileImage: [
     { apiVersion: DROP_API, kind: 'CachedImage' },
+    { apiVersion: DROP_API, kind: 'PullPolicy' },
     { apiVersion: 'v1', kind: 'Node' },
     { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
   ],

@@ -200,7 +200,9 @@ describe('pacing on the real control plane', () => {
     const name = uniqueName('repull');
     await drop.kube.create(
       paths.pullPolicies(),
-      policy(name, { maxConcurrentNodes: 6, minDelayBetweenPulls: '0s', repullInterval: '4s' }),
+      // Longer than a status write interval (5 s), so a status can show one cycle ended before the
+      // next is due.
+      policy(name, { maxConcurrentNodes: 6, minDelayBetweenPulls: '0s', repullInterval: '12s' }),
     );
     await drop.kube.create(
       paths.cachedImages(),
@@ -225,7 +227,7 @@ describe('pacing on the real control plane', () => {
           // A round started (lastRepullAt) and ended (no node left in it, the next one scheduled).
           return status?.lastRepullAt && !status.repullNodes && status.nextRepullAt;
         },
-        { timeoutMs: 45_000, intervalMs: 250, message: 'a re-pull round that completed' },
+        { timeoutMs: 90_000, intervalMs: 250, message: 'a re-pull cycle that completed' },
       );
     } finally {
       clearInterval(pings);

@@ -46,7 +46,7 @@ import {
   serviceAccountOf,
   sourceServiceAccountOf,
 } from '../config/manifests.ts';
-import { createNodes, deleteNodes, NODE_SET_LABEL } from '../controlplane/index.ts';
+import { applyNodes, createNodes, deleteNodes, NODE_SET_LABEL } from '../controlplane/index.ts';
 import { type AuditedRequest, auditedKube } from './audited-kube.ts';
 import { probeUngranted } from './forbidden.ts';
 import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
@@ -147,8 +147,11 @@ describe('each function with its own ServiceAccount token', () => {
   it('reconcile-image and pace cache an image: nothing refused, every granted verb used', async () => {
     const name = uniqueName('rbac-image');
     const busy = `${name}-busy`;
-    const nodes = await createNodes(2, { kubeconfigPath: kubeconfigPath(), prefix: name });
-    cleanups.push(() => deleteNodes(kubeconfigPath(), nodes));
+    // One node first, two that join once the first holds the image: outcomes recorded by two
+    // status writes, so the later PullSucceeded counts into the first's Event.
+    const nodes = await createNodes(1, { kubeconfigPath: kubeconfigPath(), prefix: name });
+    const joining = [`${name}-2`, `${name}-3`];
+    cleanups.push(() => deleteNodes(kubeconfigPath(), [...nodes, ...joining]));
     cleanups.push(() => admin.delete(paths.cachedImage(name)));
     cleanups.push(() => admin.delete(paths.pullPolicy(name)));
     cleanups.push(() => admin.delete(paths.secret(NAMESPACE, name)));
@@ -164,7 +167,7 @@ describe('each function with its own ServiceAccount token', () => {
     } as KubeObject);
     await admin.create(
       paths.pullPolicies(),
-      object('PullPolicy', name, { maxConcurrentNodes: 1, minDelayBetweenPulls: '1s' }),
+      object('PullPolicy', name, { maxConcurrentNodes: 2, minDelayBetweenPulls: '1s' }),
     );
     await admin.create(
       paths.cachedImages(),
@@ -187,9 +190,8 @@ describe('each function with its own ServiceAccount token', () => {
         200,
       );
       const waiting = await read<CachedImage>(paths.cachedImage(name));
-      expect(waiting.status?.waitingNodes?.map((w) => w.node).sort()).toEqual([...nodes].sort());
-      // Its status update reaches pace, which starts the first pull under its Lease (one node at a
-      // time: each outcome is then recorded on its own, the second counting into the first's Event).
+      expect(waiting.status).toMatchObject({ nodesTargeted: 1, nodesWaiting: 1 });
+      // Its status update reaches pace, which starts the pull under its Lease.
       expect((await send(paceApp, resourceEvent('update', waiting))).status).toBe(200);
       const finished = (exclude: string) =>
         waitFor(
@@ -210,32 +212,69 @@ describe('each function with its own ServiceAccount token', () => {
       // (a PullSucceeded Event is created) and deletes the pod.
       expect((await send(paceApp, referenceEvent('update', first))).status).toBe(200);
       expect((await send(imageApp, referenceEvent('update', first))).status).toBe(200);
-      // The status update reaches pace, which starts the second node's pull.
-      expect(
-        (await send(paceApp, resourceEvent('update', await read<CachedImage>(paths.cachedImage(name)))))
-          .status,
-      ).toBe(200);
-      const second = await finished(first.spec?.nodeName ?? '');
-      // Recorded like the first: its PullSucceeded counts into the same Event (a patch, written at
+      // Status writes are paced (at most every 5 s per image): the outcome is recorded a moment later.
+      await waitFor(async () => (await read<CachedImage>(paths.cachedImage(name))).status?.nodesReady === 1, {
+        timeoutMs: 30_000,
+        message: 'the first outcome recorded',
+      });
+      // Two nodes join: reconcile-image sees new targets, and its status update reaches pace, which
+      // starts one pull and says why the other waits a second (minDelayBetweenPulls, in
+      // status.pacing), then starts it.
+      await applyNodes(
+        joining.map((node) => ({ name: node, labels: { [NODE_SET_LABEL]: name } })),
+        { kubeconfigPath: kubeconfigPath() },
+      );
+      for (const node of joining) {
+        const joined = { ...(await read(paths.node(node))), kind: 'Node', apiVersion: 'v1' };
+        expect((await send(imageApp, referenceEvent('update', joined))).status).toBe(200);
+      }
+      const targeted = await waitFor(
+        async () => {
+          const current = await read<CachedImage>(paths.cachedImage(name));
+          return current.status?.nodesTargeted === 3 && current;
+        },
+        { timeoutMs: 30_000, message: 'the joining nodes targeted' },
+      );
+      expect((await send(paceApp, resourceEvent('update', targeted))).status).toBe(200);
+      const later = await waitFor(
+        async () => {
+          const list = await admin.list<Pod>(paths.pods(NAMESPACE), {
+            labelSelector: pullPodSelectorFor(name),
+          });
+          const done = list.items.filter(
+            (p) => pullOutcome(p).kind === 'cached' && joining.includes(p.spec?.nodeName ?? ''),
+          );
+          // Items of a core list carry no kind; an event does.
+          return done.length === 2 && done.map((p) => ({ ...p, apiVersion: 'v1', kind: 'Pod' }) as Pod);
+        },
+        { timeoutMs: 30_000, message: 'the joining nodes pulled' },
+      );
+      // Recorded like the first: their PullSucceeded counts into the same Event (a patch, written at
       // the end of the recorder's window: lib/controller/events.ts).
-      expect((await send(imageApp, referenceEvent('update', second))).status).toBe(200);
+      for (const pod of later) expect((await send(imageApp, referenceEvent('update', pod))).status).toBe(200);
       await waitFor(
         () => image.requests.some((r) => r.verb === 'patch' && r.resource === 'events' && r.status === 200),
         { timeoutMs: 30_000, message: 'the second PullSucceeded counted into the first Event' },
       );
-      const cached = await read<CachedImage>(paths.cachedImage(name));
-      expect(cached.status).toMatchObject({ phase: 'Ready', ready: '2/2' });
-      expect(statusWord(cached.status)).toBe('Cached');
+      const cached = await waitFor(
+        async () => {
+          const current = await read<CachedImage>(paths.cachedImage(name));
+          return statusWord(current.status) === 'Cached' && current;
+        },
+        { timeoutMs: 30_000, message: 'both nodes cached' },
+      );
+      expect(cached.status).toMatchObject({ phase: 'Ready', ready: '3/3' });
       // pace's /metrics carries the gauges read from status, with its own token.
       exportStatusMetrics(pace.kube);
       const metrics = await (await paceApp.request('/metrics')).text();
-      expect(metrics).toContain(`drop_nodes_cached{cachedimage="${name}"} 2`);
+      expect(metrics).toContain(`drop_nodes_cached{cachedimage="${name}"} 3`);
       // A node changes, the resync ping, and an image event that names the image only.
       const node = await read(paths.node(nodes[0] ?? ''));
       expect(
         (await send(imageApp, referenceEvent('update', { ...node, kind: 'Node', apiVersion: 'v1' }))).status,
       ).toBe(200);
       expect((await send(imageApp, resync())).status).toBe(200);
+      expect((await send(imageApp, referenceEvent('update', cached))).status).toBe(200);
       expect((await send(paceApp, referenceEvent('update', cached))).status).toBe(200);
       // The policy is deleted: its delete event has pace remove its Lease once nobody holds it.
       await admin.delete(paths.pullPolicy(name));

@@ -75,7 +75,7 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
     );
     const failed = await waitForStatus(drop, name, (s) => (s.failedNodes?.length ?? 0) > 0);
     expect(['ErrImagePull', 'ImagePullBackOff']).toContain(statusWord(failed.status));
-    expect(failed.status?.failedNodes?.[0]?.message).toMatch(/errimagepull-app/);
+    expect(failed.status?.failures?.[0]?.message).toMatch(/errimagepull-app/);
     expect(failed.status?.message).toMatch(/ErrImagePull|ImagePullBackOff/);
     expect(failed.status?.ready).toMatch(/^0\//);
     await drop.kube.delete(paths.cachedImage(name));

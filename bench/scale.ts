@@ -1,0 +1,346 @@
+// The scale bench (bench/README.md): a fleet of kwok nodes × images converged by Drop running as
+// it ships — the bundled standalone runner, or the four bundled functions as separate processes fed
+// by the real ApiServerSource adapter — measured from outside: the API server's audit log counts
+// the requests, /proc the memory and CPU, the cluster the status sizes.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CachedImage } from '../lib/api/index.ts';
+import { createKube, loadKubeConfig, paths } from '../lib/kube/index.ts';
+import { convergenceLowerBoundMs } from '../lib/pacing/testing/lower-bound.ts';
+import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../lib/policy/index.ts';
+import { bundleFunctions, OUT_DIR } from '../scripts/build-functions.ts';
+import { readSources } from '../standalone/config-files.ts';
+import { createNodes, startApiServerSource, startControlPlane } from '../test/controlplane/index.ts';
+import { freePorts } from '../test/controlplane/processes.ts';
+import { type AuditCounts, countAudit } from './audit.ts';
+import { percentile, watchNodeIdle } from './node-idle.ts';
+import { processUsage, scrapeEvents, type Usage } from './usage.ts';
+
+export type PullModel = 'fixed' | 'bandwidth';
+export type DropShape = 'standalone' | 'functions';
+
+export interface ScaleWorkload {
+  readonly nodes: number;
+  readonly images: number;
+  readonly pullSeconds: number;
+  readonly maxConcurrentNodes: number;
+  readonly perNode: number;
+  readonly model: PullModel;
+  readonly shape: DropShape;
+  /** Minutes to stay after convergence counting what an idle Drop does (0: none). */
+  readonly idleMinutes: number;
+}
+
+export interface ScaleResult {
+  readonly workload: ScaleWorkload;
+  readonly convergedMs: number;
+  readonly lowerBoundMs: number;
+  readonly ratio: number;
+  readonly observedRatio: number;
+  readonly pullMs: { readonly p50: number; readonly p90: number };
+  readonly nodeIdleMs: { readonly p50: number; readonly p90: number };
+  readonly usage: Usage;
+  readonly audit: AuditCounts;
+  readonly pulls: number;
+  readonly largestStatusBytes: number;
+  readonly events: { readonly received: number; readonly work: number; readonly coalesced: number };
+  readonly idle?: {
+    readonly minutes: number;
+    readonly invocations: Record<string, number>;
+    readonly writes: Record<string, number>;
+  };
+}
+
+const NAMESPACE = 'drop-system';
+const POOL_LABEL = 'drop.test/pool';
+/** The bandwidth model's node bandwidth; an image of pullSeconds × this takes pullSeconds alone on a node. */
+const BANDWIDTH_MIB = 10;
+const CONFIG_DIR = new URL('../config/', import.meta.url).pathname;
+
+/** Runs one workload end to end and measures it. */
+export async function benchScale(workload: ScaleWorkload, log: (line: string) => void): Promise<ScaleResult> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'drop-scale-'));
+  const plane = await startControlPlane({
+    stateDir,
+    log,
+    nodes: 0,
+    auditLog: true,
+    bandwidthModel: workload.model === 'bandwidth',
+  });
+  const running: Running[] = [];
+  try {
+    log(`scale: creating ${workload.nodes} kwok nodes`);
+    await createNodes(workload.nodes, {
+      kubeconfigPath: plane.kubeconfigPath,
+      prefix: 'scale',
+      labels: { [POOL_LABEL]: 'scale' },
+      ...(workload.model === 'bandwidth' ? { bandwidth: `${BANDWIDTH_MIB}Mi` } : {}),
+      timeoutMs: 600_000,
+    });
+    const kube = createKube(loadKubeConfig(plane.kubeconfigPath), 'drop-bench');
+    await bundleFunctions();
+    running.push(...(await startShape(workload.shape, plane.kubeconfigPath)));
+    const limits: PacingLimits = {
+      ...DEFAULT_PACING_LIMITS,
+      maxConcurrentNodes: workload.maxConcurrentNodes,
+      minDelayBetweenPullsMs: 100,
+      maxConcurrentPullsPerNode: workload.perNode,
+    };
+    await kube.create(paths.pullPolicies(), {
+      apiVersion: 'drop.corewire.io/v1alpha1',
+      kind: 'PullPolicy',
+      metadata: { name: 'scale' },
+      spec: {
+        maxConcurrentNodes: limits.maxConcurrentNodes,
+        minDelayBetweenPulls: '100ms',
+        maxConcurrentPullsPerNode: workload.perNode,
+      },
+    } as never);
+    const idle = watchNodeIdle(kube, NAMESPACE);
+    const started = Date.now();
+    const names = Array.from({ length: workload.images }, (_, i) => `scale-${i}`);
+    log(`scale: ${workload.images} images on ${workload.nodes} nodes (${describe(workload)})`);
+    await Promise.all(
+      names.map((name, i) => kube.create(paths.cachedImages(), imageOf(name, i, workload) as never)),
+    );
+    let largestStatusBytes = 0;
+    let lastReport = started;
+    for (;;) {
+      const list = await kube.list<CachedImage>(paths.cachedImages());
+      for (const image of list.items)
+        largestStatusBytes = Math.max(largestStatusBytes, JSON.stringify(image.status ?? {}).length);
+      const cached = list.items.filter((i) => i.status?.phase === 'Ready').length;
+      if (Date.now() - lastReport > 30_000) {
+        const ready = list.items.reduce((sum, i) => sum + (i.status?.nodesReady ?? 0), 0);
+        log(
+          `scale: ${Math.round((Date.now() - started) / 1000)} s: ${ready} of ${names.length * workload.nodes} pulls recorded, ${cached} images cached`,
+        );
+        lastReport = Date.now();
+      }
+      if (cached === names.length) break;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+    const converged = Date.now();
+    idle.stop();
+    const usage = await usageOf(running);
+    const events = await eventsOf(running);
+    const pullTimes = idle.pullTimes();
+    const gaps = idle.gaps();
+    const images = names.map(() => ({ nodes: workload.nodes }));
+    const bound = (pullMs: number) =>
+      Math.max(
+        convergenceLowerBoundMs({ limits, images, nodesTotal: workload.nodes, pullMs }),
+        // Shared bandwidth: a node pulls its images' bytes no faster than one after another.
+        workload.model === 'bandwidth' ? workload.images * pullMs : 0,
+      );
+    const lowerBoundMs = bound(workload.pullSeconds * 1000);
+    const idleFigures =
+      workload.idleMinutes > 0 ? await idleFor(workload, running, plane.auditLogPath ?? '', log) : undefined;
+    for (const r of running) await r.stop();
+    running.length = 0;
+    const audit = await countAudit(plane.auditLogPath ?? '', started, converged);
+    return {
+      workload,
+      convergedMs: converged - started,
+      lowerBoundMs,
+      ratio: (converged - started) / lowerBoundMs,
+      observedRatio: (converged - started) / bound(percentile(pullTimes, 50)),
+      pullMs: { p50: percentile(pullTimes, 50), p90: percentile(pullTimes, 90) },
+      nodeIdleMs: { p50: percentile(gaps, 50), p90: percentile(gaps, 90) },
+      usage,
+      audit,
+      pulls: workload.nodes * workload.images,
+      largestStatusBytes,
+      events,
+      ...(idleFigures ? { idle: idleFigures } : {}),
+    };
+  } finally {
+    for (const r of running) await r.stop();
+    await plane.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+function describe(w: ScaleWorkload): string {
+  return `${w.model} ${w.pullSeconds}s pulls, maxConcurrentNodes ${w.maxConcurrentNodes}, ${w.perNode} per node, ${w.shape}`;
+}
+
+function imageOf(name: string, index: number, w: ScaleWorkload): unknown {
+  const marker =
+    w.model === 'bandwidth' ? `size-${w.pullSeconds * BANDWIDTH_MIB}Mi` : `slow-${w.pullSeconds}s`;
+  return {
+    apiVersion: 'drop.corewire.io/v1alpha1',
+    kind: 'CachedImage',
+    metadata: { name },
+    spec: {
+      image: `registry.example/scale/${marker}-image${index}`,
+      tag: 'v1',
+      nodeSelector: { [POOL_LABEL]: 'scale' },
+      policyRef: { name: 'scale' },
+    },
+  };
+}
+
+/** A Drop process (and the adapters that feed it). */
+interface Running {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+async function startShape(shape: DropShape, kubeconfigPath: string): Promise<Running[]> {
+  if (shape === 'standalone') return [await startBundle('standalone', kubeconfigPath)];
+  const sources = readSources(CONFIG_DIR, NAMESPACE).eventSources;
+  const functions = ['reconcile-image', 'reconcile-set', 'pace', 'discover'];
+  const started: Running[] = [];
+  for (const fn of functions) {
+    const process = await startBundle(fn, kubeconfigPath);
+    const source = sources.find((s) => s.function === fn);
+    const adapter = source
+      ? await startApiServerSource({
+          kubeconfigPath,
+          sink: `http://127.0.0.1:${process.port}/`,
+          mode: source.mode,
+          resources: source.resources.map((r) => ({
+            apiVersion: r.apiVersion,
+            kind: r.kind,
+            ...(r.selector ? { selector: r.selector } : {}),
+          })),
+          namespaces: [NAMESPACE],
+        })
+      : undefined;
+    started.push({
+      ...process,
+      async stop() {
+        await adapter?.stop();
+        await process.stop();
+      },
+    });
+  }
+  return started;
+}
+
+async function startBundle(name: string, kubeconfigPath: string): Promise<Running> {
+  const [port] = await freePorts(1);
+  // BENCH_PROFILE_DIR=<dir>: each Drop process writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  // BENCH_NODE_FLAGS: V8/Node flags for Drop's processes (as NODE_OPTIONS would set them in the image).
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, ...profile, join(OUT_DIR, `${name}.cjs`)], {
+    env: {
+      ...process.env,
+      KUBECONFIG: kubeconfigPath,
+      DROP_NAMESPACE: NAMESPACE,
+      DROP_CONFIG_DIR: CONFIG_DIR,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DROP_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await untilAnswers(`http://127.0.0.1:${port}/healthz`);
+  return {
+    name,
+    child,
+    port: port!,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function untilAnswers(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within 60 s`);
+}
+
+async function usageOf(running: readonly Running[]): Promise<Usage> {
+  const all = running.map((r) => ({ name: r.name, ...processUsage(r.child.pid ?? 0) }));
+  return {
+    peakRssMb: Math.max(...all.map((u) => u.peakRssMb)),
+    cpuSeconds: all.reduce((sum, u) => sum + u.cpuSeconds, 0),
+    byProcess: Object.fromEntries(
+      all.map((u) => [u.name, { peakRssMb: u.peakRssMb, cpuSeconds: u.cpuSeconds }]),
+    ),
+  };
+}
+
+async function eventsOf(running: readonly Running[]): Promise<ScaleResult['events']> {
+  const scraped = await Promise.all(running.map((r) => scrapeEvents(r.port)));
+  return scraped.reduce(
+    (sum, e) => ({
+      received: sum.received + e.received,
+      work: sum.work + e.work,
+      coalesced: sum.coalesced + e.coalesced,
+    }),
+    { received: 0, work: 0, coalesced: 0 },
+  );
+}
+
+/**
+ * Everything cached and nothing due: what Drop does for `idleMinutes`. The functions get the
+ * PingSource ticks config/ schedules (the bench sends them, as PingSource would); the standalone
+ * runner keeps its own.
+ */
+async function idleFor(
+  workload: ScaleWorkload,
+  running: readonly Running[],
+  auditLogPath: string,
+  log: (line: string) => void,
+): Promise<NonNullable<ScaleResult['idle']>> {
+  log(`scale: idle for ${workload.idleMinutes} minutes`);
+  const before = await Promise.all(running.map((r) => scrapeEvents(r.port)));
+  const from = Date.now();
+  const pings = readSources(CONFIG_DIR, NAMESPACE).pings;
+  const timers =
+    workload.shape === 'functions'
+      ? pings.map((p) => {
+          const target = running.find((r) => r.name === p.function);
+          return setInterval(() => void sendPing(target?.port ?? 0), p.everyMs);
+        })
+      : [];
+  await new Promise((r) => setTimeout(r, workload.idleMinutes * 60_000));
+  for (const t of timers) clearInterval(t);
+  const to = Date.now();
+  const after = await Promise.all(running.map((r) => scrapeEvents(r.port)));
+  const audit = await countAudit(auditLogPath, from, to);
+  return {
+    minutes: workload.idleMinutes,
+    invocations: Object.fromEntries(
+      running.map((r, i) => [r.name, (after[i]?.received ?? 0) - (before[i]?.received ?? 0)]),
+    ),
+    writes: audit.writesByAgent,
+  };
+}
+
+async function sendPing(port: number): Promise<void> {
+  await fetch(`http://127.0.0.1:${port}/`, {
+    method: 'POST',
+    headers: {
+      'ce-specversion': '1.0',
+      'ce-id': crypto.randomUUID(),
+      'ce-source': `/apis/v1/namespaces/${NAMESPACE}/pingsources/bench`,
+      'ce-type': 'dev.knative.sources.ping',
+      'content-type': 'application/json',
+    },
+    body: '{"resync":true}',
+  }).catch(() => undefined);
+}

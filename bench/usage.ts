@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+
+export interface Usage {
+  /** The largest peak RSS among Drop's processes. */
+  readonly peakRssMb: number;
+  /** User and system CPU of all of them. */
+  readonly cpuSeconds: number;
+  readonly byProcess: Record<string, { readonly peakRssMb: number; readonly cpuSeconds: number }>;
+}
+
+/** USER_HZ: the unit of utime and stime in /proc/<pid>/stat on Linux. */
+const TICKS_PER_SECOND = 100;
+
+/** A running process's peak RSS (VmHWM) and CPU seconds so far, from /proc. */
+export function processUsage(pid: number): { readonly peakRssMb: number; readonly cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  // The command may contain spaces and parentheses: fields are counted after the last ')'.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return { peakRssMb: hwm / 1024, cpuSeconds: ticks / TICKS_PER_SECOND };
+}
+
+/** Events a Drop process was sent (drop_events_total), those that caused work (done), and those its runner coalesced. */
+export async function scrapeEvents(
+  port: number,
+): Promise<{ received: number; work: number; coalesced: number }> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  let received = 0;
+  let work = 0;
+  let coalesced = 0;
+  for (const line of text.split('\n')) {
+    const value = Number(line.split(' ').at(-1));
+    if (line.startsWith('drop_events_total{')) {
+      received += value;
+      if (line.includes('result="done"')) work += value;
+    }
+    if (line.startsWith('drop_runner_events_total{') && line.includes('outcome="coalesced"'))
+      coalesced += value;
+  }
+  return { received, work, coalesced };
+}
