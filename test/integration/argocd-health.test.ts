@@ -11,7 +11,7 @@ import { createKube, type KubeObject, loadKubeConfig, paths } from '../../lib/ku
 import type { Standalone } from '../../standalone/standalone.ts';
 import { argoHealth, ensureLuaHealth, runHealthScript } from '../argocd/lua-health.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
-import { NAMESPACE, startStandaloneOnLoopback } from './drop.ts';
+import { startStandaloneOnLoopback } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, cachedImageSet, pullPolicy } from './objects.ts';
 

@@ -15,7 +15,7 @@ import {
 import { createKube, loadKubeConfig, paths } from '../../lib/kube/index.ts';
 import type { Standalone } from '../../standalone/standalone.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
-import { NAMESPACE, startStandaloneOnLoopback } from './drop.ts';
+import { startStandaloneOnLoopback } from './drop.ts';
 import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, cachedImageSet, pullPolicy } from './objects.ts';
 import { type Sample, type ScrapingPrometheus, startScrapingPrometheus } from './scraping-prometheus.ts';
