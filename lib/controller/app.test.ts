@@ -189,6 +189,7 @@ describe('eventApp', () => {
     const huge = `{"pad":"${'x'.repeat(MAX_EVENT_BYTES)}"}`;
     const res = await app.request('/', { method: 'POST', headers: binary, body: huge });
     expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
     expect(((await res.json()) as { error: string }).error).toMatch(/larger than 2097152 bytes/);
     expect(seen).toEqual([]);
   });

@@ -93,7 +93,9 @@ export function eventApp(options: EventAppOptions): Hono {
       const message = `the event is larger than ${MAX_EVENT_BYTES} bytes, the most a Kubernetes object can take`;
       record(options.name, 'invalid', performance.now());
       log.warn('rejected event', { outcome: 'invalid', detail: message, eventId: c.req.header('ce-id') });
-      return c.json({ error: message }, 413);
+      // The rest of the body is never read: the connection closes, and says so, so that a client
+      // does not send its next request down a socket the server is about to drop.
+      return c.json({ error: message }, 413, { connection: 'close' });
     },
   });
   app.post('/', limit, async (c) => {
