@@ -6,6 +6,12 @@ export interface StatusCase {
   /** The row's name in docs/bad-input.md. */
   readonly name: string;
   readonly spec: Record<string, unknown>;
+  /** A Secret in drop-system the case needs (created before, deleted after). */
+  readonly secret?: {
+    readonly name: string;
+    readonly type: string;
+    readonly stringData: Record<string, string>;
+  };
   readonly condition: 'Ready' | 'PullSecretsFound';
   readonly reason: string;
   readonly message: RegExp;
@@ -25,6 +31,19 @@ export const STATUS_CASES: readonly StatusCase[] = [
     condition: 'PullSecretsFound',
     reason: 'SecretNotFound',
     message: /not found in the Drop namespace: no-such-secret/,
+  },
+  {
+    name: 'imagePullSecrets naming an Opaque Secret the kubelet would skip',
+    spec: {
+      image: 'registry.example/bad/opaque',
+      tag: 'v1',
+      imagePullSecrets: [{ name: 'bad-input-opaque' }],
+    },
+    secret: { name: 'bad-input-opaque', type: 'Opaque', stringData: { '.dockerconfigjson': '{"auths":{}}' } },
+    condition: 'PullSecretsFound',
+    reason: 'SecretNotUsable',
+    message:
+      /Secret bad-input-opaque is of type Opaque: the kubelet reads only kubernetes.io\/dockerconfigjson/,
   },
   {
     name: 'an image name the kubelet cannot parse',

@@ -3,11 +3,11 @@
 // reason a person can act on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CachedImage } from '../../lib/api/index.ts';
-import { paths } from '../../lib/kube/index.ts';
+import { type KubeObject, paths } from '../../lib/kube/index.ts';
 import { APPLY_CASES } from '../bad-input/apply-cases.ts';
 import { STATUS_CASES } from '../bad-input/status-cases.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
-import { type RunningDrop, startDrop } from './drop.ts';
+import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, kubectlResult, uniqueName, waitFor } from './harness.ts';
 import { cachedImage } from './objects.ts';
 
@@ -48,6 +48,14 @@ describe('bad input Drop answers in status', () => {
 
   it.each(STATUS_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const name = uniqueName('bad-status');
+    if (c.secret)
+      await drop.kube.create(paths.secrets(NAMESPACE), {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: c.secret.name, namespace: NAMESPACE },
+        type: c.secret.type,
+        stringData: c.secret.stringData,
+      } as KubeObject);
     await drop.kube.create(
       paths.cachedImages(),
       cachedImage(name, { nodeSelector: { 'drop.test/pool': pool }, ...c.spec }),
@@ -66,6 +74,7 @@ describe('bad input Drop answers in status', () => {
       expect(condition?.message).toMatch(c.message);
     } finally {
       await drop.kube.delete(paths.cachedImage(name));
+      if (c.secret) await drop.kube.delete(paths.secret(NAMESPACE, c.secret.name));
     }
   });
 });
