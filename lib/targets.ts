@@ -28,6 +28,11 @@ export function isTarget(node: Node, placement: Placement): boolean {
   );
 }
 
+/** Whether the node's labels match the nodeSelector, whatever its readiness, cordon and taints. */
+export function isSelected(node: Node, placement: Placement): boolean {
+  return matchesSelector(node.metadata.labels ?? {}, placement.nodeSelector ?? {});
+}
+
 function isReady(node: Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }

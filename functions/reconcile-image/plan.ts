@@ -53,6 +53,8 @@ export interface ObservedImage {
   /** The pull pods labelled with this CachedImage. */
   readonly pods: readonly Pod[];
   readonly missingSecrets: readonly string[];
+  /** Why the kubelet would skip an imagePullSecret that exists (lib/pull-secret.ts). */
+  readonly unusableSecrets?: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string };
   readonly backoff: FailureBackoff;
   /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the cycle as the status has it. */
@@ -250,6 +252,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     newMessages,
     repull,
     missingSecrets: observed.missingSecrets,
+    unusableSecrets: observed.unusableSecrets ?? [],
     policyProblem: observed.policyProblem,
     resolvedDigest,
     lastPulledAt,

@@ -30,6 +30,7 @@ import {
   REFERENCE_ANNOTATION,
   recordedPullsSelector,
 } from '../../lib/pull-pod.ts';
+import { type PullSecret, pullSecretProblem } from '../../lib/pull-secret.ts';
 import { targetsIn } from '../../lib/targets.ts';
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 import { type ImagePlan, planImage, policyView, specView } from './plan.ts';
@@ -139,14 +140,15 @@ async function planFor(
   const now = ctx.now();
   const reads = readsNeeded(image, now);
   const policy = policyView(image, view.policies.get(policyOf(image)));
-  const missingSecrets = reads.secrets ? await missingSecretsOf(ctx.kube, namespace, image) : [];
+  const secrets = reads.secrets ? await pullSecretsOf(ctx.kube, namespace, image) : NO_SECRET_PROBLEMS;
   return planImage({
     generation: image.metadata.generation ?? 0,
     spec,
     ...(image.status ? { previous: image.status } : {}),
     targets: spec.ok ? targetsIn(view.nodes, spec.placement) : [],
     pods,
-    missingSecrets,
+    missingSecrets: secrets.missing,
+    unusableSecrets: secrets.unusable,
     ...(policy.problem ? { policyProblem: policy.problem } : {}),
     backoff: policy.backoff,
     repull: { intervalMs: policy.repullIntervalMs },
@@ -184,15 +186,23 @@ function readsNeeded(image: CachedImage, now: Date): { secrets: boolean } {
   return { secrets: named && (fresh || Boolean(missing)) };
 }
 
-/** Names in spec.imagePullSecrets that do not exist in the Drop namespace. */
-async function missingSecretsOf(
+const NO_SECRET_PROBLEMS = { missing: [], unusable: [] } as const;
+
+/** The names in spec.imagePullSecrets missing from the Drop namespace, and why the kubelet would skip others. */
+async function pullSecretsOf(
   kube: Kube,
   namespace: string,
   image: CachedImage,
-): Promise<readonly string[]> {
+): Promise<{ readonly missing: readonly string[]; readonly unusable: readonly string[] }> {
   const names = (image.spec?.imagePullSecrets ?? []).map((s) => s.name);
-  const found = await Promise.all(names.map((name) => kube.get(paths.secret(namespace, name))));
-  return names.filter((_, i) => !found[i]);
+  const found = await Promise.all(names.map((name) => kube.get<PullSecret>(paths.secret(namespace, name))));
+  return {
+    missing: names.filter((_, i) => !found[i]),
+    unusable: found.flatMap((secret) => {
+      const problem = secret && pullSecretProblem(secret);
+      return problem ? [problem] : [];
+    }),
+  };
 }
 
 /**

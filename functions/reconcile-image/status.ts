@@ -41,6 +41,7 @@ export interface ImageFindings {
   readonly newMessages: ReadonlyMap<string, string>;
   readonly repull: RepullCycle;
   readonly missingSecrets: readonly string[];
+  readonly unusableSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string } | undefined;
   readonly resolvedDigest?: string | undefined;
   readonly lastPulledAt?: string | undefined;
@@ -206,6 +207,7 @@ function messageOf(
   if (f.missingSecrets.length > 0) {
     parts.push(`imagePullSecrets not found in the Drop namespace: ${f.missingSecrets.join(', ')}`);
   }
+  parts.push(...f.unusableSecrets);
   if (word === 'NoTargetNodes') parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
   else parts.push(`cached on ${fraction(counts.ready, counts.targets, 'node')}`);
   if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling, f.pulling.length)}`);
@@ -232,6 +234,8 @@ function conditionsOf(f: ImageFindings, word: string, message: string): Conditio
       'SecretNotFound',
       `not found in the Drop namespace: ${f.missingSecrets.join(', ')}`,
     );
+  else if (f.unusableSecrets.length > 0)
+    marks.markFalse('PullSecretsFound', 'SecretNotUsable', f.unusableSecrets.join('; '));
   else marks.markTrue('PullSecretsFound', 'Found', 'every imagePullSecret exists');
   return marks.conditions;
 }
