@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Node } from './kube/core.ts';
-import { targetNodes } from './targets.ts';
+import { skippedNodes, targetNodes } from './targets.ts';
 
 function node(
   name: string,
@@ -68,5 +68,44 @@ describe('targetNodes', () => {
     expect(
       targetNodes(nodes, { tolerations: [{ key: 'x', operator: 'Exists', effect: 'NoSchedule' }] }),
     ).toEqual([]);
+  });
+});
+
+describe('DiskPressure', () => {
+  const pressed = (name: string, taint = false): Node => ({
+    metadata: { name },
+    spec: taint ? { taints: [{ key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' }] } : {},
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'DiskPressure', status: 'True' },
+      ],
+    },
+  });
+
+  it('a node reporting DiskPressure is no target but skipped, with or without the lifecycle taint', () => {
+    const nodes = [
+      node('ok'),
+      pressed('full'),
+      pressed('tainted', true),
+      node('other', { labels: { x: 'y' } }),
+    ];
+    expect(targetNodes(nodes, {})).toEqual(['ok', 'other']);
+    expect(skippedNodes(nodes, {})).toEqual([
+      { node: 'full', reason: 'DiskPressure' },
+      { node: 'tainted', reason: 'DiskPressure' },
+    ]);
+    expect(skippedNodes(nodes, { nodeSelector: { x: 'y' } })).toEqual([]);
+  });
+
+  it('a node whose pressure cleared is a target again; a lingering taint keeps it out as before', () => {
+    const cleared = { ...pressed('back'), status: { conditions: [{ type: 'Ready', status: 'True' }] } };
+    expect(targetNodes([cleared], {})).toEqual(['back']);
+    const lingering = {
+      ...pressed('slow', true),
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    };
+    expect(targetNodes([lingering], {})).toEqual([]);
+    expect(skippedNodes([lingering], {})).toEqual([]);
   });
 });

@@ -19,18 +19,55 @@ export function targetNodes(nodes: readonly Node[], placement: Placement): reado
 }
 
 export function isTarget(node: Node, placement: Placement): boolean {
+  return placed(node, placement) && skipReason(node) === undefined;
+}
+
+/** A node the placement selects, whatever its disk: what a workload could be scheduled on. */
+export function placed(node: Node, placement: Placement): boolean {
   if (node.metadata.deletionTimestamp) return false;
   if (node.spec?.unschedulable) return false;
   if (!isReady(node)) return false;
   if (!matchesSelector(node.metadata.labels ?? {}, placement.nodeSelector ?? {})) return false;
   return (node.spec?.taints ?? []).every(
-    (taint) => !repels(taint) || tolerated(taint, placement.tolerations ?? []),
+    (taint) =>
+      !repels(taint) ||
+      (taint.key === DISK_PRESSURE_TAINT && skipReason(node) !== undefined) ||
+      tolerated(taint, placement.tolerations ?? []),
   );
 }
 
 /** Whether the node's labels match the nodeSelector, whatever its readiness, cordon and taints. */
 export function isSelected(node: Node, placement: Placement): boolean {
   return matchesSelector(node.metadata.labels ?? {}, placement.nodeSelector ?? {});
+}
+
+/**
+ * The taint the node lifecycle controller puts on a node with DiskPressure (TaintNodesByCondition):
+ * a node with it is skipped for the condition, not left out as untolerated, so the status says why.
+ */
+export const DISK_PRESSURE_TAINT = 'node.kubernetes.io/disk-pressure';
+
+/**
+ * Why a node that would be a target is skipped for now: `DiskPressure` while the kubelet reports
+ * it (pulling onto a full disk makes the kubelet evict pods and delete images). Undefined: pull.
+ */
+export function skipReason(node: Node): 'DiskPressure' | undefined {
+  const pressure = node.status?.conditions?.some((c) => c.type === 'DiskPressure' && c.status === 'True');
+  return pressure ? 'DiskPressure' : undefined;
+}
+
+/** The nodes the placement selects that are skipped for now, by name, with the reason. */
+export function skippedNodes(
+  nodes: readonly Node[],
+  placement: Placement,
+): readonly { readonly node: string; readonly reason: string }[] {
+  return nodes
+    .filter((node) => placed(node, placement))
+    .flatMap((node) => {
+      const reason = skipReason(node);
+      return reason ? [{ node: node.metadata.name, reason }] : [];
+    })
+    .sort((a, b) => a.node.localeCompare(b.node));
 }
 
 function isReady(node: Node): boolean {
@@ -58,9 +95,11 @@ export function tolerated(taint: Taint, tolerations: readonly Toleration[]): boo
   });
 }
 
+type Skipped = readonly { readonly node: string; readonly reason: string }[];
+
 const computed = new WeakMap<
   object,
-  Map<string, { readonly revision: number; readonly targets: readonly string[] }>
+  Map<string, { readonly revision: number; readonly targets: readonly string[]; readonly skipped: Skipped }>
 >();
 
 /**
@@ -69,6 +108,15 @@ const computed = new WeakMap<
  * checking each was most of a reconcile.
  */
 export function targetsIn(nodes: Informer<Node>, placement: Placement): readonly string[] {
+  return placementIn(nodes, placement).targets;
+}
+
+/** skippedNodes over a watch cache of the nodes, computed with the targets. */
+export function skippedIn(nodes: Informer<Node>, placement: Placement): Skipped {
+  return placementIn(nodes, placement).skipped;
+}
+
+function placementIn(nodes: Informer<Node>, placement: Placement) {
   let byPlacement = computed.get(nodes);
   if (!byPlacement) {
     byPlacement = new Map();
@@ -76,8 +124,13 @@ export function targetsIn(nodes: Informer<Node>, placement: Placement): readonly
   }
   const key = JSON.stringify([placement.nodeSelector ?? {}, placement.tolerations ?? []]);
   const known = byPlacement.get(key);
-  if (known?.revision === nodes.revision) return known.targets;
-  const targets = targetNodes(nodes.list(), placement);
-  byPlacement.set(key, { revision: nodes.revision, targets });
-  return targets;
+  if (known?.revision === nodes.revision) return known;
+  const listed = nodes.list();
+  const entry = {
+    revision: nodes.revision,
+    targets: targetNodes(listed, placement),
+    skipped: skippedNodes(listed, placement),
+  };
+  byPlacement.set(key, entry);
+  return entry;
 }

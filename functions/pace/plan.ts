@@ -1,7 +1,8 @@
-import type { CachedImage, PacingLimitGroup } from '../../lib/api/index.ts';
+import { type CachedImage, type PacingLimitGroup, statusWord } from '../../lib/api/index.ts';
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
+  type HostState,
   type ImageDemand,
   type InFlightPull,
   nextPulls,
@@ -10,6 +11,7 @@ import {
 } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, pullOutcome, pullPodFor } from '../../lib/pull-pod.ts';
+import { hostOf } from './hosts.ts';
 
 /** What a holder keeps in its policy's Lease between rounds. */
 export interface PacerMemory {
@@ -43,6 +45,8 @@ export interface PaceInput {
   readonly holdOff?: ReadonlyMap<string, number>;
   /** Say why pulls wait (`summary`, for the images' status), or only how many (`wake`, the default). */
   readonly explain?: 'summary' | 'wake';
+  /** Registry hosts with a cap or a record (functions/pace/hosts.ts), for every policy alike. */
+  readonly hosts?: ReadonlyMap<string, HostState>;
 }
 
 export interface PaceRound {
@@ -60,13 +64,14 @@ export interface PaceRound {
 }
 
 // An image whose status reports a problem with its policy starts nothing: pacing with limits
-// nobody chose would be a silent default.
-const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy']);
+// nobody chose would be a silent default. Nor does one refused as larger than maxImageSize. The
+// STATUS word (the Ready condition's reason) says it: status.phase is Go Drop's coarse phase.
+const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy', 'ImageTooLarge']);
 
 /** One pacing round for one policy: which pull pods to create now, and what to remember. */
 export function paceRound(input: PaceInput): PaceRound {
   const governed = input.images.filter(
-    (i) => policyOf(i) === input.policy && isSettled(i) && !POLICY_PROBLEMS.has(i.status?.phase ?? ''),
+    (i) => policyOf(i) === input.policy && isSettled(i) && !POLICY_PROBLEMS.has(statusWord(i.status)),
   );
   const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
   const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));
@@ -79,6 +84,7 @@ export function paceRound(input: PaceInput): PaceRound {
     cursor: input.memory.cursor,
     now: input.now,
     explain: input.explain ?? 'wake',
+    ...(input.hosts ? { hosts: input.hosts } : {}),
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
   const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
@@ -147,6 +153,7 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
       .filter((n) => (!cached.has(n) || again.has(n)) && !busy.has(n) && !unrecorded?.has(n) && !held(n)),
     failures,
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
+    host: hostOf(status.reference),
   };
 }
 

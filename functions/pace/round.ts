@@ -8,9 +8,11 @@ import {
   pullsWithdrawnTotal,
   slotWait,
 } from '../../lib/metrics.ts';
+import type { HostCap, HostState } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.ts';
-import { LABEL, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
+import { LABEL, PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
 import { collisions, contested } from './collisions.ts';
+import { hostOf } from './hosts.ts';
 import { type PaceRound, type PacerMemory, paceRound, startedEvents, waitingEvents } from './plan.ts';
 import { pacingUpdate } from './status.ts';
 import type { PacingView } from './view.ts';
@@ -66,11 +68,14 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     const settings = settingsOf(input.view.policy(policy));
     if (!settings.ok)
       return { kind: 'invalid' as const, detail: `PullPolicy ${policy}: ${settings.message}` };
+    await input.view.hosts.reload(input.now().getTime());
+    const hosts = input.view.hosts.states(input.view.policies(), input.view.pods());
     const decideStarted = performance.now();
-    const round = decide(input, settings.limits);
+    const round = decide(input, settings.limits, hosts.hosts);
     const decideMs = performance.now() - decideStarted;
+    const allowed = await reserveCapped(input, round.create, hosts.caps);
     const created = await Promise.all(
-      round.create.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
+      allowed.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
     );
     for (const pod of created) if (pod) input.view.created(pod);
     const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
@@ -82,8 +87,9 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
   pullsInFlight.set({ policy }, round.inFlight);
+  const madeNow = new Set(created.flatMap((pod) => (pod ? [pod.metadata.name] : [])));
   round.waitedSeconds.forEach((seconds, i) => {
-    if (created[i]) slotWait.observe({ policy }, seconds);
+    if (madeNow.has(round.create[i]?.metadata.name ?? '')) slotWait.observe({ policy }, seconds);
   });
   const now = input.now();
   for (const { image, occurrence } of startedEvents(kept, input.view.images()))
@@ -100,9 +106,10 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   };
 }
 
-function decide(input: RoundInput, limits: PacingLimits): PaceRound {
+function decide(input: RoundInput, limits: PacingLimits, hosts: ReadonlyMap<string, HostState>): PaceRound {
   const { view } = input;
   return paceRound({
+    hosts,
     policy: input.policy,
     limits,
     images: view.images(),
@@ -116,6 +123,39 @@ function decide(input: RoundInput, limits: PacingLimits): PaceRound {
     holdOff: input.holdOff,
     explain: input.explain ? 'summary' : 'wake',
   });
+}
+
+/**
+ * The pods of this round that their host's cap lets start, reserved in the host's Lease first so
+ * that replicas agree (functions/pace/hosts.ts); pods from hosts without a cap all start.
+ */
+async function reserveCapped(
+  input: RoundInput,
+  pods: readonly Pod[],
+  caps: ReadonlyMap<string, HostCap>,
+): Promise<readonly Pod[]> {
+  const byHost = new Map<string, Pod[]>();
+  for (const pod of pods) {
+    const host = hostOf(pod.spec?.containers[0]?.image);
+    if (host !== undefined && caps.has(host)) byHost.set(host, [...(byHost.get(host) ?? []), pod]);
+  }
+  if (byHost.size === 0) return pods;
+  const seen = input.view.pods();
+  const now = input.now().getTime();
+  const known = new Set(seen.map((p) => p.metadata.name));
+  const isKnown = (pod: string) => known.has(pod) || input.view.hosts.seen(pod, now);
+  const refused = new Set<string>();
+  for (const [host, hostPods] of byHost) {
+    const pulling = seen.filter(
+      (p) => pullOutcome(p).kind === 'pulling' && hostOf(p.spec?.containers[0]?.image) === host,
+    ).length;
+    const names = hostPods.map((p) => p.metadata.name);
+    const granted = new Set(
+      await input.view.hosts.reserve(host, names, caps.get(host)!, pulling, isKnown, now),
+    );
+    for (const name of names) if (!granted.has(name)) refused.add(name);
+  }
+  return pods.filter((pod) => !refused.has(pod.metadata.name));
 }
 
 /**

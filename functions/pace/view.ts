@@ -2,8 +2,13 @@ import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import { informers } from '../../lib/controller/index.ts';
 import type { Kube, Node, Pod } from '../../lib/kube/index.ts';
 import type { Change, Informer } from '../../lib/kube/informer.ts';
+import { createLogger } from '../../lib/log.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { targetsIn } from '../../lib/targets.ts';
+import { skipReason, targetsIn } from '../../lib/targets.ts';
+import { RegistryHosts } from './hosts.ts';
+
+const log = createLogger({ function: 'pace' });
+
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 
 /** How long a pull that ended unrecorded keeps its (image, node) busy at most. */
@@ -23,13 +28,18 @@ export class PacingView {
   readonly #unrecorded = new Map<string, Map<string, number>>();
   readonly #unsubscribe: (() => void)[] = [];
 
+  /** The registry hosts' records (pauses after a throttle, starts per hour), shared by the holders. */
+  readonly hosts: RegistryHosts;
+
   private constructor(
+    hosts: RegistryHosts,
     private readonly podCache: Informer<Pod>,
     private readonly imageCache: Informer<CachedImage>,
     private readonly policyCache: Informer<PullPolicy>,
     private readonly nodeCache: Informer<Node>,
     private readonly release: () => void,
   ) {
+    this.hosts = hosts;
     this.#unsubscribe.push(
       podCache.subscribe((c) => this.#onPod(c)),
       imageCache.subscribe((c) => this.#onImage(c)),
@@ -48,9 +58,19 @@ export class PacingView {
       pool.acquire(nodes),
     ]);
     const [pods, images, policies, nodeCache] = held;
-    return new PacingView(pods.informer, images.informer, policies.informer, nodeCache.informer, () => {
-      for (const h of held) h.release();
-    });
+    const hosts = new RegistryHosts(kube, namespace, (error) =>
+      log.warn('writing a registry host Lease failed', { error: String(error) }),
+    );
+    return new PacingView(
+      hosts,
+      pods.informer,
+      images.informer,
+      policies.informer,
+      nodeCache.informer,
+      () => {
+        for (const h of held) h.release();
+      },
+    );
   }
 
   pods(): Pod[] {
@@ -63,6 +83,10 @@ export class PacingView {
 
   policy(name: string): PullPolicy | undefined {
     return this.policyCache.get(name);
+  }
+
+  policies(): PullPolicy[] {
+    return this.policyCache.list();
   }
 
   /** The image's target nodes now (computed once per placement while the nodes stay as they are). */
@@ -118,6 +142,8 @@ export class PacingView {
   // outcome may be deleted before the image's status says so: it stays busy for its image until
   // the status records it, so the stale status never asks for the same pull again.
   #onPod({ type, object, before }: Change<Pod>): void {
+    // A registry that throttled a pull pauses its host for every holder at once.
+    if (this.hosts.observePod(object, Date.now())) this.#changed();
     const wasPulling = before !== undefined && pullOutcome(before).kind === 'pulling';
     const outcome = pullOutcome(object).kind;
     if (type === 'delete' && outcome !== 'pulling') {
@@ -184,5 +210,6 @@ function targetPrint(node: Node): string {
     node.spec?.unschedulable,
     ready,
     node.metadata.deletionTimestamp,
+    skipReason(node),
   ]);
 }

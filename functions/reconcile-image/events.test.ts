@@ -107,4 +107,51 @@ describe('the Events reconcile-image records', () => {
     ]);
     expect(imageEvents({ ...change, previous: now, status: now })).toEqual([]);
   });
+
+  it('says when nodes begin to be skipped and when they resume, per reason', () => {
+    const skipped = (nodes: number) => ({
+      skipped: [
+        { reason: 'DiskPressure', nodes, examples: ['n-1'], message: 'the kubelet reports DiskPressure' },
+      ],
+    });
+    const change = (before: number, after: number) =>
+      imageEvents({
+        reference: REF,
+        previous: status('Cached', before ? skipped(before) : {}),
+        status: status('Cached', after ? skipped(after) : {}),
+        recorded: [],
+        backoff,
+      });
+    expect(change(0, 1)).toEqual([
+      {
+        type: 'Warning',
+        reason: 'NodesSkipped',
+        action: 'Reconcile',
+        note: '1 node skipped: DiskPressure: the kubelet reports DiskPressure',
+      },
+    ]);
+    expect(change(2, 1)).toEqual([
+      {
+        type: 'Normal',
+        reason: 'NodesResumed',
+        action: 'Reconcile',
+        note: '1 node no longer DiskPressure: pulls there resume',
+      },
+    ]);
+    expect(change(2, 0)[0]?.note).toBe('2 nodes no longer DiskPressure: pulls there resume');
+    expect(change(1, 1)).toEqual([]);
+  });
+
+  it('an image refused as too large is a Warning once', () => {
+    const events = imageEvents({
+      reference: REF,
+      previous: status('Pending'),
+      status: status('ImageTooLarge'),
+      recorded: [],
+      backoff,
+    });
+    expect(events).toEqual([
+      { type: 'Warning', reason: 'ImageTooLarge', action: 'Reconcile', note: 'ImageTooLarge message' },
+    ]);
+  });
 });

@@ -17,6 +17,7 @@ const PROBLEMS = new Set([
   'InvalidPolicy',
   'InvalidSpec',
   'InvalidImageName',
+  'ImageTooLarge',
 ]);
 
 /** A pull outcome recorded for the first time (plan.ts's RecordedOutcome). */
@@ -29,6 +30,8 @@ export interface RecordedOutcome {
 }
 
 export interface ImageChange {
+  /** Pulls the registry throttled, recorded in this reconcile (not failures of their nodes). */
+  readonly throttled?: readonly { readonly node: string; readonly message: string }[];
   readonly reference: string;
   readonly previous: CachedImageStatus | undefined;
   readonly status: CachedImageStatus;
@@ -38,7 +41,50 @@ export interface ImageChange {
 
 /** The events for what this reconcile recorded: pull outcomes first, then a change of STATUS. */
 export function imageEvents(change: ImageChange): Occurrence[] {
-  return [...pullEvents(change), ...statusEvents(change)];
+  return [...pullEvents(change), ...throttleEvents(change), ...statusEvents(change), ...skipEvents(change)];
+}
+
+/** A registry throttled pulls: one Warning per message, counted; the pause is the pacer's to say. */
+function throttleEvents({ reference, throttled }: ImageChange): Occurrence[] {
+  return [...groupBy(throttled ?? [], (t) => t.message)].map(([message, pulls]) => ({
+    type: 'Warning',
+    reason: 'RegistryRateLimited',
+    action: 'Pull',
+    note: `The registry throttled a pull of ${reference}; Drop pauses new pulls from that registry: ${message}`,
+    count: pulls.length,
+  }));
+}
+
+/**
+ * Nodes that begin or stop being skipped (DiskPressure), per reason: a Warning when more are
+ * skipped than before, a Normal event when some resume.
+ */
+function skipEvents({ previous, status }: ImageChange): Occurrence[] {
+  const count = (s: CachedImageStatus | undefined) =>
+    new Map((s?.skipped ?? []).map((g) => [g.reason, g.nodes] as const));
+  const before = count(previous);
+  const now = count(status);
+  const events: Occurrence[] = [];
+  for (const reason of new Set([...before.keys(), ...now.keys()])) {
+    const was = before.get(reason) ?? 0;
+    const is = now.get(reason) ?? 0;
+    const message = status.skipped?.find((g) => g.reason === reason)?.message ?? reason;
+    if (is > was)
+      events.push({
+        type: 'Warning',
+        reason: 'NodesSkipped',
+        action: 'Reconcile',
+        note: `${is === 1 ? '1 node' : `${is} nodes`} skipped: ${reason}: ${message}`,
+      });
+    else if (is < was)
+      events.push({
+        type: 'Normal',
+        reason: 'NodesResumed',
+        action: 'Reconcile',
+        note: `${was - is === 1 ? '1 node' : `${was - is} nodes`} no longer ${reason}: pulls there resume`,
+      });
+  }
+  return events;
 }
 
 function pullEvents({ reference, recorded, backoff }: ImageChange): Occurrence[] {

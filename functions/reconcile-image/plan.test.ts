@@ -414,3 +414,47 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     expect(planImage(steady).status.nextRepullAt).toBe(due.nextRepullAt);
   });
 });
+
+describe('skipped nodes and the manifest in the plan', () => {
+  it('skipped nodes are counted by reason, named, in the message, and never pending', () => {
+    const plan = planImage(
+      observe({
+        targets: ['a'],
+        skipped: [
+          { node: 'd', reason: 'DiskPressure' },
+          { node: 'e', reason: 'DiskPressure' },
+        ],
+      }),
+    );
+    expect(plan.status.skipped).toEqual([
+      {
+        reason: 'DiskPressure',
+        nodes: 2,
+        examples: ['d', 'e'],
+        message: 'the kubelet reports DiskPressure; Drop pulls there once it clears',
+      },
+    ]);
+    expect(plan.status.ready).toBe('0/1');
+    expect(plan.pendingNodes).toEqual(['a']);
+    expect(plan.status.message).toMatch(/2 nodes skipped: DiskPressure \(d, e\)/);
+  });
+
+  it('every matching node skipped: NoTargetNodes says they are skipped rather than absent', () => {
+    const plan = planImage(observe({ targets: [], skipped: [{ node: 'd', reason: 'DiskPressure' }] }));
+    expect(statusWord(plan.status)).toBe('NoTargetNodes');
+    expect(plan.status.message).toMatch(
+      /^every node that matches nodeSelector and tolerations is skipped for now/,
+    );
+  });
+
+  it('an image refused as too large starts nothing and keeps the registry’s answer', () => {
+    const manifest = { reference: REF, digest: DIGEST, size: 5000, checkedAt: NOW.toISOString() };
+    const plan = planImage(
+      observe({ manifest, policyProblem: { reason: 'ImageTooLarge', message: `${REF} is 4.9 KiB …` } }),
+    );
+    expect(shown(plan.status)).toEqual({ phase: 'Degraded', word: 'ImageTooLarge' });
+    expect(plan.pendingNodes).toEqual([]);
+    expect(plan.status.manifest).toEqual(manifest);
+    expect(plan.status.message).toMatch(/^docker\.io\/library\/nginx:1\.25-alpine is 4\.9 KiB/);
+  });
+});

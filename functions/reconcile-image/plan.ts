@@ -2,6 +2,7 @@ import {
   type CachedImage,
   type CachedImageStatus,
   type FailedNode,
+  type ManifestRecord,
   type PullPolicy,
   parseSpec,
   type WrittenCachedImageStatus,
@@ -9,6 +10,7 @@ import {
 import type { Occurrence } from '../../lib/controller/index.ts';
 import { formatReference, parseImageReference } from '../../lib/image-ref.ts';
 import type { Pod } from '../../lib/kube/core.ts';
+import { isThrottle } from '../../lib/pacing/index.ts';
 import {
   backoffDelayMs,
   DEFAULT_PACING_LIMITS,
@@ -55,7 +57,14 @@ export interface ObservedImage {
   readonly missingSecrets: readonly string[];
   /** Why the kubelet would skip an imagePullSecret that exists (lib/pull-secret.ts). */
   readonly unusableSecrets?: readonly string[];
+  /** A problem that stops new pulls: the policy's (PolicyNotFound, InvalidPolicy) or the image's (ImageTooLarge). */
   readonly policyProblem?: { readonly reason: string; readonly message: string };
+  /** Nodes the placement selects that are skipped for now (lib/targets.ts skippedNodes). */
+  readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
+  /** What the registry said about the reference, when Drop asked (maxImageSize). */
+  readonly manifest?: ManifestRecord;
+  /** Words for the message that no other field carries, e.g. why maxImageSize was not checked. */
+  readonly notes?: readonly string[];
   readonly backoff: FailureBackoff;
   /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the cycle as the status has it. */
   readonly repull?: { readonly intervalMs: number | undefined };
@@ -174,6 +183,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const recorded: RecordedPull[] = [];
   const newMessages = new Map<string, string>();
   const pulling = new Set<string>();
+  const throttled: { readonly node: string; readonly message: string }[] = [];
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
 
@@ -206,6 +216,12 @@ export function planImage(observed: ObservedImage): ImagePlan {
     // Pull pods reuse their name on every attempt, so the uid is what tells attempts apart.
     const attempt = pod.metadata.uid ?? pod.metadata.name;
     if (before?.lastPod === attempt) continue;
+    // The registry throttled the pull: the node did nothing wrong, so no failure and no backoff
+    // for it; the pacer pauses the whole host (functions/pace/hosts.ts) and the node waits.
+    if (isThrottle(outcome.message)) {
+      throttled.push({ node, message: outcome.message });
+      continue;
+    }
     const failure = failureOf(node, outcome.reason, (before?.failures ?? 0) + 1, attempt, observed);
     recorded.push({
       ...recordOf(pod, node, 'failed', undefined, observed.now),
@@ -254,6 +270,10 @@ export function planImage(observed: ObservedImage): ImagePlan {
     missingSecrets: observed.missingSecrets,
     unusableSecrets: observed.unusableSecrets ?? [],
     policyProblem: observed.policyProblem,
+    skipped: observed.skipped ?? [],
+    throttled,
+    ...(observed.manifest ? { manifest: observed.manifest } : {}),
+    notes: observed.notes ?? [],
     resolvedDigest,
     lastPulledAt,
   });
@@ -262,6 +282,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     previous: observed.previous,
     status,
     recorded,
+    throttled,
     backoff: observed.backoff,
   });
   return { deletePods, pendingNodes, recorded, status, events };

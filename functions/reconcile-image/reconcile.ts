@@ -1,6 +1,7 @@
 import {
   type CachedImage,
   type CachedImageStatus,
+  type ManifestRecord,
   type PullPolicy,
   statusWord,
 } from '../../lib/api/index.ts';
@@ -22,7 +23,7 @@ import {
 import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { pullDuration } from '../../lib/metrics.ts';
-import { policyOf } from '../../lib/policy/index.ts';
+import { policyOf, sizeLimitOf } from '../../lib/policy/index.ts';
 import {
   CACHED_IMAGE_ANNOTATION,
   pullOutcome,
@@ -31,9 +32,11 @@ import {
   recordedPullsSelector,
 } from '../../lib/pull-pod.ts';
 import { type PullSecret, pullSecretProblem } from '../../lib/pull-secret.ts';
-import { targetsIn } from '../../lib/targets.ts';
+import { skippedIn, targetsIn } from '../../lib/targets.ts';
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
+import { manifestCheckDue, manifestVerdict } from './manifest.ts';
 import { type ImagePlan, planImage, policyView, specView } from './plan.ts';
+import { askManifest } from './registry.ts';
 import { repullDue } from './repull.ts';
 
 /**
@@ -139,21 +142,64 @@ async function planFor(
   const pods = view.pods.indexed(image.metadata.name);
   const now = ctx.now();
   const reads = readsNeeded(image, now);
-  const policy = policyView(image, view.policies.get(policyOf(image)));
+  const pullPolicy = view.policies.get(policyOf(image));
+  const policy = policyView(image, pullPolicy);
   const secrets = reads.secrets ? await pullSecretsOf(ctx.kube, namespace, image) : NO_SECRET_PROBLEMS;
+  const size = spec.ok
+    ? await sizeCheck(ctx.kube, namespace, image, spec.reference, pullPolicy, now)
+    : { notes: [] };
+  const problem = policy.problem ?? size.problem;
   return planImage({
     generation: image.metadata.generation ?? 0,
     spec,
     ...(image.status ? { previous: image.status } : {}),
     targets: spec.ok ? targetsIn(view.nodes, spec.placement) : [],
+    skipped: spec.ok ? skippedIn(view.nodes, spec.placement) : [],
+    ...(size.manifest ? { manifest: size.manifest } : {}),
+    notes: size.notes,
     pods,
     missingSecrets: secrets.missing,
     unusableSecrets: secrets.unusable,
-    ...(policy.problem ? { policyProblem: policy.problem } : {}),
+    ...(problem ? { policyProblem: problem } : {}),
     backoff: policy.backoff,
     repull: { intervalMs: policy.repullIntervalMs },
     now,
   });
+}
+
+/**
+ * maxImageSize, the image's or its policy's, against the size the registry lists for the
+ * manifest: asked once per reference (status.manifest keeps the answer), again only after a failed
+ * answer has aged. An unknown size pulls anyway: the kubelet meets the same registry.
+ */
+async function sizeCheck(
+  kube: Kube,
+  namespace: string,
+  image: CachedImage,
+  reference: string,
+  policy: PullPolicy | undefined,
+  now: Date,
+): Promise<{
+  readonly manifest?: ManifestRecord;
+  readonly problem?: { readonly reason: string; readonly message: string };
+  readonly notes: readonly string[];
+}> {
+  const limit = sizeLimitOf(image.spec?.maxImageSize, {
+    name: policyOf(image),
+    maxImageSize: policy?.spec?.maxImageSize,
+  });
+  const before = image.status?.manifest;
+  const manifest = manifestCheckDue(before, reference, limit, now)
+    ? await askManifest(kube, namespace, image, reference, now)
+    : before?.reference === reference
+      ? before
+      : undefined;
+  const verdict = manifestVerdict(manifest, reference, limit);
+  return {
+    ...(manifest ? { manifest } : {}),
+    ...(verdict.kind === 'refused' ? { problem: { reason: verdict.reason, message: verdict.message } } : {}),
+    notes: verdict.kind === 'unknown' ? [verdict.note] : [],
+  };
 }
 
 /**

@@ -3,6 +3,8 @@ import type {
   FailedNode,
   FailureGroup,
   ImagePhase,
+  ManifestRecord,
+  SkippedGroup,
   WaitingGroup,
   WrittenCachedImageStatus,
 } from '../../lib/api/index.ts';
@@ -43,6 +45,12 @@ export interface ImageFindings {
   readonly missingSecrets: readonly string[];
   readonly unusableSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string } | undefined;
+  /** Nodes the placement selects that are skipped for now, with the reason. */
+  readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
+  readonly manifest?: ManifestRecord | undefined;
+  /** Pulls this plan found throttled by the registry (not failures of their nodes). */
+  readonly throttled?: readonly { readonly node: string; readonly message: string }[];
+  readonly notes?: readonly string[];
   readonly resolvedDigest?: string | undefined;
   readonly lastPulledAt?: string | undefined;
 }
@@ -50,6 +58,7 @@ export interface ImageFindings {
 /** The status that says what the findings mean. */
 export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
   const failures = failureGroups(f.failed, f.newMessages, f.before?.failures ?? []);
+  const skipped = skippedGroups(f.skipped ?? []);
   const waiting = waitingGroups(f);
   const counts = {
     targets: f.targets.length,
@@ -57,8 +66,9 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     pulling: f.pulling.length,
     pending: f.pending.length,
   };
-  const word = statusWordOf(counts, f.failed, f.policyProblem);
-  const message = messageOf(word, counts, f, failures);
+  const rateLimited = rateLimitOf(f);
+  const word = rateLimited ? 'RegistryRateLimited' : statusWordOf(counts, f.failed, f.policyProblem);
+  const message = [rateLimited, messageOf(word, counts, f, failures, skipped)].filter(Boolean).join('; ');
   // The pacer's word on what holds the waiting nodes lasts while some wait (functions/pace/status.ts).
   const pacing = f.pending.length > 0 ? f.before?.pacing : undefined;
   return {
@@ -77,6 +87,8 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     failures,
     waiting,
     ...(pacing ? { pacing } : {}),
+    ...(skipped.length > 0 ? { skipped } : {}),
+    ...(f.manifest ? { manifest: f.manifest } : {}),
     ...(f.resolvedDigest ? { resolvedDigest: f.resolvedDigest } : {}),
     ...(f.lastPulledAt ? { lastPulledAt: f.lastPulledAt } : {}),
     ...(f.repull.nodes.length > 0 ? { repullNodes: [...f.repull.nodes] } : {}),
@@ -116,6 +128,40 @@ export function invalidSpecStatus(
     ).conditions,
     observedGeneration: generation,
   };
+}
+
+/**
+ * What to say when a registry's rate limit holds the image, or undefined when none does: a pull of
+ * this plan was throttled, or the pacer's summary says the host is paused (with when it resumes),
+ * while nodes still wait and nothing else is wrong with the image.
+ */
+function rateLimitOf(f: ImageFindings): string | undefined {
+  if (f.policyProblem || f.pending.length === 0 || f.targets.length === f.ready.length) return undefined;
+  const paused = f.before?.pacing?.waiting.find((w) => w.limit === 'registryRateLimited');
+  if (paused) return paused.message;
+  const throttle = f.throttled?.[0];
+  return throttle ? `the registry throttled a pull: ${throttle.message}` : undefined;
+}
+
+// Why a skipped node is skipped, in words; each reason resumes on its own.
+const SKIP_WORDS: Readonly<Record<string, string>> = {
+  DiskPressure: 'the kubelet reports DiskPressure; Drop pulls there once it clears',
+};
+
+/** Skipped nodes by reason, the first few named. */
+export function skippedGroups(
+  skipped: readonly { readonly node: string; readonly reason: string }[],
+): SkippedGroup[] {
+  const byReason = new Map<string, string[]>();
+  for (const { node, reason } of skipped) byReason.set(reason, [...(byReason.get(reason) ?? []), node]);
+  return [...byReason]
+    .map(([reason, nodes]) => ({
+      reason,
+      nodes: nodes.length,
+      examples: [...nodes].sort().slice(0, EXAMPLES),
+      message: SKIP_WORDS[reason] ?? reason,
+    }))
+    .sort((a, b) => b.nodes - a.nodes || a.reason.localeCompare(b.reason));
 }
 
 /** Failed nodes by reason; each reason keeps the kubelet's latest message for it. */
@@ -201,15 +247,26 @@ function messageOf(
   counts: Counts,
   f: ImageFindings,
   failures: readonly FailureGroup[],
+  skipped: readonly SkippedGroup[],
 ): string {
   const parts: string[] = [];
   if (f.policyProblem) parts.push(f.policyProblem.message);
+  parts.push(...(f.notes ?? []));
   if (f.missingSecrets.length > 0) {
     parts.push(`imagePullSecrets not found in the Drop namespace: ${f.missingSecrets.join(', ')}`);
   }
   parts.push(...f.unusableSecrets);
-  if (word === 'NoTargetNodes') parts.push('no Ready, schedulable node matches nodeSelector and tolerations');
+  if (word === 'NoTargetNodes')
+    parts.push(
+      skipped.length > 0
+        ? 'every node that matches nodeSelector and tolerations is skipped for now'
+        : 'no Ready, schedulable node matches nodeSelector and tolerations',
+    );
   else parts.push(`cached on ${fraction(counts.ready, counts.targets, 'node')}`);
+  for (const group of skipped)
+    parts.push(
+      `${counted(group.nodes, 'node')} skipped: ${group.reason} (${listNodes(group.examples, group.nodes)})`,
+    );
   if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling, f.pulling.length)}`);
   for (const group of failures.slice(0, 3)) {
     parts.push(`${group.reason} on ${listNodes(group.examples, group.nodes)}: ${group.message}`);

@@ -4,7 +4,7 @@ import { type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { isSelected, isTarget } from '../../lib/targets.ts';
+import { isSelected, isTarget, placed, skipReason } from '../../lib/targets.ts';
 import { type ImageView, withImageView } from './reconcile.ts';
 
 // What wakes reconcile-image: a CachedImage's spec, its pull pods' outcomes, nodes coming, going
@@ -57,7 +57,11 @@ async function onImage(event: ObjectEvent, ctx: HandlerContext, namespace: strin
     event.action === 'update' &&
     carried?.metadata.generation !== undefined &&
     carried.status?.observedGeneration === carried.metadata.generation;
-  if (settled) return { skip: 'status update of a settled spec' };
+  // The pacer's summary says a registry paused the image's host, or no longer does: the STATUS
+  // word follows it (RegistryRateLimited), so that status update is looked at.
+  const paused = carried?.status?.pacing?.waiting.some((w) => w.limit === 'registryRateLimited') ?? false;
+  const says = statusWord(carried?.status) === 'RegistryRateLimited';
+  if (settled && paused === says) return { skip: 'status update of a settled spec' };
   const image =
     carried ??
     (event.action === 'delete'
@@ -134,6 +138,7 @@ function fingerprint(node: Node): string {
     node.spec?.unschedulable ?? false,
     ready,
     Boolean(node.metadata.deletionTimestamp),
+    skipReason(node) ?? '',
   ]);
 }
 
@@ -147,6 +152,12 @@ function nodeChangesTargets(
   const recorded =
     (status?.cachedNodes ?? []).includes(nodeName) ||
     (status?.failedNodes ?? []).some((f) => f.node === nodeName);
+  // A node the status names as skipped that changed: it may be a target again, or gone. A placed
+  // node that is skipped now, or while the image has skipped nodes (not all named): the count moves.
+  if ((status?.skipped ?? []).some((g) => g.examples.includes(nodeName))) return true;
+  const placement = { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations };
+  if (node && placed(node, placement) && (skipReason(node) || (status?.skipped ?? []).length > 0))
+    return true;
   const target =
     node !== undefined &&
     isTarget(node, { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations });

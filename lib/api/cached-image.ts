@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kindSchema, timestampSchema } from './core.ts';
+import { quantitySchema } from './discovery-fields.ts';
 import {
   coarsePhaseSchema,
   countSchema,
@@ -26,6 +27,9 @@ export const cachedImageSpecSchema = z
       .int()
       .default(0)
       .meta({ description: 'Images with a higher priority are pulled first; ties take turns.' }),
+    maxImageSize: quantitySchema(
+      'Refuse to cache the image when its manifest (config and layers, as the registry lists them) is larger, e.g. 2Gi. Overrides the PullPolicy maxImageSize. Unset: no limit.',
+    ).optional(),
   })
   .refine((spec) => !(spec.tag !== undefined && spec.digest !== undefined), {
     message: TAG_XOR_DIGEST.message,
@@ -99,6 +103,29 @@ const pacingSchema = z
     description: 'Which pacing limits hold the waiting nodes, as the pacer last saw them (written by pace).',
   });
 
+const manifestSchema = z
+  .looseObject({
+    reference: z.string().meta({ description: 'The reference asked for.' }),
+    digest: z.string().optional().meta({ description: 'The digest the registry gave for it.' }),
+    size: z.number().int().min(0).optional().meta({
+      description: 'Bytes the manifest lists (config and layers; an index: its linux/amd64 image).',
+    }),
+    checkedAt: timestampSchema('When the registry was asked.'),
+    error: z.string().optional().meta({ description: 'Why the registry gave no answer, when it did not.' }),
+  })
+  .meta({ description: "What the image's registry said about the reference when Drop last asked." });
+
+const skippedGroupSchema = z
+  .looseObject({
+    reason: z.string().meta({ description: 'Why the nodes are skipped, e.g. DiskPressure.' }),
+    nodes: z.number().int().min(0).meta({ description: 'Nodes skipped for this reason.' }),
+    examples: z
+      .array(z.string().meta({ description: 'Node name.' }))
+      .meta({ description: 'The first few of them, by name.', 'x-kubernetes-list-type': 'atomic' }),
+    message: z.string().meta({ description: 'Why, in words.' }),
+  })
+  .meta({ description: 'Nodes skipped for one reason.' });
+
 /** Go Drop's phases of a CachedImage: what Argo CD reads (Ready is Healthy, Degraded is Degraded). */
 export const IMAGE_PHASES = ['Pending', 'Pulling', 'Ready', 'Degraded'] as const;
 export type ImagePhase = (typeof IMAGE_PHASES)[number];
@@ -145,6 +172,12 @@ export const cachedImageStatusSchema = z
       .optional()
       .meta({ description: 'The digest the nodes pulled (from the pull pod imageID).' }),
     lastPulledAt: timestampSchema('When the latest successful pull finished.').optional(),
+    manifest: manifestSchema.optional(),
+    skipped: z.array(skippedGroupSchema).optional().meta({
+      description:
+        'Nodes that match the placement but are skipped for now, by reason (DiskPressure), the first few named; not counted in READY.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
     repullNodes: z
       .array(z.string().meta({ description: 'Node name.' }))
       .optional()
@@ -195,3 +228,5 @@ export type WrittenCachedImageStatus = CachedImageStatus &
 export type WaitingGroup = z.output<typeof waitingGroupSchema>;
 export type FailureGroup = z.output<typeof failureGroupSchema>;
 export type PacingLimitGroup = z.output<typeof pacingLimitSchema>;
+export type SkippedGroup = z.output<typeof skippedGroupSchema>;
+export type ManifestRecord = z.output<typeof manifestSchema>;

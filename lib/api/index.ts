@@ -9,7 +9,9 @@ export {
   type FailureGroup,
   IMAGE_PHASES,
   type ImagePhase,
+  type ManifestRecord,
   type PacingLimitGroup,
+  type SkippedGroup,
   type WaitingGroup,
   type WrittenCachedImageStatus,
 } from './cached-image.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from '../duration.ts';
 import { kindSchema } from './core.ts';
+import { quantitySchema } from './discovery-fields.ts';
 import { durationSchema, statusFields } from './fields.ts';
 
 // A malformed duration is its own field's error: comparing it would only add "type conversion
@@ -27,6 +28,31 @@ const failureBackoffSchema = z
 
 const atLeastOne = (description: string) => z.number().int().min(1).meta({ description });
 
+const registryCapSchema = z
+  .object({
+    host: z
+      .string()
+      .min(1)
+      .regex(
+        /^[a-z0-9.-]+(:[0-9]+)?$|^\[[0-9a-f:]+\](:[0-9]+)?$/,
+        'must be a registry host such as docker.io or registry.example:5000',
+      )
+      .meta({
+        description:
+          'The registry host as image references name it, e.g. docker.io, ghcr.io, registry.example:5000.',
+      }),
+    maxConcurrentPulls: atLeastOne(
+      'At most this many Drop pulls from the host at once, cluster-wide.',
+    ).optional(),
+    maxPullsPerHour: atLeastOne(
+      'At most this many Drop pulls from the host started in any hour, cluster-wide.',
+    ).optional(),
+  })
+  .meta({
+    description:
+      'A cap on one registry host, across every policy and replica (the strictest of all policies holds; kept in the Lease drop-registry-<host>).',
+  });
+
 export const pullPolicySpecSchema = z
   .object({
     maxConcurrentNodes: atLeastOne(
@@ -45,6 +71,17 @@ export const pullPolicySpecSchema = z
     ).default(1),
     repullInterval: durationSchema(
       'Pull cached images again this often, to pick up a new digest behind the same tag. Unset: never.',
+    ).optional(),
+    registries: z
+      .array(registryCapSchema)
+      .optional()
+      .meta({
+        description: 'Caps per registry host, e.g. at most 100 pulls per hour from docker.io.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['host'],
+      }),
+    maxImageSize: quantitySchema(
+      'Refuse to cache an image whose manifest (config and layers, as the registry lists them) is larger, e.g. 2Gi; an image may set its own. Unset: no limit.',
     ).optional(),
   })
   .meta({ description: 'Pacing and safety limits shared by the images that reference this policy.' });

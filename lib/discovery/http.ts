@@ -9,7 +9,7 @@ import { displayUrl, failure, type SourceFailure } from './reasons.ts';
 
 export interface HttpRequest {
   readonly url: URL;
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'HEAD';
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
   readonly tls?: TlsMaterial;

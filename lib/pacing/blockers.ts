@@ -1,6 +1,7 @@
 import { backoffEndsAt } from '../policy/backoff.ts';
 import type { PacingLimits } from '../policy/limits.ts';
-import { failureOn, type ImageDemand } from './demand.ts';
+import { failureOn, type HostState, type ImageDemand } from './demand.ts';
+import { type HostBlocker, hostBlockers, withStarts } from './hosts.ts';
 import type { Occupancy } from './occupancy.ts';
 
 /** One reason an (image, node) cannot start now; `until` marks the reasons that pass with time alone. */
@@ -10,7 +11,8 @@ export type Blocker =
   | { readonly limit: 'maxConcurrentPullsPerNode'; readonly inFlight: number; readonly max: number }
   | { readonly limit: 'maxConcurrentNodes'; readonly inFlight: number; readonly max: number }
   | { readonly limit: 'minDelayBetweenPulls'; readonly until: number }
-  | { readonly limit: 'maxConcurrentPulls'; readonly inFlight: number; readonly max: number };
+  | { readonly limit: 'maxConcurrentPulls'; readonly inFlight: number; readonly max: number }
+  | HostBlocker;
 
 /** The name of the limit (or the backoff, or the pull already there) behind a blocker. */
 export type BlockingLimit = Blocker['limit'];
@@ -23,6 +25,10 @@ export interface DraftState {
   readonly limits: PacingLimits;
   readonly occupancy: Occupancy;
   readonly now: number;
+  /** The registry hosts with a cap or a pause; absent: no host limit applies. */
+  readonly hosts?: ReadonlyMap<string, HostState> | undefined;
+  /** Starts decided in this call per host. */
+  hostStarts(host: string): number;
 }
 
 /** The limits that keep this image from starting on any node now: per image and per policy. */
@@ -40,6 +46,13 @@ export function imageBlockers(image: ImageDemand, state: DraftState): readonly B
   const policyCap = limits.maxConcurrentPulls;
   if (policyCap !== undefined && occupancy.pullsOfPolicy() >= policyCap) {
     blockers.push({ limit: 'maxConcurrentPulls', inFlight: occupancy.pullsOfPolicy(), max: policyCap });
+  }
+  const host = image.host === undefined ? undefined : state.hosts?.get(image.host);
+  if (host !== undefined && image.host !== undefined) {
+    // This call's own starts count as in flight and as started this hour.
+    const started = state.hostStarts(image.host);
+    const record = started > 0 ? withStarts(host.record, started, now) : host.record;
+    blockers.push(...hostBlockers(image.host, host.cap, record, host.inFlight + started, now));
   }
   return blockers;
 }

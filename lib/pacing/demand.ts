@@ -1,4 +1,5 @@
 import type { NodeFailure } from '../policy/backoff.ts';
+import type { HostCap, HostRecord } from './hosts.ts';
 
 export type { NodeFailure };
 
@@ -16,6 +17,16 @@ export interface ImageDemand {
   readonly failures?: NodeFailures | undefined;
   /** When the latest pull of this image started (epoch ms), if the caller knows. */
   readonly lastStartAt?: number | undefined;
+  /** The registry host it is pulled from (`docker.io`), for the host limits (lib/pacing/hosts.ts). */
+  readonly host?: string | undefined;
+}
+
+/** One registry host as every policy shares it: the user's cap, its record and its pulls in flight. */
+export interface HostState {
+  readonly cap?: HostCap | undefined;
+  readonly record: HostRecord;
+  /** Drop pulls from the host in flight, every policy and replica. */
+  readonly inFlight: number;
 }
 
 /** A Drop pull Pod that has not finished yet, of any policy. */

@@ -1,6 +1,6 @@
 import type { PacingLimits } from '../policy/limits.ts';
 import type { DraftState } from './blockers.ts';
-import type { ImageDemand, InFlightPull, PullStart } from './demand.ts';
+import type { HostState, ImageDemand, InFlightPull, PullStart } from './demand.ts';
 import { Occupancy } from './occupancy.ts';
 import { PendingWork } from './pending-work.ts';
 
@@ -20,6 +20,8 @@ export class Draft implements DraftState {
   readonly now: number;
   readonly occupancy: Occupancy;
   readonly pending: PendingWork;
+  readonly hosts: ReadonlyMap<string, HostState> | undefined;
+  readonly #hostStarts = new Map<string, number>();
   readonly #decided: DecidedStart[] = [];
   readonly #byNode = new Map<string, DecidedStart[]>();
 
@@ -29,7 +31,9 @@ export class Draft implements DraftState {
     now: number;
     images: readonly ImageDemand[];
     inFlight: readonly InFlightPull[];
+    hosts?: ReadonlyMap<string, HostState> | undefined;
   }) {
+    this.hosts = input.hosts;
     this.policy = input.policy;
     this.limits = input.limits;
     this.now = input.now;
@@ -43,6 +47,11 @@ export class Draft implements DraftState {
     this.#onNode(node).push(decided);
     this.occupancy.add({ image: image.name, node }, this.now);
     this.pending.take(image, node);
+    if (image.host !== undefined) this.#hostStarts.set(image.host, this.hostStarts(image.host) + 1);
+  }
+
+  hostStarts(host: string): number {
+    return this.#hostStarts.get(host) ?? 0;
   }
 
   /** Moves a decided start to another node; the image, its start count and its place in order stay. */

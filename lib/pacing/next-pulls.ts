@@ -1,6 +1,6 @@
 import type { PacingLimits } from '../policy/limits.ts';
 import { firstNodeBlock, heldOnNode, imageBlockers, isTimed, nodeBlockers } from './blockers.ts';
-import type { ImageDemand, InFlightPull, PullStart } from './demand.ts';
+import type { HostState, ImageDemand, InFlightPull, PullStart } from './demand.ts';
 import { Draft } from './draft.ts';
 import { makeRoom, pickNode } from './node-choice.ts';
 import { compareNames } from './pending-work.ts';
@@ -18,6 +18,11 @@ export interface NextPullsInput {
   readonly cursor?: PacingCursor | undefined;
   /** Epoch ms. */
   readonly now: number;
+  /**
+   * Registry hosts with a cap or a pause, by host (ImageDemand.host names one): pulls from a host
+   * start only while its cap and pause allow, counted across every policy (lib/pacing/hosts.ts).
+   */
+  readonly hosts?: ReadonlyMap<string, HostState> | undefined;
   /**
    * How to explain the pulls that wait: `each` lists every pair with its reason (the default);
    * `summary` counts them by image and limit and names the first few — at a thousand nodes the

@@ -1,7 +1,7 @@
 import { type Blocker, type BlockingLimit, isTimed } from './blockers.ts';
 
 /** Kubernetes' word for a pull held back by backoff is `ImagePullBackOff`; ours mirror that vocabulary. */
-export type WaitReason = 'WaitingForSlot' | 'BackOff' | 'Pulling';
+export type WaitReason = 'WaitingForSlot' | 'BackOff' | 'Pulling' | 'RegistryRateLimited';
 
 /** Why a pending (image, node) did not start in this call, worded for CachedImage status. */
 export interface WaitingPull {
@@ -27,6 +27,8 @@ export function toWaiting(
   const base = { image, node, limit: blocker.limit, message: describe(blocker, policy) };
   if (blocker.limit === 'failureBackoff') return { ...base, reason: 'BackOff', retryAt: blocker.until };
   if (blocker.limit === 'alreadyPulling') return { ...base, reason: 'Pulling' };
+  if (blocker.limit === 'registryRateLimited')
+    return { ...base, reason: 'RegistryRateLimited', retryAt: blocker.until };
   return { ...base, reason: 'WaitingForSlot' };
 }
 
@@ -121,6 +123,12 @@ function describe(blocker: Blocker, policy: string): string {
       return `${SLOT}: next start of this image at ${isoTime(blocker.until)} (minDelayBetweenPulls)`;
     case 'maxConcurrentPulls':
       return `${SLOT}: policy ${policy} has ${plural(blocker.inFlight, 'pull')} in flight (maxConcurrentPulls: ${blocker.max})`;
+    case 'registryRateLimited':
+      return `registry ${blocker.host} rate-limited pulls: no new pull from it before ${isoTime(blocker.until)}`;
+    case 'maxConcurrentPullsPerHost':
+      return `${SLOT}: ${plural(blocker.inFlight, 'Drop pull')} from ${blocker.host} in flight (registries[${blocker.host}].maxConcurrentPulls: ${blocker.max})`;
+    case 'maxPullsPerHourPerHost':
+      return `${SLOT}: ${plural(blocker.started, 'pull')} from ${blocker.host} started in the last hour (registries[${blocker.host}].maxPullsPerHour: ${blocker.max}); next at ${isoTime(blocker.until)}`;
   }
 }
 

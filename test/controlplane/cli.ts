@@ -6,10 +6,11 @@ import { parseArgs } from 'node:util';
 import { startBandwidthModel } from './bandwidth.ts';
 import { ensureBinaries } from './build.ts';
 import { binDir, readPins } from './pins.ts';
+import { startRegistryPulls } from './registry-pulls.ts';
 import { healthyState, startControlPlane } from './start.ts';
 import { DEFAULT_STATE_DIR, isComponentRunning, readState, stopComponents } from './state.ts';
 
-const USAGE = `usage: cli.ts <build|up|down|status|bandwidth> [--nodes N] [--bandwidth] [--state-dir DIR]
+const USAGE = `usage: cli.ts <build|up|down|status|bandwidth|registry-pulls> [--nodes N] [--bandwidth] [--state-dir DIR]
   build      build the pinned binaries into ${binDir()} (once)
   up         start etcd, kube-apiserver, kube-controller-manager and kwok; create drop-system, CRDs and N fake nodes (default 3);
              --bandwidth also runs the bandwidth model (README.md "Pull time")
@@ -17,6 +18,8 @@ const USAGE = `usage: cli.ts <build|up|down|status|bandwidth> [--nodes N] [--ban
   status     show what runs (exit 1 when the control plane is not healthy or a component died)
   bandwidth  run the bandwidth model in the foreground until SIGTERM or Ctrl-C (what up --bandwidth
              starts); [--kubeconfig PATH] (default $KUBECONFIG, else the state dir's) [--namespace NS]
+  registry-pulls  resolve pulls from loopback registries against them, in the foreground
+             (README.md "Pulls from a real registry"); [--kubeconfig PATH]
 env: DROP_NODES (node count), DROP_BANDWIDTH_MODEL=1 (as --bandwidth),
      DROP_STATE_DIR (default ${DEFAULT_STATE_DIR}), DROP_CACHE_DIR`;
 
@@ -100,6 +103,17 @@ async function main(command: string | undefined): Promise<number> {
         process.once('SIGINT', resolve);
       });
       await model.stop();
+      return 0;
+    }
+    case 'registry-pulls': {
+      const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG ?? join(stateDir, 'kubeconfig');
+      const pulls = startRegistryPulls({ kubeconfigPath });
+      say(`drop: pulls from loopback registries resolve against them (${kubeconfigPath}); Ctrl-C stops`);
+      await new Promise((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await pulls.stop();
       return 0;
     }
     default:

@@ -37,6 +37,15 @@ export {
 } from './nodes.ts';
 export { binaryPath, helmPath, kubectlPath, readPins } from './pins.ts';
 export { ensureServiceMonitorCrd, installServiceMonitorCrd } from './prometheus-operator.ts';
+export type { RegistryPulls, RegistryPullsOptions } from './registry-pulls.ts';
+export { KUBELET_CONFIG_SECRET, startRegistryPulls } from './registry-pulls.ts';
+export {
+  IMAGE_DIGEST_ANNOTATION,
+  MANIFEST_SIZE_ANNOTATION,
+  REGISTRY_MESSAGE_ANNOTATION,
+  REGISTRY_OUTCOME_ANNOTATION,
+  REGISTRY_RESOLVED_ANNOTATION,
+} from './registry-pulls-model.ts';
 export type { ControlPlane, ControlPlaneOptions } from './start.ts';
 export { healthyState, startControlPlane } from './start.ts';
 export { DEFAULT_STATE_DIR, readState, stopComponents as stopControlPlane } from './state.ts';

@@ -110,32 +110,35 @@ async function check(response: Response, what: string): Promise<Response> {
   return response;
 }
 
-/** Pushes a minimal image (an empty OCI config, no layers) under each tag, in the given order. */
+/**
+ * Pushes a minimal image (an OCI config, no layers unless `layers` gives their sizes in bytes)
+ * under each tag, in the given order, and returns its manifest digest. A different `variant` makes
+ * a different image (config and digest), e.g. to move a tag.
+ */
 export async function pushImage(
   registryUrl: string,
   repository: string,
   tags: readonly string[],
-): Promise<void> {
+  options: { readonly layers?: readonly number[]; readonly variant?: string } = {},
+): Promise<string> {
+  const layers = [];
+  for (const [index, bytes] of (options.layers ?? []).entries()) {
+    const content = Buffer.alloc(bytes, `${options.variant ?? ''}/${repository}/${index}`);
+    layers.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: await pushBlob(registryUrl, repository, content),
+      size: bytes,
+    });
+  }
   const config = JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
-    rootfs: { type: 'layers', diff_ids: [] },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+    ...(options.variant !== undefined
+      ? { config: { Labels: { 'drop.test/variant': options.variant } } }
+      : {}),
   });
-  const digest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
-  const start = await check(
-    await fetch(new URL(`/v2/${repository}/blobs/uploads/`, registryUrl), { method: 'POST' }),
-    `start upload to ${repository}`,
-  );
-  const location = new URL(start.headers.get('location') ?? '', registryUrl);
-  location.searchParams.set('digest', digest);
-  await check(
-    await fetch(location, {
-      method: 'PUT',
-      body: config,
-      headers: { 'content-type': 'application/octet-stream' },
-    }),
-    `upload config of ${repository}`,
-  );
+  const digest = await pushBlob(registryUrl, repository, Buffer.from(config));
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -144,7 +147,7 @@ export async function pushImage(
       digest,
       size: Buffer.byteLength(config),
     },
-    layers: [],
+    layers,
   });
   for (const tag of tags) {
     await check(
@@ -156,6 +159,27 @@ export async function pushImage(
       `push ${repository}:${tag}`,
     );
   }
+  return `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+}
+
+/** Uploads one blob (monolithic: POST, then PUT with the digest) and returns its digest. */
+async function pushBlob(registryUrl: string, repository: string, content: Buffer): Promise<string> {
+  const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+  const start = await check(
+    await fetch(new URL(`/v2/${repository}/blobs/uploads/`, registryUrl), { method: 'POST' }),
+    `start upload to ${repository}`,
+  );
+  const location = new URL(start.headers.get('location') ?? '', registryUrl);
+  location.searchParams.set('digest', digest);
+  await check(
+    await fetch(location, {
+      method: 'PUT',
+      body: content,
+      headers: { 'content-type': 'application/octet-stream' },
+    }),
+    `upload blob of ${repository}`,
+  );
+  return digest;
 }
 
 /** The tags exactly as the registry lists them (its own order), for tests to compute expectations. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscoverApp } from '../../functions/discover/index.ts';
 import { type CachedImage, type CachedImageSet, IMAGESET_LABEL, statusWord } from '../../lib/api/index.ts';
 import { labelValue, paths } from '../../lib/kube/index.ts';
-import { type ApiServerSource, startApiServerSource } from '../controlplane/index.ts';
+import { type ApiServerSource, KUBELET_CONFIG_SECRET, startApiServerSource } from '../controlplane/index.ts';
 import { DATA_END } from '../discovery/data.ts';
 import { asYaml, type ExampleObject, prometheusExample, registryExample } from '../discovery/examples.ts';
 import { type DiscoveryServers, startDiscoveryServers } from '../discovery/servers.ts';
@@ -32,6 +32,22 @@ describe('the discovery examples end to end', () => {
 
   beforeAll(async () => {
     servers = await startDiscoveryServers();
+    // The children carry no pull secrets: the nodes log in to the private registry themselves, as
+    // a kubelet with credentials in its config.json does (test/controlplane/README.md).
+    const { username, password } = servers.registrySecret;
+    await kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/dockerconfigjson',
+        metadata: KUBELET_CONFIG_SECRET,
+        stringData: {
+          '.dockerconfigjson': JSON.stringify({
+            auths: { [servers.basicRegistry.host]: { username, password } },
+          }),
+        },
+      }),
+    });
     drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
     discover = await serveOnLoopback(
       createDiscoverApp({ kube: drop.kube, namespace: NAMESPACE, now: () => NOW }),
@@ -50,6 +66,14 @@ describe('the discovery examples end to end', () => {
     await new Promise((r) => discover?.server.close(r));
     await drop?.stop();
     await servers?.stop();
+    await kubectl([
+      'delete',
+      'secret',
+      '-n',
+      KUBELET_CONFIG_SECRET.namespace,
+      KUBELET_CONFIG_SECRET.name,
+      '--ignore-not-found',
+    ]);
   });
 
   async function apply(objects: ExampleObject[]): Promise<void> {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureBinaries, startControlPlane } from '../controlplane/index.ts';
+import { ensureBinaries, startControlPlane, startRegistryPulls } from '../controlplane/index.ts';
 
 const log = (line: string) => console.error(line);
 
@@ -15,7 +15,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   if (external) {
     log(`drop: integration tests use the cluster in DROP_TEST_KUBECONFIG=${external}`);
     project.provide('kubeconfig', external);
-    return undefined;
+    // Pulls from a local test registry wait for it (test/controlplane/README.md); a second one on
+    // the cluster is harmless: the first answer written on a pod stays.
+    const pulls = startRegistryPulls({ kubeconfigPath: external });
+    return () => pulls.stop();
   }
   // A fresh state dir per run: never the user's .drop/ cluster, never another run's.
   const stateDir = mkdtempSync(join(tmpdir(), 'drop-test-cluster-'));
@@ -24,7 +27,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const plane = await startControlPlane({ stateDir, log });
   log(`drop: test control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${stateDir})`);
   project.provide('kubeconfig', plane.kubeconfigPath);
+  // The simulated kubelet's registry client, for every suite: pulls from a local test registry
+  // resolve against it (test/controlplane/README.md "Pulls from a real registry").
+  const pulls = startRegistryPulls({ kubeconfigPath: plane.kubeconfigPath });
   return async () => {
+    await pulls.stop();
     await plane.stop();
     if (process.env.DROP_KEEP_TEST_CLUSTER) log(`drop: kept ${stateDir} (DROP_KEEP_TEST_CLUSTER)`);
     else rmSync(stateDir, { recursive: true, force: true });
