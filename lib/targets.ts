@@ -36,6 +36,11 @@ export function placed(node: Node, placement: Placement): boolean {
   );
 }
 
+/** Whether the node's labels match the nodeSelector, whatever its readiness, cordon and taints. */
+export function isSelected(node: Node, placement: Placement): boolean {
+  return matchesSelector(node.metadata.labels ?? {}, placement.nodeSelector ?? {});
+}
+
 /**
  * The taint the node lifecycle controller puts on a node with DiskPressure (TaintNodesByCondition):
  * a node with it is skipped for the condition, not left out as untolerated, so the status says why.

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   if (!external) {
     if (values.fresh) await stopControlPlane(stateDir);
     say(
-      `drop: [1/3] control plane: etcd, kube-apiserver and kwok in ${stateDir}${values.fresh ? ', from empty' : ''} (the first run builds them)`,
+      `drop: [1/3] control plane: etcd, kube-apiserver, kube-controller-manager and kwok in ${stateDir}${values.fresh ? ', from empty' : ''} (the first run builds them)`,
     );
     started.plane = await startControlPlane({
       stateDir,

@@ -2,6 +2,7 @@ import type { Outcome } from '../../lib/controller/index.ts';
 import { eventRecorder, replicaIdentity } from '../../lib/controller/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
 import type { Logger } from '../../lib/log.ts';
+import { forgetPolicy, isPolicyGone } from './gone.ts';
 import { type HolderEnv, PolicyHolder } from './holder.ts';
 import { PacingView } from './view.ts';
 
@@ -51,6 +52,19 @@ export function createPacer(options: PacerOptions): Pacer {
         current.nudge();
         return { result: 'done', detail: `policy ${policy} is being served here; asked for another round` };
       }
+      if (await isPolicyGone(kube, policy)) {
+        const forgotten = await forgetPolicy(kube, env.namespace, policy, env.now());
+        return {
+          result: 'ignored',
+          detail: `PullPolicy ${policy} does not exist: nothing to pace; ${forgotten}`,
+        };
+      }
+      // A request for the same policy may have started serving while we looked.
+      const started = serving.get(policy);
+      if (started) {
+        started.nudge();
+        return { result: 'done', detail: `policy ${policy} is being served here; asked for another round` };
+      }
       const holder = new PolicyHolder(env, kube, policy);
       serving.set(policy, holder);
       let answered = false;
@@ -78,6 +92,9 @@ export function createPacer(options: PacerOptions): Pacer {
           reply({ result: 'retry', status: 503, detail: `pacing policy ${policy} failed: ${String(error)}` });
         } finally {
           serving.delete(policy);
+          // Deleted while served: the Lease was released at the end of the window; it goes now.
+          if (!serving.has(policy) && (await isPolicyGone(kube, policy).catch(() => false)))
+            await forgetPolicy(kube, env.namespace, policy, env.now()).catch(() => undefined);
         }
       })();
       running.add(work);

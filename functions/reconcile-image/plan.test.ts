@@ -249,6 +249,17 @@ describe('planImage', () => {
     expect(plan.status.message).toContain('regcred');
   });
 
+  it('a pull secret the kubelet would skip is a condition naming why, and in the message', () => {
+    const why = 'Secret regcred is of type Opaque: the kubelet reads only kubernetes.io/dockerconfigjson';
+    const plan = planImage(observe({ unusableSecrets: [why] }));
+    expect(plan.status.conditions.find((c) => c.type === 'PullSecretsFound')).toMatchObject({
+      status: 'False',
+      reason: 'SecretNotUsable',
+      message: why,
+    });
+    expect(plan.status.message).toContain(why);
+  });
+
   it('a missing policy is the status, not a silent default', () => {
     const policyProblem = { reason: 'PolicyNotFound', message: 'PullPolicy "fast" not found' };
     const plan = planImage(observe({ policyProblem }));

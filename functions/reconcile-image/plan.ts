@@ -56,6 +56,8 @@ export interface ObservedImage {
   /** The pull pods labelled with this CachedImage. */
   readonly pods: readonly Pod[];
   readonly missingSecrets: readonly string[];
+  /** Why the kubelet would skip an imagePullSecret that exists (lib/pull-secret.ts). */
+  readonly unusableSecrets?: readonly string[];
   /** A problem that stops new pulls: the policy's (PolicyNotFound, InvalidPolicy) or the image's (ImageTooLarge). */
   readonly policyProblem?: { readonly reason: string; readonly message: string };
   /** Nodes the placement selects that are skipped for now (lib/targets.ts skippedNodes). */
@@ -291,6 +293,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     repull: withDrift,
     missingSecrets: observed.missingSecrets,
     ...(digests ? { digests, outdated } : {}),
+    unusableSecrets: observed.unusableSecrets ?? [],
     policyProblem: observed.policyProblem,
     skipped: observed.skipped ?? [],
     throttled,

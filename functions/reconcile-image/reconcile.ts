@@ -32,6 +32,7 @@ import {
   REFERENCE_ANNOTATION,
   recordedPullsSelector,
 } from '../../lib/pull-pod.ts';
+import { type PullSecret, pullSecretProblem } from '../../lib/pull-secret.ts';
 import { skippedIn, targetsIn } from '../../lib/targets.ts';
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 import { driftCheckDue } from './drift.ts';
@@ -145,7 +146,7 @@ async function planFor(
   const reads = readsNeeded(image, now);
   const pullPolicy = view.policies.get(policyOf(image));
   const policy = policyView(image, pullPolicy);
-  const missingSecrets = reads.secrets ? await missingSecretsOf(ctx.kube, namespace, image) : [];
+  const secrets = reads.secrets ? await pullSecretsOf(ctx.kube, namespace, image) : NO_SECRET_PROBLEMS;
   const size = spec.ok
     ? await sizeCheck(ctx.kube, namespace, image, spec.reference, pullPolicy, now)
     : { notes: [] };
@@ -165,7 +166,8 @@ async function planFor(
     ...(manifest ? { manifest } : {}),
     notes: size.notes,
     pods,
-    missingSecrets,
+    missingSecrets: secrets.missing,
+    unusableSecrets: secrets.unusable,
     ...(problem ? { policyProblem: problem } : {}),
     backoff: policy.backoff,
     repull: { intervalMs: policy.repullIntervalMs },
@@ -268,15 +270,23 @@ function readsNeeded(image: CachedImage, now: Date): { secrets: boolean } {
   return { secrets: named && (fresh || Boolean(missing)) };
 }
 
-/** Names in spec.imagePullSecrets that do not exist in the Drop namespace. */
-async function missingSecretsOf(
+const NO_SECRET_PROBLEMS = { missing: [], unusable: [] } as const;
+
+/** The names in spec.imagePullSecrets missing from the Drop namespace, and why the kubelet would skip others. */
+async function pullSecretsOf(
   kube: Kube,
   namespace: string,
   image: CachedImage,
-): Promise<readonly string[]> {
+): Promise<{ readonly missing: readonly string[]; readonly unusable: readonly string[] }> {
   const names = (image.spec?.imagePullSecrets ?? []).map((s) => s.name);
-  const found = await Promise.all(names.map((name) => kube.get(paths.secret(namespace, name))));
-  return names.filter((_, i) => !found[i]);
+  const found = await Promise.all(names.map((name) => kube.get<PullSecret>(paths.secret(namespace, name))));
+  return {
+    missing: names.filter((_, i) => !found[i]),
+    unusable: found.flatMap((secret) => {
+      const problem = secret && pullSecretProblem(secret);
+      return problem ? [problem] : [];
+    }),
+  };
 }
 
 /**

@@ -44,6 +44,7 @@ export interface ImageFindings {
   readonly newMessages: ReadonlyMap<string, string>;
   readonly repull: RepullCycle;
   readonly missingSecrets: readonly string[];
+  readonly unusableSecrets: readonly string[];
   readonly policyProblem?: { readonly reason: string; readonly message: string } | undefined;
   /** Nodes the placement selects that are skipped for now, with the reason. */
   readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
@@ -267,6 +268,7 @@ function messageOf(
   if (f.missingSecrets.length > 0) {
     parts.push(`imagePullSecrets not found in the Drop namespace: ${f.missingSecrets.join(', ')}`);
   }
+  parts.push(...f.unusableSecrets);
   if (word === 'NoTargetNodes')
     parts.push(
       skipped.length > 0
@@ -306,6 +308,8 @@ function conditionsOf(f: ImageFindings, word: string, message: string): Conditio
       'SecretNotFound',
       `not found in the Drop namespace: ${f.missingSecrets.join(', ')}`,
     );
+  else if (f.unusableSecrets.length > 0)
+    marks.markFalse('PullSecretsFound', 'SecretNotUsable', f.unusableSecrets.join('; '));
   else marks.markTrue('PullSecretsFound', 'Found', 'every imagePullSecret exists');
   return marks.conditions;
 }

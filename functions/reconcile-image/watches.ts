@@ -4,7 +4,7 @@ import { type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { isTarget, placed, skipReason } from '../../lib/targets.ts';
+import { isSelected, isTarget, placed, skipReason } from '../../lib/targets.ts';
 import { type ImageView, withImageView } from './reconcile.ts';
 
 // What wakes reconcile-image: a CachedImage's spec, its pull pods' outcomes, nodes coming, going
@@ -125,7 +125,7 @@ async function onNode(
     else if (event.object) absorb(view.nodes, event, event.object as Node);
     return view.images
       .list()
-      .filter((image) => nodeChangesTargets(image, name, node))
+      .filter((image) => nodeChangesTargets(image, name, node, node ?? (event.object as Node | undefined)))
       .map((image) => image.metadata.name);
   });
 }
@@ -142,7 +142,12 @@ function fingerprint(node: Node): string {
   ]);
 }
 
-function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | undefined): boolean {
+function nodeChangesTargets(
+  image: CachedImage,
+  nodeName: string,
+  node: Node | undefined,
+  last: Node | undefined,
+): boolean {
   const status = image.status;
   const recorded =
     (status?.cachedNodes ?? []).includes(nodeName) ||
@@ -156,6 +161,10 @@ function nodeChangesTargets(image: CachedImage, nodeName: string, node: Node | u
   const target =
     node !== undefined &&
     isTarget(node, { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations });
+  // A node that stops being a target mid-pull (cordoned, NotReady, deleted) is recorded nowhere: the
+  // status counts pulls in flight, it does not list them. An image still on its way is woken for
+  // any node its selector picks, or it would go on counting that pull.
+  const selected = last !== undefined && isSelected(last, { nodeSelector: image.spec?.nodeSelector });
   // A target the status does not record is new or waiting; a recorded node that is no longer a target left.
-  return target !== recorded || (target && statusWord(status) !== 'Cached');
+  return target !== recorded || ((target || selected) && statusWord(status) !== 'Cached');
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { API_VERSION } from './group.ts';
+import { labelKeySchema } from './labels.ts';
+import { patternString } from './patterns.ts';
 
 // Kubernetes core/meta shapes that Drop's kinds embed, with the validation Kubernetes itself
 // applies where a pull pod would otherwise be rejected later, far from the user's manifest.
@@ -10,23 +12,22 @@ export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]
 /** A reference to an object by name (core/v1 LocalObjectReference); give each use its own description. */
 export const localObjectReferenceSchema = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(new RegExp(DNS_SUBDOMAIN_PATTERN), 'must be a lowercase RFC 1123 name such as my-policy')
-      .meta({ description: 'Name of the referenced object.' }),
+    name: patternString({
+      pattern: DNS_SUBDOMAIN_PATTERN,
+      maxLength: 253,
+      problem:
+        'is not an object name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit (RFC 1123), e.g. my-secret',
+      description: 'Name of the referenced object.',
+    }),
   })
   .meta({ description: 'A reference to an object by name.', 'x-kubernetes-map-type': 'atomic' });
 
 export const tolerationSchema = z
   .object({
     // The lengths Kubernetes allows for a label key (qualified name) and value.
-    key: z
-      .string()
-      .max(317)
-      .optional()
-      .meta({ description: 'Taint key to tolerate; empty with operator Exists tolerates every taint.' }),
+    key: labelKeySchema('Taint key to tolerate; empty with operator Exists tolerates every taint.', {
+      allowEmpty: true,
+    }).optional(),
     operator: z
       .enum(['Exists', 'Equal'])
       .optional()

@@ -175,13 +175,18 @@ describe('crds/', () => {
     expect(undocumented).toEqual([]);
   });
 
-  it('gives every CEL rule a message', () => {
+  it('gives every CEL rule a message (or a messageExpression that names the bad value)', () => {
     const rules = crds.flatMap((crd) =>
       nodes(version(crd).schema.openAPIV3Schema, crd.spec.names.kind).flatMap(
-        ([, node]) => (node['x-kubernetes-validations'] ?? []) as { rule: string; message?: string }[],
+        ([, node]) =>
+          (node['x-kubernetes-validations'] ?? []) as {
+            rule: string;
+            message?: string;
+            messageExpression?: string;
+          }[],
       ),
     );
     expect(rules.length).toBeGreaterThan(5);
-    expect(rules.filter((r) => !r.message)).toEqual([]);
+    expect(rules.filter((r) => !r.message && !r.messageExpression)).toEqual([]);
   });
 });

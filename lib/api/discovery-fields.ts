@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patternString } from './patterns.ts';
 
 // Fields the two forms of a DiscoveryPolicy share: URLs, regular expressions, Kubernetes quantities
 // and the "set the field named by type" rule.
@@ -6,7 +7,12 @@ import { z } from 'zod';
 const HTTP_URL = '^https?://[^\\s/?#]+[^\\s]*$';
 
 export const httpUrl = (description: string) =>
-  z.string().regex(new RegExp(HTTP_URL), 'must be an http:// or https:// URL').meta({ description });
+  patternString({
+    pattern: HTTP_URL,
+    maxLength: 2048,
+    problem: 'is not an http:// or https:// URL with a host, e.g. https://prometheus.example:9090',
+    description,
+  });
 
 // Discovery runs the filters in JavaScript, so a pattern JavaScript cannot compile is an error
 // the user must see in status; the CRD cannot check it (CEL has no regex-validity test).

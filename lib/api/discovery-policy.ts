@@ -54,7 +54,7 @@ export const discoveryPolicySpecSchema = z
     imageFilter: regexSchema(
       'Regular expression the full image reference must match, e.g. registry.example.com/.*. Unset: every image.',
     ).optional(),
-    sources: z.array(sourceSchema).min(1).optional().meta({
+    sources: z.array(sourceSchema).min(1).max(16).optional().meta({
       description:
         'The first form: where images are discovered; their scores add up. Use queries instead for signals and a ranking.',
       'x-kubernetes-list-type': 'atomic',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { quantitySchema } from './discovery-fields.ts';
+import { labelKeySchema } from './labels.ts';
 
 // Stage 3 of the pipeline form: one ranking turns the signals into the ordered image list.
 
@@ -43,10 +44,7 @@ export const weightedSumSchema = z
 const requirementSchema = (what: string) =>
   z
     .object({
-      key: z
-        .string()
-        .min(1)
-        .meta({ description: `The ${what}.` }),
+      key: labelKeySchema(`The ${what}.`),
       operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).meta({
         description: 'In, NotIn, Exists, DoesNotExist, Gt or Lt.',
       }),
@@ -66,17 +64,18 @@ export const nodeSelectorSchema = z
       .array(
         z
           .object({
-            matchExpressions: z.array(requirementSchema('label key')).optional().meta({
+            matchExpressions: z.array(requirementSchema('label key')).max(16).optional().meta({
               description: 'Label requirements, all must hold.',
               'x-kubernetes-list-type': 'atomic',
             }),
-            matchFields: z.array(requirementSchema('field, metadata.name')).optional().meta({
+            matchFields: z.array(requirementSchema('field, metadata.name')).max(16).optional().meta({
               description: 'Field requirements, all must hold.',
               'x-kubernetes-list-type': 'atomic',
             }),
           })
           .meta({ description: 'A term: every requirement holds.' }),
       )
+      .max(8)
       .meta({ description: 'Terms, any of which may hold.', 'x-kubernetes-list-type': 'atomic' }),
   })
   .meta({ description: 'A core/v1 NodeSelector, as in node affinity.' });

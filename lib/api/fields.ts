@@ -2,16 +2,24 @@ import { z } from 'zod';
 import { DURATION_PATTERN } from '../duration.ts';
 import { DIGEST_PATTERN, IMAGE_NAME_PATTERN, MAX_NAME_LENGTH, TAG_PATTERN } from '../image-ref.ts';
 import { conditionSchema, localObjectReferenceSchema, tolerationSchema } from './core.ts';
+import { labelMapSchema } from './labels.ts';
+import { patternString } from './patterns.ts';
 
 // Fields that several Drop kinds share, so that a CachedImageSet entry and the CachedImage it
 // becomes accept exactly the same input.
 
-/** A Go-style duration string; the CRD rejects anything else at `kubectl apply`. */
+/** What a duration is, in the words both `kubectl apply` and the status use. */
+export const DURATION_RULE_TEXT =
+  'a Go duration: a number and a unit (ns, us, ms, s, m, h), e.g. 30s, 5m, 1h30m or 1.5h; no spaces, no sign, no days';
+
+/** A Go-style duration string; the CRD rejects anything else at `kubectl apply`, in words. */
 export const durationSchema = (description: string) =>
-  z
-    .string()
-    .regex(new RegExp(DURATION_PATTERN), 'must be a Go duration such as 30s, 5m or 1h30m')
-    .meta({ description: `${description} A Go duration such as 30s, 5m or 1h30m.` });
+  patternString({
+    pattern: DURATION_PATTERN,
+    maxLength: 64,
+    problem: `is not ${DURATION_RULE_TEXT}`,
+    description: `${description} A Go duration such as 30s, 5m or 1h30m.`,
+  });
 
 export const imagePullPolicySchema = z.enum(['Always', 'IfNotPresent', 'Never']).meta({
   description:
@@ -25,18 +33,20 @@ export const imagePullSecretsSchema = z
       'x-kubernetes-map-type': 'atomic',
     }),
   )
+  .max(16)
   .meta({
     description: 'Secrets in the Drop namespace used to pull the image.',
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['name'],
   });
 
-export const nodeSelectorSchema = z.record(z.string(), z.string()).meta({
-  description: 'Only nodes with all these labels get the image. Empty: every Ready, schedulable node.',
-  'x-kubernetes-map-type': 'atomic',
-});
+export const nodeSelectorSchema = labelMapSchema(
+  'Only nodes with all these labels get the image. Empty: every Ready, schedulable node.',
+  { 'x-kubernetes-map-type': 'atomic' },
+);
 
-export const tolerationsSchema = z.array(tolerationSchema).meta({
+// Bounded so that the API server can bound what the CEL rules of each toleration cost.
+export const tolerationsSchema = z.array(tolerationSchema).max(32).meta({
   description:
     'Lets pull pods run on nodes with these taints (NoSchedule and NoExecute taints must be tolerated).',
   'x-kubernetes-list-type': 'atomic',
@@ -97,18 +107,18 @@ export const imageFields = {
         'Image repository without tag or digest, e.g. docker.io/library/golang or registry:5000/team/app. Short Docker Hub names (golang) work too.',
       'x-kubernetes-validations': [...IMAGE_RULES],
     }),
-  tag: z
-    .string()
-    .regex(new RegExp(TAG_PATTERN), 'must be 1-128 letters, digits, _ . - and not start with . or -')
-    .optional()
-    .meta({
-      description: 'Tag to pull, e.g. 1.22-bookworm; mutually exclusive with digest. Neither: latest.',
-    }),
-  digest: z
-    .string()
-    .regex(new RegExp(DIGEST_PATTERN), 'must be sha256: followed by 64 lowercase hex digits')
-    .optional()
-    .meta({ description: 'Digest to pull, sha256:<64 hex digits>; mutually exclusive with tag.' }),
+  tag: patternString({
+    pattern: TAG_PATTERN,
+    maxLength: 128,
+    problem: 'is not a tag: 1-128 letters, digits, _ . - that does not start with . or -',
+    description: 'Tag to pull, e.g. 1.22-bookworm; mutually exclusive with digest. Neither: latest.',
+  }).optional(),
+  digest: patternString({
+    pattern: DIGEST_PATTERN,
+    maxLength: 71,
+    problem: 'is not a digest: sha256: followed by 64 lowercase hex digits',
+    description: 'Digest to pull, sha256:<64 hex digits>; mutually exclusive with tag.',
+  }).optional(),
 };
 
 /** Fields every Drop status has. */

@@ -71,13 +71,13 @@ describe('parseSpec', () => {
       'a duration in words',
       'PullPolicy',
       { minDelayBetweenPulls: '10 seconds' },
-      /^spec\.minDelayBetweenPulls: must be a Go duration/,
+      /^spec\.minDelayBetweenPulls: "[^"]*" is not a Go duration: a number and a unit/,
     ],
     [
       'a day unit Go does not know',
       'DiscoveryPolicy',
       { syncInterval: '1d', sources: [] },
-      /spec\.syncInterval: must be a Go duration/,
+      /spec\.syncInterval: "1d" is not a Go duration: .*no days/,
     ],
     [
       'a backoff that starts above its cap',
@@ -104,14 +104,14 @@ describe('parseSpec', () => {
       'a short digest',
       'CachedImage',
       { image: 'x', digest: 'sha256:abc' },
-      /^spec\.digest: must be sha256: followed by 64/,
+      /^spec\.digest: "[^"]*" is not a digest: sha256: followed by 64/,
     ],
     ['a tag starting with a dot', 'CachedImage', { image: 'x', tag: '.1' }, /^spec\.tag: /],
     [
       'a Secret name with capitals',
       'CachedImage',
       { image: 'x', imagePullSecrets: [{ name: 'Reg' }] },
-      /^spec\.imagePullSecrets\[0\]\.name: must be a lowercase RFC 1123 name/,
+      /^spec\.imagePullSecrets\[0\]\.name: "[^"]*" is not an object name: lowercase letters/,
     ],
     [
       'an Exists toleration with a value',
@@ -144,7 +144,7 @@ describe('parseSpec', () => {
       'a non-HTTP endpoint',
       'DiscoveryPolicy',
       { sources: [{ type: 'prometheus', prometheus: { endpoint: 'mimir:9090', query: 'q' } }] },
-      /endpoint: must be an http/,
+      /endpoint: "mimir:9090" is not an http:\/\/ or https:\/\/ URL/,
     ],
   ])('rejects %s with a message naming the field', (_name, kind, spec, message) => {
     const parsed = parseSpec(kind, spec);

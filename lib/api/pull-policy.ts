@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration.ts';
+import { DURATION_PATTERN, parseDuration } from '../duration.ts';
 import { kindSchema } from './core.ts';
 import { quantitySchema } from './discovery-fields.ts';
 import { durationSchema, statusFields } from './fields.ts';
 
+// A malformed duration is its own field's error: comparing it would only add "type conversion
+// error from 'string' to 'google.protobuf.Duration'" to the message.
+const valid = (field: string) => `self.${field}.matches(r'${DURATION_PATTERN}')`;
 const INITIAL_NOT_ABOVE_MAX = {
   // CEL's duration() parses the same Go duration strings (cel-go uses time.ParseDuration).
-  rule: '!has(self.initial) || !has(self.max) || duration(self.initial) <= duration(self.max)',
+  rule: `!has(self.initial) || !has(self.max) || !${valid('initial')} || !${valid('max')} || duration(self.initial) <= duration(self.max)`,
   message: 'failureBackoff.initial must not be longer than failureBackoff.max',
 } as const;
 

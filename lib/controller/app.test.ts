@@ -3,6 +3,7 @@ import { knativeEvent, knativePing, post } from '../../test/fixtures/knative-eve
 import { unreachableKube } from '../../test/fixtures/unreachable-kube.ts';
 import { KubeError } from '../kube/errors.ts';
 import { eventApp } from './app.ts';
+import { MAX_EVENT_BYTES } from './envelope.ts';
 import type { DropEvent, ObjectEvent } from './event.ts';
 import type { Outcome } from './outcome.ts';
 
@@ -97,31 +98,107 @@ describe('eventApp', () => {
     expect(seen[0]).toMatchObject({ action: 'update', ref: { name: 'nginx' } });
   });
 
+  const binary = {
+    'ce-id': '1',
+    'ce-source': '/apis/v1/namespaces/drop-system/pingsources/drop-resync',
+    'ce-type': 'dev.knative.sources.ping',
+    'ce-specversion': '1.0',
+    'content-type': 'application/json',
+  };
+  const without = (name: keyof typeof binary) => {
+    const { [name]: _, ...rest } = binary;
+    return rest;
+  };
   it.each([
-    ['no CloudEvent headers', { 'content-type': 'application/json' }, '{}'],
+    [
+      'no CloudEvent headers',
+      { 'content-type': 'application/json' },
+      '{}',
+      /^not a CloudEvent: no ce-specversion/,
+    ],
+    ['no ce-specversion', without('ce-specversion'), '{}', /^the CloudEvent has no ce-specversion header/],
+    ['no ce-id', without('ce-id'), '{}', /^the CloudEvent has no ce-id header/],
+    ['no ce-source', without('ce-source'), '{}', /^the CloudEvent has no ce-source header/],
+    ['no ce-type', without('ce-type'), '{}', /^the CloudEvent has no ce-type header/],
+    ['specversion 0.3', { ...binary, 'ce-specversion': '0.3' }, '{}', /specversion "0.3" is not supported/],
+    [
+      'a time that is no timestamp',
+      { ...binary, 'ce-time': 'yesterday' },
+      '{}',
+      /"yesterday" is not an RFC 3339/,
+    ],
+    ['data that is not JSON', binary, '{"resync": tru', /^the event's data is not valid JSON/],
     [
       'an unknown type',
-      { 'ce-id': '1', 'ce-source': 's', 'ce-type': 'com.example.other', 'ce-specversion': '1.0' },
+      { ...binary, 'ce-type': 'com.example.other' },
       '{}',
+      /^unsupported event type "com.example.other": Drop reads/,
     ],
     [
       'a resource event whose data is no object',
-      {
-        'ce-id': '1',
-        'ce-source': 's',
-        'ce-type': 'dev.knative.apiserver.resource.add',
-        'ce-specversion': '1.0',
-        'content-type': 'application/json',
-      },
+      { ...binary, 'ce-type': 'dev.knative.apiserver.resource.add' },
       '"x"',
+      /data is not a Kubernetes object/,
     ],
-    ['a batch', { 'content-type': 'application/cloudevents-batch+json' }, '[]'],
-  ])('answers 400 with a JSON error for %s, without calling the handler', async (_name, headers, body) => {
+    [
+      'a resource event whose object has no name',
+      { ...binary, 'ce-type': 'dev.knative.apiserver.resource.add' },
+      '{"apiVersion":"v1","kind":"Pod","metadata":{}}',
+      /data is not a Kubernetes object: metadata.name: /,
+    ],
+    ['a batch', { 'content-type': 'application/cloudevents-batch+json' }, '[]', /^batched CloudEvents/],
+    [
+      'structured mode that is not JSON',
+      { 'content-type': 'application/cloudevents+json' },
+      '{"specversion":',
+      /^the body \(application\/cloudevents\+json\) is not valid JSON/,
+    ],
+    [
+      'structured mode without a type',
+      { 'content-type': 'application/cloudevents+json' },
+      '{"specversion":"1.0","id":"1","source":"/s"}',
+      /^the CloudEvent has no "type" attribute \(structured mode/,
+    ],
+  ])(
+    'answers 400 with a message in words for %s, without calling the handler',
+    async (_name, headers, body, message) => {
+      const { app, seen } = appRecording({ result: 'done' });
+      const res = await app.request('/', { method: 'POST', headers, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(message);
+      expect(seen).toEqual([]);
+    },
+  );
+
+  it('answers 415 for data of a content type that is not JSON', async () => {
     const { app, seen } = appRecording({ result: 'done' });
-    const res = await app.request('/', { method: 'POST', headers, body });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toBeTruthy();
+    const res = await app.request('/', {
+      method: 'POST',
+      headers: { ...binary, 'content-type': 'text/plain' },
+      body: 'resync',
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: string }).error).toMatch(
+      /content type "text\/plain" is not supported/,
+    );
     expect(seen).toEqual([]);
+  });
+
+  it('answers 413 for a body over the limit, without reading it whole', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const huge = `{"pad":"${'x'.repeat(MAX_EVENT_BYTES)}"}`;
+    const res = await app.request('/', { method: 'POST', headers: binary, body: huge });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
+    expect(((await res.json()) as { error: string }).error).toMatch(/larger than 2097152 bytes/);
+    expect(seen).toEqual([]);
+  });
+
+  it('accepts an event just under the limit', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const body = JSON.stringify({ resync: true, pad: 'x'.repeat(MAX_EVENT_BYTES - 100) });
+    expect((await app.request('/', { method: 'POST', headers: binary, body })).status).toBe(200);
+    expect(seen).toHaveLength(1);
   });
 
   it('answers 429 with Retry-After when the handler says busy', async () => {

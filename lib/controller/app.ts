@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Kube } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { eventDuration, eventsTotal, kubeRequestsTotal, registry } from '../metrics.ts';
+import { MAX_EVENT_BYTES } from './envelope.ts';
 import { type DropEvent, type ObjectEvent, type PingEvent, parseEvent } from './event.ts';
 import { answerOf, type Outcome, outcomeOfError } from './outcome.ts';
 import { KeyQueue } from './queue.ts';
@@ -84,14 +86,26 @@ export function eventApp(options: EventAppOptions): Hono {
   app.get('/metrics', async (c) =>
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
-  app.post('/', async (c) => {
+  // Read before any parsing: a body over the limit is refused as it streams in, never buffered whole.
+  const limit = bodyLimit({
+    maxSize: MAX_EVENT_BYTES,
+    onError: (c) => {
+      const message = `the event is larger than ${MAX_EVENT_BYTES} bytes, the most a Kubernetes object can take`;
+      record(options.name, 'invalid', performance.now());
+      log.warn('rejected event', { outcome: 'invalid', detail: message, eventId: c.req.header('ce-id') });
+      // The rest of the body is never read: the connection closes, and says so, so that a client
+      // does not send its next request down a socket the server is about to drop.
+      return c.json({ error: message }, 413, { connection: 'close' });
+    },
+  });
+  app.post('/', limit, async (c) => {
     const started = performance.now();
     const headers = Object.fromEntries(c.req.raw.headers);
     const parsed = parseEvent(headers, await c.req.text());
     if (!parsed.ok) {
       record(options.name, 'invalid', started);
       log.warn('rejected event', { outcome: 'invalid', detail: parsed.message, eventId: headers['ce-id'] });
-      return c.json({ error: parsed.message }, 400);
+      return c.json({ error: parsed.message }, parsed.status);
     }
     return answerOf(await dispatch(parsed.event, started));
   });

@@ -2,6 +2,7 @@ import { type CloudEvent, HTTP } from 'cloudevents';
 import { z } from 'zod';
 import type { KubeObject } from '../kube/client.ts';
 import type { WatchAction } from '../kube/watch.ts';
+import { checkEnvelope, describeSdkError } from './envelope.ts';
 
 /** Which object an event is about; namespace is '' for cluster-scoped objects, as Knative sends it. */
 export interface ObjectRef {
@@ -39,7 +40,7 @@ export type DropEvent = ObjectEvent | PingEvent;
 
 export type Parsed =
   | { readonly ok: true; readonly event: DropEvent }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly message: string; readonly status: 400 | 413 | 415 };
 
 const RESOURCE = /^dev\.knative\.apiserver\.resource\.(add|update|delete)$/;
 const REFERENCE = /^dev\.knative\.apiserver\.ref\.(add|update|delete)$/;
@@ -60,16 +61,18 @@ const refSchema = z.looseObject({
 
 /** Turns an HTTP request into a typed event, or a message saying exactly what is wrong with it. */
 export function parseEvent(headers: Readonly<Record<string, string>>, body: string): Parsed {
+  const rejected = checkEnvelope(headers, body);
+  if (rejected) return { ok: false, ...rejected };
   let event: CloudEvent<unknown>;
   try {
     const parsed = HTTP.toEvent<unknown>({ headers, body });
-    if (Array.isArray(parsed)) return { ok: false, message: 'batched CloudEvents are not supported' };
+    if (Array.isArray(parsed)) return invalid('batched CloudEvents are not supported');
     // The deserializer builds a CloudEvent without validating it (cloudevents/sdk-javascript#597):
     // a missing type would pass, so validate explicitly.
     event = parsed as CloudEvent<unknown>;
     event.validate();
   } catch (error) {
-    return { ok: false, message: `not a valid CloudEvent: ${describe(error)}` };
+    return invalid(`not a valid CloudEvent: ${describeSdkError(error)}`);
   }
   const envelope = { id: event.id, source: event.source, ...(event.time ? { time: event.time } : {}) };
   const data = dataOf(event.data);
@@ -79,10 +82,7 @@ export function parseEvent(headers: Readonly<Record<string, string>>, body: stri
   if (resource) {
     const object = objectSchema.safeParse(data);
     if (!object.success)
-      return {
-        ok: false,
-        message: `${event.type} data is not a Kubernetes object: ${object.error.issues[0]?.message}`,
-      };
+      return invalid(`${event.type} data is not a Kubernetes object: ${issue(object.error)}`);
     const o = object.data;
     const ref: ObjectRef = {
       apiVersion: o.apiVersion,
@@ -107,11 +107,7 @@ export function parseEvent(headers: Readonly<Record<string, string>>, body: stri
   const reference = REFERENCE.exec(event.type);
   if (reference) {
     const ref = refSchema.safeParse(data ?? refFromExtensions(event));
-    if (!ref.success)
-      return {
-        ok: false,
-        message: `${event.type} data is not an object reference: ${ref.error.issues[0]?.message}`,
-      };
+    if (!ref.success) return invalid(`${event.type} data is not an object reference: ${issue(ref.error)}`);
     const r = ref.data;
     const action = reference[1] as WatchAction;
     return {
@@ -125,7 +121,20 @@ export function parseEvent(headers: Readonly<Record<string, string>>, body: stri
       },
     };
   }
-  return { ok: false, message: `unsupported event type ${JSON.stringify(event.type)}` };
+  return invalid(
+    `unsupported event type ${JSON.stringify(event.type)}: Drop reads dev.knative.apiserver.resource.*, dev.knative.apiserver.ref.* and dev.knative.sources.ping`,
+  );
+}
+
+function invalid(message: string): Parsed {
+  return { ok: false, message, status: 400 };
+}
+
+/** The first zod issue with where it is: "metadata.name: Invalid input: expected string, received undefined". */
+function issue(error: z.ZodError): string {
+  const first = error.issues[0];
+  if (!first) return 'it does not match';
+  return first.path.length > 0 ? `${first.path.join('.')}: ${first.message}` : first.message;
 }
 
 // The SDK parses JSON only for exact content types (src/parsers.ts); anything else arrives as a string.
@@ -140,10 +149,4 @@ function dataOf(data: unknown): unknown {
 
 function refFromExtensions(event: CloudEvent<unknown>): unknown {
   return { apiVersion: event.apiversion, kind: event.kind, name: event.name, namespace: event.namespace };
-}
-
-function describe(error: unknown): string {
-  if (error && typeof error === 'object' && 'errors' in error)
-    return JSON.stringify((error as { errors: unknown }).errors);
-  return error instanceof Error ? error.message : String(error);
 }

@@ -25,6 +25,7 @@ export { informers } from './informers.ts';
 export {
   acquireLease,
   heldElsewhere,
+  isLeaseFree,
   type Lease,
   type LeaseAttempt,
   leaseName,

@@ -41,6 +41,11 @@ function expiry(lease: Lease): Date {
   return new Date(renewed + (lease.spec?.leaseDurationSeconds ?? 0) * 1000);
 }
 
+/** Whether nobody holds the Lease now: released (no holder) or expired. */
+export function isLeaseFree(lease: Lease, now: Date): boolean {
+  return !lease.spec?.holderIdentity || expiry(lease).getTime() <= now.getTime();
+}
+
 /**
  * Takes or renews the Lease for `identity`. Every write carries the resourceVersion it read, so of
  * two replicas racing for a free Lease exactly one wins; the other sees a conflict and reports busy.

@@ -47,6 +47,9 @@ describe('credentialsFrom', () => {
     [{ 'headers.Bad Name': 'x' }, /is not an HTTP header name/],
     [{ 'headers.X-Evil': 'a\r\nInjected: yes' }, /line break or control character/],
     [{ 'headers.Host': 'x' }, /Drop sets Host itself/],
+    [{}, /has no data; Drop reads token, username and password/],
+    [{ user: 'u', pass: 'p' }, /has none of the keys Drop reads \(it has pass, user\); Drop reads token/],
+    [{ '.dockerconfigjson': '{}' }, /has none of the keys Drop reads \(it has .dockerconfigjson\)/],
   ])('names the key that is wrong: %j', (data, message) => {
     expect(problem(data)).toMatch(message);
   });

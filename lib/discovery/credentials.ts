@@ -42,12 +42,24 @@ function value(data: Readonly<Record<string, string>>, key: string): string | un
     .replace(/\r?\n$/, '');
 }
 
+const KNOWN_KEYS = new Set(['token', 'username', 'password', 'ca.crt', 'tls.crt', 'tls.key']);
+const KNOWN_KEYS_TEXT = 'token, username and password, ca.crt, tls.crt and tls.key, and headers.<Name>';
+
 /** Reads a Secret's `data` (base64 values, as the API returns them). Problems name keys, never values. */
 export function credentialsFrom(secretName: string, data: Readonly<Record<string, string>>): ReadCredentials {
   const problem = (what: string): ReadCredentials => ({
     ok: false,
     problem: `Secret ${secretName}: ${what}`,
   });
+  // A Secret that holds none of the keys Drop reads is a mistake (a typo, the wrong Secret), not a
+  // request to go anonymous: say which keys it has and which are read.
+  const keys = Object.keys(data);
+  if (!keys.some((k) => KNOWN_KEYS.has(k) || k.startsWith(HEADER_PREFIX)))
+    return problem(
+      keys.length === 0
+        ? `has no data; Drop reads ${KNOWN_KEYS_TEXT}`
+        : `has none of the keys Drop reads (it has ${keys.sort().join(', ')}); Drop reads ${KNOWN_KEYS_TEXT}`,
+    );
   const username = value(data, 'username');
   const password = value(data, 'password');
   if ((username === undefined) !== (password === undefined))

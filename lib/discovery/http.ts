@@ -74,6 +74,12 @@ export function send(request: HttpRequest): Promise<HttpResult> {
     request.signal?.addEventListener('abort', onAbort, { once: true });
     req.on('error', (error) => settle({ ok: false, failure: failureOf(error, where) }));
     req.on('response', (res) => {
+      const redirect = redirectFailure(res.statusCode ?? 0, res.headers.location, request.url, where);
+      if (redirect) {
+        res.resume();
+        settle({ ok: false, failure: redirect });
+        return;
+      }
       const declared = Number(res.headers['content-length'] ?? 0);
       if (declared > request.maxBytes) {
         req.destroy(new Stop(tooLarge(where, request.maxBytes)));
@@ -100,6 +106,37 @@ export function send(request: HttpRequest): Promise<HttpResult> {
     });
     req.end(request.body);
   });
+}
+
+/**
+ * Redirects are never followed: the request's credentials (an Authorization header, a client
+ * certificate) belong to the host the spec names, and a redirect may point anywhere. Said in words,
+ * with the target, so a person can configure the final address instead.
+ */
+export function redirectFailure(
+  status: number,
+  location: string | undefined,
+  from: URL,
+  where: string,
+): SourceFailure | undefined {
+  if (status < 300 || status >= 400 || status === 304 || !location) return undefined;
+  let target: string;
+  try {
+    target = displayUrl(new URL(location, from));
+  } catch {
+    target = 'an address that is not a URL';
+  }
+  const elsewhere = (() => {
+    try {
+      return new URL(location, from).host !== from.host;
+    } catch {
+      return true;
+    }
+  })();
+  return failure(
+    'InvalidResponse',
+    `${where} answered HTTP ${status}, a redirect to ${target}: Drop does not follow redirects${elsewhere ? ' (credentials never go to another host)' : ''}; configure that address instead`,
+  );
 }
 
 function tooLarge(where: string, maxBytes: number): SourceFailure {

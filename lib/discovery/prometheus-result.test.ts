@@ -175,6 +175,18 @@ describe('readPrometheusAnswer', () => {
     });
   });
 
+  it('calls a 200 whose body is not JSON an invalid response, in words', () => {
+    expect(readPrometheusAnswer(200, '<html>a login page</html>', ENDPOINT)).toMatchObject({
+      ok: false,
+      failure: {
+        reason: 'InvalidResponse',
+        message: expect.stringContaining(
+          'answered HTTP 200 with a body that is not JSON: is it a Prometheus API?',
+        ),
+      },
+    });
+  });
+
   it('calls JSON of another shape an invalid response', () => {
     expect(readPrometheusAnswer(200, '{"hello":"world"}', ENDPOINT)).toMatchObject({
       ok: false,

@@ -126,9 +126,21 @@ export class Kube {
     });
   }
 
-  /** Deletes the object; false when it was already gone. `uid` makes the delete conditional on identity. */
-  async delete(path: string, options: { uid?: string; gracePeriodSeconds?: number } = {}): Promise<boolean> {
-    const preconditions = options.uid ? { uid: options.uid } : undefined;
+  /**
+   * Deletes the object; false when it was already gone. `uid` makes the delete conditional on
+   * identity, `resourceVersion` on nobody having written it since it was read (false if someone did).
+   */
+  async delete(
+    path: string,
+    options: { uid?: string; resourceVersion?: string; gracePeriodSeconds?: number } = {},
+  ): Promise<boolean> {
+    const conditional = options.uid !== undefined || options.resourceVersion !== undefined;
+    const preconditions = conditional
+      ? {
+          ...(options.uid ? { uid: options.uid } : {}),
+          ...(options.resourceVersion ? { resourceVersion: options.resourceVersion } : {}),
+        }
+      : undefined;
     try {
       await this.call('DELETE', path, {
         body: {
@@ -141,8 +153,8 @@ export class Kube {
       return true;
     } catch (error) {
       if (error instanceof KubeError && error.kind === 'not-found') return false;
-      // A uid precondition that no longer holds means a newer object took the name: not ours to delete.
-      if (error instanceof KubeError && error.kind === 'conflict' && options.uid) return false;
+      // A precondition that no longer holds: a newer object took the name, or someone wrote it since.
+      if (error instanceof KubeError && error.kind === 'conflict' && conditional) return false;
       throw error;
     }
   }

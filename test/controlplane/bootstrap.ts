@@ -7,9 +7,9 @@ export const DROP_NAMESPACE = 'drop-system';
 
 /**
  * drop-system enforces the `restricted` Pod Security Standard, as in production, so a pull pod
- * that is not admissible fails here first. There is no kube-controller-manager, hence no
- * ServiceAccount controller: the `default` ServiceAccounts that ServiceAccount admission insists on
- * are created by hand.
+ * that is not admissible fails here first. kube-controller-manager's ServiceAccount controller
+ * creates the `default` ServiceAccounts that ServiceAccount admission insists on, but a moment after
+ * the namespace: creating them here too means a pod can be created as soon as `up` returns.
  */
 export function namespaceManifests(): Record<string, unknown> {
   const serviceAccount = (namespace: string) => ({

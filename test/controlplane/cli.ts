@@ -12,7 +12,7 @@ import { DEFAULT_STATE_DIR, isComponentRunning, readState, stopComponents } from
 
 const USAGE = `usage: cli.ts <build|up|down|status|bandwidth|registry-pulls> [--nodes N] [--bandwidth] [--state-dir DIR]
   build      build the pinned binaries into ${binDir()} (once)
-  up         start etcd, kube-apiserver and kwok; create drop-system, CRDs and N fake nodes (default 3);
+  up         start etcd, kube-apiserver, kube-controller-manager and kwok; create drop-system, CRDs and N fake nodes (default 3);
              --bandwidth also runs the bandwidth model (README.md "Pull time")
   down       stop everything that up started
   status     show what runs (exit 1 when the control plane is not healthy or a component died)

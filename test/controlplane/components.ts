@@ -14,7 +14,21 @@ export interface Ports {
   readonly etcdClient: number;
   readonly etcdPeer: number;
   readonly apiserver: number;
+  /** kube-controller-manager's /healthz (HTTPS, self-signed). */
+  readonly controllerManager: number;
 }
+
+/**
+
+ * The controllers a cloud provider implements: with no cloud they have nothing to do. node-ipam
+ * would hand out pod CIDRs, which kwok already sets on each fake node (--cidr).
+ */
+export const CONTROLLERS_LEFT_OUT = [
+  'cloud-node-lifecycle-controller',
+  'node-route-controller',
+  'service-lb-controller',
+  'node-ipam-controller',
+] as const;
 
 /**
  * A single-member etcd on loopback. fsync is off: the tests throw the data away, and npm start's
@@ -66,6 +80,36 @@ export function apiserverArgs(credentials: Credentials, ports: Ports, audit?: Au
     `--service-account-key-file=${credentials.serviceAccountPublicKey}`,
     `--service-account-signing-key-file=${credentials.serviceAccountKey}`,
     '--service-cluster-ip-range=10.96.0.0/16',
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
+/**
+ * kube-controller-manager with every on-by-default controller but the cloud ones: the garbage
+ * collector (ownerReferences, foreground deletion), namespace deletion, node lifecycle (NotReady,
+ * `unreachable` taints, eviction), ServiceAccounts and their tokens, pod GC, and the workload
+ * controllers. Each controller acts as its own ServiceAccount in kube-system, as kubeadm runs it.
+ * One instance, so no leader election: a restart would otherwise wait out the old lease (15 s).
+ */
+export function controllerManagerArgs(
+  kubeconfigPath: string,
+  credentials: Credentials,
+  caFile: string,
+  ports: Ports,
+  stateDir: string,
+): string[] {
+  return [
+    `--kubeconfig=${kubeconfigPath}`,
+    `--controllers=*,${CONTROLLERS_LEFT_OUT.map((name) => `-${name}`).join(',')}`,
+    '--use-service-account-credentials=true',
+    `--service-account-private-key-file=${credentials.serviceAccountKey}`,
+    `--root-ca-file=${caFile}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${ports.controllerManager}`,
+    // Its default is under /usr/libexec, which it would create on this machine.
+    `--flex-volume-plugin-dir=${join(stateDir, 'flexvolume')}`,
     '--profiling=false',
     '--v=1',
   ];

@@ -1,4 +1,5 @@
-// The local control plane Drop is tested and run against: pinned etcd, kube-apiserver and kwok,
+// The local control plane Drop is tested and run against: pinned etcd, kube-apiserver,
+// kube-controller-manager and kwok,
 // plus the real Knative ApiServerSource adapter and the optional per-node bandwidth model. See README.md in this folder.
 
 export type { ApiServerSource, ApiServerSourceOptions, WatchedResource } from './apiserversource.ts';
@@ -29,6 +30,9 @@ export {
   deleteNodes,
   fakeNode,
   NODE_SET_LABEL,
+  resumeHeartbeat,
+  STOPPED_HEARTBEAT_HOLDER,
+  stopHeartbeat,
   waitNodesReady,
 } from './nodes.ts';
 export { binaryPath, helmPath, kubectlPath, readPins } from './pins.ts';

@@ -29,6 +29,9 @@ export function execKubectl(
         else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
       },
     );
+    // kubectl may exit (a usage error, a refused request) before it reads all of its input: the
+    // EPIPE that writing then raises is not the failure, its exit code and stderr are.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(options.input ?? '');
   });
 }

@@ -140,8 +140,41 @@ export async function waitNodesReady(
   }
 }
 
-/** Deletes nodes by name (pods bound to them stay: there is no pod garbage collector). */
+/** Deletes nodes by name; kube-controller-manager's pod GC then deletes the pods bound to them. */
 export async function deleteNodes(kubeconfigPath: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   await runKubectl(kubeconfigPath, ['delete', 'node', '--ignore-not-found', '--wait=false', ...names]);
+}
+
+/** Who holds a node's Lease while its heartbeat is stopped (kwok leaves a Lease it does not hold alone). */
+export const STOPPED_HEARTBEAT_HOLDER = 'drop.test/stopped-heartbeat';
+
+/**
+ * Stops a fake node's heartbeat, as if its kubelet died: its Lease in kube-node-lease is taken over
+ * for an hour by another holder. kwok then neither renews the Lease nor updates the node or its pods
+ * (it only acts for nodes whose Lease it holds, v0.8.0 `NodeLeaseController.Held`), and
+ * kube-controller-manager marks the node `Ready=Unknown` and taints it `node.kubernetes.io/unreachable`
+ * once `--node-monitor-grace-period` (50 s) has passed.
+ */
+export async function stopHeartbeat(kubeconfigPath: string, node: string): Promise<void> {
+  const spec = {
+    holderIdentity: STOPPED_HEARTBEAT_HOLDER,
+    leaseDurationSeconds: 3600,
+    renewTime: new Date().toISOString().replace('Z', '000Z'),
+  };
+  await runKubectl(kubeconfigPath, [
+    'patch',
+    'lease',
+    node,
+    '-n',
+    'kube-node-lease',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec }),
+  ]);
+}
+
+/** Lets kwok heartbeat a node again: it creates a new Lease for a node whose Lease is gone. */
+export async function resumeHeartbeat(kubeconfigPath: string, node: string): Promise<void> {
+  await runKubectl(kubeconfigPath, ['delete', 'lease', node, '-n', 'kube-node-lease', '--ignore-not-found']);
 }

@@ -14,6 +14,7 @@ export const KNATIVE_DIR = join(BUILD_DIR, 'knative');
 export type BinaryName =
   | 'etcd'
   | 'kube-apiserver'
+  | 'kube-controller-manager'
   | 'kubectl'
   | 'kwok'
   | 'apiserver_receive_adapter'
@@ -99,6 +100,7 @@ export function binaryTargets(pins: Pins = readPins()): readonly BinaryTarget[] 
   });
   return [
     main('kube-apiserver', 'k8s.io/kubernetes/cmd/kube-apiserver', pins.kubernetes),
+    main('kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-controller-manager', pins.kubernetes),
     main('kubectl', 'k8s.io/kubernetes/cmd/kubectl', pins.kubernetes),
     main('etcd', 'go.etcd.io/etcd/server/v3', pins.etcd),
     main('apiserver_receive_adapter', 'knative.dev/eventing/cmd/apiserver_receive_adapter', pins.eventing),

@@ -6,11 +6,19 @@ import {
   AUDIT_POLICY,
   apiserverArgs,
   bandwidthModelCommand,
+  controllerManagerArgs,
   etcdArgs,
   kwokArgs,
   type Ports,
 } from './components.ts';
-import { apiGet, kubeconfigYaml, readCredentials, servingCaPath, writeCredentials } from './credentials.ts';
+import {
+  apiGet,
+  insecureHealthz,
+  kubeconfigYaml,
+  readCredentials,
+  servingCaPath,
+  writeCredentials,
+} from './credentials.ts';
 import { applyNodes, defaultNodeSpecs } from './nodes.ts';
 import { binaryPath, helmPath, kubectlPath } from './pins.ts';
 import { freePorts, isRunning, killNow, poll, sleep, startProcess } from './processes.ts';
@@ -114,8 +122,13 @@ async function launch(
   const credentials = kept ?? writeCredentials(join(stateDir, 'pki'));
   if (kept)
     log(`drop: keeping the objects of the last run in ${stateDir} (npm start -- --fresh starts empty)`);
-  const [etcdClient, etcdPeer, apiserver] = await freePorts(3);
-  const ports: Ports = { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserver! };
+  const [etcdClient, etcdPeer, apiserver, controllerManager] = await freePorts(4);
+  const ports: Ports = {
+    etcdClient: etcdClient!,
+    etcdPeer: etcdPeer!,
+    apiserver: apiserver!,
+    controllerManager: controllerManager!,
+  };
   const server = `https://127.0.0.1:${ports.apiserver}`;
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   const components: RunningComponent[] = [];
@@ -149,18 +162,27 @@ async function launch(
       const res = await apiGet(server, caFile, credentials.adminToken, '/readyz');
       return res.status === 200 ? true : undefined;
     });
+    const caPem = readFileSync(caFile, 'utf8');
+    writeFileSync(kubeconfigPath, kubeconfigYaml(server, caPem, credentials.adminToken), { mode: 0o600 });
+    const controllerManagerKubeconfig = join(stateDir, 'pki', 'kube-controller-manager.kubeconfig');
     writeFileSync(
-      kubeconfigPath,
-      kubeconfigYaml(server, readFileSync(caFile, 'utf8'), credentials.adminToken),
-      {
-        mode: 0o600,
-      },
+      controllerManagerKubeconfig,
+      kubeconfigYaml(server, caPem, credentials.controllerManagerToken, 'system:kube-controller-manager'),
+      { mode: 0o600 },
+    );
+    const controllerManager = start(
+      'kube-controller-manager',
+      controllerManagerArgs(controllerManagerKubeconfig, credentials, caFile, ports, stateDir),
     );
     start('kwok', kwokArgs(kubeconfigPath));
     save();
     linkTools(stateDir);
+    // kwok and the controllers start in parallel; /healthz answers once the controllers are started.
+    await waitUntil(controllerManager, 'kube-controller-manager /healthz', async () =>
+      (await insecureHealthz(ports.controllerManager)) ? true : undefined,
+    );
     log(
-      `drop: etcd, kube-apiserver and kwok up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${server}`,
+      `drop: etcd, kube-apiserver, kube-controller-manager and kwok up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${server}`,
     );
     return readState(stateDir)!;
   } catch (error) {

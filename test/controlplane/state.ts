@@ -7,7 +7,7 @@ import { commandLine, isRunning, stopProcess } from './processes.ts';
 export const DEFAULT_STATE_DIR = new URL('../../.drop/', import.meta.url).pathname.replace(/\/$/, '');
 
 /** What every control plane runs; the bandwidth model is optional (`up --bandwidth`). */
-export const CORE_COMPONENTS = ['etcd', 'kube-apiserver', 'kwok'] as const;
+export const CORE_COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kwok'] as const;
 export type CoreComponentName = (typeof CORE_COMPONENTS)[number];
 export type ComponentName = CoreComponentName | 'bandwidth-model';
 
@@ -51,8 +51,8 @@ export function isComponentRunning(component: RunningComponent): boolean {
 }
 
 /**
- * Stops the components in reverse start order (the bandwidth model, kwok and the API server before
- * etcd) and forgets them.
+ * Stops the components in reverse start order (the bandwidth model, kwok, the controller manager and
+ * the API server before etcd) and forgets them.
  */
 export async function stopComponents(stateDir: string): Promise<readonly RunningComponent[]> {
   const state = readState(stateDir);

@@ -125,7 +125,9 @@ describe('npm start', () => {
     async () => {
       const run = npmStart([]);
       await untilOutput(run, /\[3\/3\] Drop is ready/);
-      expect(run.output()).toMatch(/\[1\/3\] control plane: etcd, kube-apiserver and kwok in /);
+      expect(run.output()).toMatch(
+        /\[1\/3\] control plane: etcd, kube-apiserver, kube-controller-manager and kwok in /,
+      );
       expect(run.output()).toMatch(/\[2\/3\] CRDs installed, 2 fake nodes ready/);
       await untilOutput(run, /no CachedImages yet/);
       const applied = await kubectl(['apply', '-f', join(ROOT, 'examples/cachedimage-nginx.yaml')]);

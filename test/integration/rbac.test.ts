@@ -157,6 +157,7 @@ describe('each function with its own ServiceAccount token', () => {
     cleanups.push(() => admin.delete(paths.secret(NAMESPACE, name)));
     cleanups.push(() => admin.delete(paths.lease(NAMESPACE, `drop-pace-${name}`)));
     cleanups.push(() => admin.delete(paths.lease(NAMESPACE, `drop-pace-${busy}`)));
+    cleanups.push(() => admin.delete(paths.pullPolicy(busy)));
     await admin.create(paths.secrets(NAMESPACE), {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -275,7 +276,18 @@ describe('each function with its own ServiceAccount token', () => {
       expect((await send(imageApp, resync())).status).toBe(200);
       expect((await send(imageApp, referenceEvent('update', cached))).status).toBe(200);
       expect((await send(paceApp, referenceEvent('update', cached))).status).toBe(200);
+      // The policy is deleted: its delete event has pace remove its Lease once nobody holds it.
+      await admin.delete(paths.pullPolicy(name));
+      expect((await send(paceApp, resourceEvent('delete', object('PullPolicy', name, {})))).status).toBe(200);
+      await waitFor(
+        async () => (await admin.get(paths.lease(NAMESPACE, `drop-pace-${name}`))) === undefined,
+        {
+          timeoutMs: 30_000,
+          message: `Lease drop-pace-${name} removed with its policy`,
+        },
+      );
       // Another replica holds a policy's Lease: pace pokes it (a merge patch) and asks to be retried.
+      await admin.create(paths.pullPolicies(), object('PullPolicy', busy, {}));
       const now = new Date();
       await admin.create(paths.leases(NAMESPACE), {
         apiVersion: 'coordination.k8s.io/v1',

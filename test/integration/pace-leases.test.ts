@@ -1,0 +1,101 @@
+// A policy's Lease (drop-pace-<policy>) lives as long as the policy: none for a name no PullPolicy
+// has, and it goes with its policy (functions/pace/gone.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
+import type { Lease } from '../../lib/controller/index.ts';
+import { paths } from '../../lib/kube/index.ts';
+import { createNodes, deleteNodes } from '../controlplane/index.ts';
+import { knativeEvent, post } from '../fixtures/knative-events.ts';
+import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
+import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
+import { cachedImage, pullPolicy } from './objects.ts';
+
+const leaseOf = (drop: RunningDrop, policy: string) =>
+  drop.kube.get<Lease>(paths.lease(NAMESPACE, `drop-pace-${policy}`));
+
+describe('pace Leases', () => {
+  let drop: RunningDrop;
+  let nodes: string[] = [];
+  const pool = uniqueName('leases');
+  beforeAll(async () => {
+    drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true, windowMs: 3_000 });
+    nodes = await createNodes(1, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: pool,
+      labels: { 'drop.test/pool': pool },
+    });
+  });
+  afterAll(async () => {
+    await drop?.stop();
+    await deleteNodes(kubeconfigPath(), nodes);
+  });
+
+  it('a request for a policy that does not exist creates no Lease and says why', async () => {
+    const missing = uniqueName('no-such-policy');
+    const outcome = await drop.pacer.request(missing);
+    expect(outcome).toMatchObject({ result: 'ignored' });
+    expect(outcome.detail).toContain(`PullPolicy ${missing} does not exist`);
+    expect(await leaseOf(drop, missing)).toBeUndefined();
+  });
+
+  it('a PullPolicy delete event for a policy that never existed creates no Lease', async () => {
+    const missing = uniqueName('never-existed');
+    const event = knativeEvent(
+      'delete',
+      { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'PullPolicy', metadata: { name: missing } },
+      { plural: 'pullpolicies' },
+    );
+    const res = await fetch(drop.paceUrl, post(event));
+    expect(res.status).toBe(200);
+    await drop.pacer.idle();
+    expect(await leaseOf(drop, missing)).toBeUndefined();
+  });
+
+  it("a deleted policy's Lease goes with it", async () => {
+    const policy = uniqueName('short-lived');
+    const name = uniqueName('short-lived-image');
+    await drop.kube.create(
+      paths.pullPolicies(),
+      pullPolicy(policy, { maxConcurrentNodes: 1, minDelayBetweenPulls: '0s' }) as PullPolicy,
+    );
+    await drop.kube.create(
+      paths.cachedImages(),
+      cachedImage(name, {
+        image: 'registry.example/leases/app',
+        tag: 'v1',
+        nodeSelector: { 'drop.test/pool': pool },
+        policyRef: { name: policy },
+      }),
+    );
+    await waitFor(
+      async () => (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status?.ready === '1/1',
+      { timeoutMs: 60_000, message: 'cached' },
+    );
+    expect(await leaseOf(drop, policy)).toBeDefined();
+    await drop.kube.delete(paths.pullPolicy(policy));
+    // Its delete event wakes pace, which removes the Lease once its holder's window has ended.
+    await waitFor(async () => (await leaseOf(drop, policy)) === undefined, {
+      timeoutMs: 60_000,
+      message: `Lease drop-pace-${policy} gone`,
+    });
+    await drop.kube.delete(paths.cachedImage(name));
+  });
+
+  it('the default policy keeps its Lease without a PullPolicy named default: the built-in defaults pace', async () => {
+    const name = uniqueName('defaults');
+    await drop.kube.create(
+      paths.cachedImages(),
+      cachedImage(name, {
+        image: 'registry.example/leases/defaults',
+        tag: 'v1',
+        nodeSelector: { 'drop.test/pool': pool },
+      }),
+    );
+    await waitFor(
+      async () => (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status?.ready === '1/1',
+      { timeoutMs: 90_000, message: 'cached under the built-in defaults' },
+    );
+    expect(await leaseOf(drop, 'default')).toBeDefined();
+    await drop.kube.delete(paths.cachedImage(name));
+  });
+});
