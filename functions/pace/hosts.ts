@@ -3,7 +3,7 @@
 // the process watches, and kept in a Lease per host, `drop-registry-<host>` in the Drop namespace,
 // so every replica and a restarted pacer agree. The rules are lib/pacing/hosts.ts.
 import { createHash } from 'node:crypto';
-import type { PullPolicy } from '../../lib/api/index.ts';
+import type { CachedImage, PullPolicy } from '../../lib/api/index.ts';
 import { parseImageReference } from '../../lib/image-ref.ts';
 import { type Kube, KubeError, type KubeObject, type Pod, paths } from '../../lib/kube/index.ts';
 import {
@@ -52,6 +52,7 @@ export function hostLeaseName(host: string): string {
 
 /** Two records of one host as one: the later pause, every start, the longer run of throttles. */
 export function mergeRecords(a: HostRecord, b: HostRecord): HostRecord {
+  const throttledPulls = [...new Set([...(a.throttledPulls ?? []), ...(b.throttledPulls ?? [])])].slice(-32);
   const reservations = new Map(
     [...(a.reservations ?? []), ...(b.reservations ?? [])].map((r) => [r.pod, r] as const),
   );
@@ -65,6 +66,7 @@ export function mergeRecords(a: HostRecord, b: HostRecord): HostRecord {
     ...(throttles > 0 ? { throttles } : {}),
     ...(reason ? { reason } : {}),
     ...(reservations.size > 0 ? { reservations: [...reservations.values()] } : {}),
+    ...(throttledPulls.length > 0 ? { throttledPulls } : {}),
   };
 }
 
@@ -76,6 +78,9 @@ function parseRecord(text: string | undefined): HostRecord {
       ...(typeof parsed.pausedUntil === 'number' ? { pausedUntil: parsed.pausedUntil } : {}),
       ...(typeof parsed.throttles === 'number' ? { throttles: parsed.throttles } : {}),
       ...(typeof parsed.reason === 'string' ? { reason: parsed.reason } : {}),
+      ...(Array.isArray(parsed.throttledPulls)
+        ? { throttledPulls: parsed.throttledPulls.filter((p) => typeof p === 'string') }
+        : {}),
       ...(Array.isArray(parsed.reservations)
         ? {
             reservations: parsed.reservations.filter(
@@ -120,9 +125,31 @@ export class RegistryHosts {
     this.#counted.add(id);
     const host = hostOf(pod.spec?.containers[0]?.image);
     if (!host) return false;
-    this.#records.set(host, afterThrottle(this.record(host), now, outcome.message));
+    const before = this.record(host);
+    const after = afterThrottle(before, now, outcome.message, id);
+    if (after === before) return false;
+    this.#records.set(host, after);
     this.#persist(host);
     return true;
+  }
+
+  /**
+   * The throttles reconcile-image recorded in the images' status: a pull that ended while no
+   * holder of this process watched (none was serving) still pauses its host, from when it was
+   * recorded. Each pull counts once, here or in observePod, on any replica (the Lease keeps which).
+   */
+  observeImages(images: readonly CachedImage[]): void {
+    for (const image of images) {
+      const throttle = image.status?.throttle;
+      if (!throttle?.host || this.#counted.has(throttle.pull)) continue;
+      this.#counted.add(throttle.pull);
+      const before = this.record(throttle.host);
+      const at = Date.parse(throttle.at);
+      const after = afterThrottle(before, Number.isNaN(at) ? 0 : at, throttle.message, throttle.pull);
+      if (after === before) continue;
+      this.#records.set(throttle.host, after);
+      this.#persist(throttle.host);
+    }
   }
 
   /**

@@ -69,6 +69,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     if (!settings.ok)
       return { kind: 'invalid' as const, detail: `PullPolicy ${policy}: ${settings.message}` };
     await input.view.hosts.reload(input.now().getTime());
+    input.view.hosts.observeImages(input.view.images());
     const hosts = input.view.hosts.states(input.view.policies(), input.view.pods());
     const decideStarted = performance.now();
     const round = decide(input, settings.limits, hosts.hosts);

@@ -41,7 +41,29 @@ export interface ImageChange {
 
 /** The events for what this reconcile recorded: pull outcomes first, then a change of STATUS. */
 export function imageEvents(change: ImageChange): Occurrence[] {
-  return [...pullEvents(change), ...throttleEvents(change), ...statusEvents(change), ...skipEvents(change)];
+  return [
+    ...pullEvents(change),
+    ...throttleEvents(change),
+    ...statusEvents(change),
+    ...skipEvents(change),
+    ...driftEvents(change),
+  ];
+}
+
+/** The registry's digest for the tag moved (digestCheckInterval): say so, and how many nodes follow. */
+function driftEvents({ reference, previous, status }: ImageChange): Occurrence[] {
+  const was = previous?.manifest?.reference === reference ? previous.manifest.digest : undefined;
+  const now = status.manifest?.reference === reference ? status.manifest.digest : undefined;
+  if (!was || !now || was === now) return [];
+  const outdated = Number((status.outdated ?? '0/').split('/')[0]) || 0;
+  return [
+    {
+      type: 'Normal',
+      reason: 'DigestChanged',
+      action: 'Reconcile',
+      note: `The registry now names ${now} for ${reference} (was ${was}): re-pulling ${outdated === 1 ? '1 node' : `${outdated} nodes`} that hold another digest`,
+    },
+  ];
 }
 
 /** A registry throttled pulls: one Warning per message, counted; the pause is the pacer's to say. */

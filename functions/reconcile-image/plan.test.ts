@@ -458,3 +458,51 @@ describe('skipped nodes and the manifest in the plan', () => {
     expect(plan.status.message).toMatch(/^docker\.io\/library\/nginx:1\.25-alpine is 4\.9 KiB/);
   });
 });
+
+describe('digest drift in the plan', () => {
+  const A = `sha256:${'a'.repeat(64)}`;
+  const B = `sha256:${'b'.repeat(64)}`;
+  const cachedOn = (nodes: string[]): CachedImageStatus => ({
+    observedGeneration: 1,
+    reference: REF,
+    cachedNodes: nodes,
+    resolvedDigest: A,
+    digests: [{ digest: A, nodes }],
+  });
+
+  it('re-pulls exactly the nodes that hold another digest than the registry’s, and counts them', () => {
+    const plan = planImage(observe({ previous: cachedOn(['a', 'b', 'c']), drift: { current: B } }));
+    expect(plan.status.outdated).toBe('3/3');
+    expect(plan.status.repullNodes).toEqual(['a', 'b', 'c']);
+    expect(plan.pendingNodes).toEqual(['a', 'b', 'c']);
+    expect(statusWord(plan.status)).toBe('Cached');
+  });
+
+  it('an unchanged digest re-pulls nothing', () => {
+    const plan = planImage(observe({ previous: cachedOn(['a', 'b', 'c']), drift: { current: A } }));
+    expect(plan.status.outdated).toBe('0/3');
+    expect(plan.pendingNodes).toEqual([]);
+    expect(plan.status.repullNodes).toBeUndefined();
+  });
+
+  it('a node that pulled the new digest is no longer outdated', () => {
+    const pulled = pod(
+      'b',
+      { terminated: { exitCode: 0, reason: 'Completed' } },
+      { imageID: `docker.io/library/nginx@${B}` },
+    );
+    const plan = planImage(
+      observe({
+        previous: { ...cachedOn(['a', 'b', 'c']), repullNodes: ['a', 'b', 'c'] },
+        pods: [pulled],
+        drift: { current: B },
+      }),
+    );
+    expect(plan.status.outdated).toBe('2/3');
+    expect(plan.status.digests).toEqual([
+      { digest: A, nodes: ['a', 'c'] },
+      { digest: B, nodes: ['b'] },
+    ]);
+    expect(plan.pendingNodes).toEqual(['a', 'c']);
+  });
+});

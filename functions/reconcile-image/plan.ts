@@ -20,6 +20,7 @@ import {
 } from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
+import { digestGroups, outdatedNodes } from './drift.ts';
 import { imageEvents } from './events.ts';
 import { type RepullCycle, repullCycle } from './repull.ts';
 import { imageStatus, invalidSpecStatus } from './status.ts';
@@ -65,6 +66,11 @@ export interface ObservedImage {
   readonly manifest?: ManifestRecord;
   /** Words for the message that no other field carries, e.g. why maxImageSize was not checked. */
   readonly notes?: readonly string[];
+  /**
+   * Digest drift (PullPolicy digestCheckInterval): keep which digest each node holds, and re-pull
+   * the nodes whose digest is not `current`, the registry's for the tag now (unknown: none).
+   */
+  readonly drift?: { readonly current?: string | undefined };
   readonly backoff: FailureBackoff;
   /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the cycle as the status has it. */
   readonly repull?: { readonly intervalMs: number | undefined };
@@ -184,6 +190,9 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const newMessages = new Map<string, string>();
   const pulling = new Set<string>();
   const throttled: { readonly node: string; readonly message: string }[] = [];
+  const pulledDigests = new Map<string, string>();
+  let throttle = previous?.throttle;
+  const digestBefore = previous?.resolvedDigest;
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
   let lastPulledAt = previous?.lastPulledAt;
 
@@ -207,6 +216,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
       failed.delete(node);
       repulling.delete(node);
       resolvedDigest = outcome.digest ?? resolvedDigest;
+      if (outcome.digest) pulledDigests.set(node, outcome.digest);
       lastPulledAt = latest(lastPulledAt, outcome.at ?? observed.now.toISOString());
       recorded.push(recordOf(pod, node, 'cached', outcome.at, observed.now));
       continue;
@@ -220,6 +230,12 @@ export function planImage(observed: ObservedImage): ImagePlan {
     // for it; the pacer pauses the whole host (functions/pace/hosts.ts) and the node waits.
     if (isThrottle(outcome.message)) {
       throttled.push({ node, message: outcome.message });
+      throttle = {
+        host: hostOfImage(pod.spec?.containers[0]?.image ?? spec.reference),
+        at: observed.now.toISOString(),
+        message: outcome.message,
+        pull: attempt,
+      };
       continue;
     }
     const failure = failureOf(node, outcome.reason, (before?.failures ?? 0) + 1, attempt, observed);
@@ -246,7 +262,15 @@ export function planImage(observed: ObservedImage): ImagePlan {
         now: observed.now,
       })
     : keptCycle(previous, repulling, ready);
-  const due = new Set(repull.nodes);
+  // A node that holds another digest than the registry's is re-pulled like a due re-pull.
+  const digests = observed.drift
+    ? digestGroups(previous?.digests, pulledDigests, ready, digestBefore ?? resolvedDigest)
+    : undefined;
+  const outdated = digests ? outdatedNodes(digests, observed.drift?.current) : [];
+  const drifting = outdated.filter((n) => !pulling.has(n));
+  const withDrift: RepullCycle =
+    drifting.length > 0 ? { ...repull, nodes: [...new Set([...repull.nodes, ...drifting])].sort() } : repull;
+  const due = new Set(withDrift.nodes);
   for (const node of failed.keys()) {
     if (!targetSet.has(node) || (cached.has(node) && !due.has(node))) failed.delete(node);
   }
@@ -266,12 +290,14 @@ export function planImage(observed: ObservedImage): ImagePlan {
     pending: pendingNodes,
     failed: [...failed.values()].sort((a, b) => a.node.localeCompare(b.node)),
     newMessages,
-    repull,
+    repull: withDrift,
     missingSecrets: observed.missingSecrets,
+    ...(digests ? { digests, outdated } : {}),
     unusableSecrets: observed.unusableSecrets ?? [],
     policyProblem: observed.policyProblem,
     skipped: observed.skipped ?? [],
     throttled,
+    ...(throttle ? { throttle } : {}),
     ...(observed.manifest ? { manifest: observed.manifest } : {}),
     notes: observed.notes ?? [],
     resolvedDigest,
@@ -286,6 +312,11 @@ export function planImage(observed: ObservedImage): ImagePlan {
     backoff: observed.backoff,
   });
   return { deletePods, pendingNodes, recorded, status, events };
+}
+
+function hostOfImage(image: string): string {
+  const parsed = parseImageReference(image);
+  return parsed.ok ? parsed.ref.registry : '';
 }
 
 function failureOf(

@@ -14,6 +14,7 @@ import {
   reconcileEach,
   regardingOf,
 } from '../../lib/controller/index.ts';
+import { parseDuration } from '../../lib/duration.ts';
 import {
   beginPullSeries,
   imagesCachedTotal,
@@ -34,6 +35,7 @@ import {
 import { type PullSecret, pullSecretProblem } from '../../lib/pull-secret.ts';
 import { skippedIn, targetsIn } from '../../lib/targets.ts';
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
+import { driftCheckDue } from './drift.ts';
 import { manifestCheckDue, manifestVerdict } from './manifest.ts';
 import { type ImagePlan, planImage, policyView, specView } from './plan.ts';
 import { askManifest } from './registry.ts';
@@ -149,13 +151,19 @@ async function planFor(
     ? await sizeCheck(ctx.kube, namespace, image, spec.reference, pullPolicy, now)
     : { notes: [] };
   const problem = policy.problem ?? size.problem;
+  const drift =
+    spec.ok && spec.repullable
+      ? await driftCheck(ctx.kube, namespace, image, spec.reference, pullPolicy, size.manifest, now)
+      : undefined;
+  const manifest = drift?.manifest ?? size.manifest;
   return planImage({
+    ...(drift ? { drift: { current: drift.manifest?.digest } } : {}),
     generation: image.metadata.generation ?? 0,
     spec,
     ...(image.status ? { previous: image.status } : {}),
     targets: spec.ok ? targetsIn(view.nodes, spec.placement) : [],
     skipped: spec.ok ? skippedIn(view.nodes, spec.placement) : [],
-    ...(size.manifest ? { manifest: size.manifest } : {}),
+    ...(manifest ? { manifest } : {}),
     notes: size.notes,
     pods,
     missingSecrets: secrets.missing,
@@ -200,6 +208,36 @@ async function sizeCheck(
     ...(verdict.kind === 'refused' ? { problem: { reason: verdict.reason, message: verdict.message } } : {}),
     notes: verdict.kind === 'unknown' ? [verdict.note] : [],
   };
+}
+
+/**
+ * Digest drift (PullPolicy digestCheckInterval): the registry is asked for the tag's digest when the
+ * last answer is older than the interval (a HEAD, with the image's pull secrets; the size too when
+ * a maxImageSize applies). Undefined: checks are off for this image's policy.
+ */
+async function driftCheck(
+  kube: Kube,
+  namespace: string,
+  image: CachedImage,
+  reference: string,
+  policy: PullPolicy | undefined,
+  known: ManifestRecord | undefined,
+  now: Date,
+): Promise<{ readonly manifest?: ManifestRecord } | undefined> {
+  const text = policy?.spec?.digestCheckInterval;
+  const intervalMs = text ? parseDuration(text) : undefined;
+  if (!intervalMs) return undefined;
+  const before = known ?? image.status?.manifest;
+  if (!driftCheckDue(before, reference, intervalMs, now))
+    return before?.reference === reference ? { manifest: before } : {};
+  const sized = image.spec?.maxImageSize !== undefined || policy?.spec?.maxImageSize !== undefined;
+  const asked = await askManifest(kube, namespace, image, reference, now, sized);
+  // A failed ask keeps the digest last known: drift is judged against what the registry said.
+  if (!asked.digest && before?.reference === reference && before.digest)
+    return {
+      manifest: { ...before, checkedAt: asked.checkedAt, ...(asked.error ? { error: asked.error } : {}) },
+    };
+  return { manifest: asked };
 }
 
 /**

@@ -13,6 +13,7 @@ export async function askManifest(
   image: CachedImage,
   reference: string,
   now: Date,
+  size = true,
 ): Promise<ManifestRecord> {
   const checkedAt = now.toISOString();
   const parsed = parseImageReference(reference);
@@ -29,7 +30,7 @@ export async function askManifest(
   const answer = await checkManifest({
     ref: parsed.ref,
     ...(credentials ? { credentials } : {}),
-    size: true,
+    size,
     now,
   });
   if (!answer.ok) return { reference, checkedAt, error: `${answer.reason}: ${answer.message}` };

@@ -1,5 +1,6 @@
 import type {
   CachedImageStatus,
+  DigestGroup,
   FailedNode,
   FailureGroup,
   ImagePhase,
@@ -48,6 +49,11 @@ export interface ImageFindings {
   /** Nodes the placement selects that are skipped for now, with the reason. */
   readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
   readonly manifest?: ManifestRecord | undefined;
+  /** Digest drift: which digest each cached node holds, and those holding an older one. */
+  readonly digests?: readonly DigestGroup[];
+  readonly outdated?: readonly string[];
+  /** The latest throttled pull of the image, for the pacer (status.throttle). */
+  readonly throttle?: CachedImageStatus['throttle'];
   /** Pulls this plan found throttled by the registry (not failures of their nodes). */
   readonly throttled?: readonly { readonly node: string; readonly message: string }[];
   readonly notes?: readonly string[];
@@ -88,7 +94,14 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     waiting,
     ...(pacing ? { pacing } : {}),
     ...(skipped.length > 0 ? { skipped } : {}),
+    ...(f.throttle ? { throttle: f.throttle } : {}),
     ...(f.manifest ? { manifest: f.manifest } : {}),
+    ...(f.digests
+      ? {
+          digests: f.digests.map((g) => ({ digest: g.digest, nodes: [...g.nodes] })),
+          outdated: `${f.outdated?.length ?? 0}/${f.targets.length}`,
+        }
+      : {}),
     ...(f.resolvedDigest ? { resolvedDigest: f.resolvedDigest } : {}),
     ...(f.lastPulledAt ? { lastPulledAt: f.lastPulledAt } : {}),
     ...(f.repull.nodes.length > 0 ? { repullNodes: [...f.repull.nodes] } : {}),
@@ -266,6 +279,10 @@ function messageOf(
   for (const group of skipped)
     parts.push(
       `${counted(group.nodes, 'node')} skipped: ${group.reason} (${listNodes(group.examples, group.nodes)})`,
+    );
+  if ((f.outdated?.length ?? 0) > 0)
+    parts.push(
+      `${counted(f.outdated?.length ?? 0, 'node')} hold an older digest than the registry's ${f.manifest?.digest ?? ''}: re-pulling ${listNodes(f.outdated ?? [], f.outdated?.length ?? 0)}`,
     );
   if (f.pulling.length > 0) parts.push(`pulling on ${listNodes(f.pulling, f.pulling.length)}`);
   for (const group of failures.slice(0, 3)) {

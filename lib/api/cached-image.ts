@@ -115,6 +115,15 @@ const manifestSchema = z
   })
   .meta({ description: "What the image's registry said about the reference when Drop last asked." });
 
+const digestGroupSchema = z
+  .looseObject({
+    digest: z.string().meta({ description: 'An image digest.' }),
+    nodes: z
+      .array(z.string().meta({ description: 'Node name.' }))
+      .meta({ description: 'The cached nodes that hold it.', 'x-kubernetes-list-type': 'atomic' }),
+  })
+  .meta({ description: 'Cached nodes holding one digest of the tag.' });
+
 const skippedGroupSchema = z
   .looseObject({
     reason: z.string().meta({ description: 'Why the nodes are skipped, e.g. DiskPressure.' }),
@@ -173,6 +182,27 @@ export const cachedImageStatusSchema = z
       .meta({ description: 'The digest the nodes pulled (from the pull pod imageID).' }),
     lastPulledAt: timestampSchema('When the latest successful pull finished.').optional(),
     manifest: manifestSchema.optional(),
+    throttle: z
+      .looseObject({
+        host: z.string().meta({ description: 'The registry host.' }),
+        at: timestampSchema('When the throttled pull was recorded.'),
+        message: z.string().meta({ description: "The kubelet's message." }),
+        pull: z.string().meta({ description: 'The pull pod (uid) the registry throttled.' }),
+      })
+      .optional()
+      .meta({
+        description:
+          'The latest pull of this image the registry throttled (429): the pacer pauses the host from it, whether or not it saw the pull itself.',
+      }),
+    digests: z.array(digestGroupSchema).optional().meta({
+      description:
+        'Which digest each cached node holds, by digest; kept while the PullPolicy sets digestCheckInterval.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
+    outdated: z.string().optional().meta({
+      description:
+        'Cached nodes holding an older digest than the registry names for the tag / target nodes (the OUTDATED column).',
+    }),
     skipped: z.array(skippedGroupSchema).optional().meta({
       description:
         'Nodes that match the placement but are skipped for now, by reason (DiskPressure), the first few named; not counted in READY.',
@@ -229,4 +259,5 @@ export type WaitingGroup = z.output<typeof waitingGroupSchema>;
 export type FailureGroup = z.output<typeof failureGroupSchema>;
 export type PacingLimitGroup = z.output<typeof pacingLimitSchema>;
 export type SkippedGroup = z.output<typeof skippedGroupSchema>;
+export type DigestGroup = z.output<typeof digestGroupSchema>;
 export type ManifestRecord = z.output<typeof manifestSchema>;

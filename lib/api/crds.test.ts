@@ -107,7 +107,7 @@ describe('crds/', () => {
   });
 
   it.each([
-    ['cachedimages', 'IMAGE TAG STATUS READY AGE', 'DIGEST SET POLICY MESSAGE'],
+    ['cachedimages', 'IMAGE TAG STATUS READY AGE', 'OUTDATED DIGEST SET POLICY MESSAGE'],
     ['cachedimagesets', 'STATUS READY MANAGED SOURCE AGE', 'MESSAGE'],
     ['discoverypolicies', 'STATUS SOURCES IMAGES LASTSYNC AGE', 'RANKING MESSAGE'],
     ['pullpolicies', 'MAXNODES MAXPULLS MINDELAY AGE', ''],

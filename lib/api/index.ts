@@ -5,6 +5,7 @@ export {
   cachedImageSchema,
   cachedImageSpecSchema,
   cachedImageStatusSchema,
+  type DigestGroup,
   type FailedNode,
   type FailureGroup,
   IMAGE_PHASES,

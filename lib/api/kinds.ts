@@ -76,6 +76,13 @@ export const kinds = {
         description: 'Target nodes holding the image',
       },
       AGE,
+      {
+        name: 'OUTDATED',
+        type: 'string',
+        jsonPath: '.status.outdated',
+        priority: 1,
+        description: 'Cached nodes holding an older digest than the registry names for the tag',
+      },
       { name: 'DIGEST', type: 'string', jsonPath: '.status.resolvedDigest', priority: 1 },
       { name: 'SET', type: 'string', jsonPath: labelPath(IMAGESET_LABEL), priority: 1 },
       { name: 'POLICY', type: 'string', jsonPath: '.spec.policyRef.name', priority: 1 },

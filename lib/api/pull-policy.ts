@@ -72,6 +72,9 @@ export const pullPolicySpecSchema = z
     repullInterval: durationSchema(
       'Pull cached images again this often, to pick up a new digest behind the same tag. Unset: never.',
     ).optional(),
+    digestCheckInterval: durationSchema(
+      "Ask the registry this often which digest each image's tag names now (a manifest HEAD with the image's pull secrets), and re-pull, paced, only the nodes that hold another. Only for tags pulled with imagePullPolicy Always. Unset: never.",
+    ).optional(),
     registries: z
       .array(registryCapSchema)
       .optional()

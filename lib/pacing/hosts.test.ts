@@ -88,3 +88,11 @@ describe('reservations', () => {
     expect(inFlightOf(EMPTY_HOST_RECORD, 2, () => false, NOW)).toBe(2);
   });
 });
+
+describe('a throttled pull counts once', () => {
+  it('the same pull seen twice (its pod, then the image status; or two replicas) pauses once', () => {
+    const once = afterThrottle(EMPTY_HOST_RECORD, NOW, '429', 'uid-1');
+    expect(afterThrottle(once, NOW + 5, '429', 'uid-1')).toBe(once);
+    expect(afterThrottle(once, NOW + 5, '429', 'uid-2').throttles).toBe(2);
+  });
+});

@@ -4,6 +4,8 @@
 // may start, and why not, come out.
 
 export const HOUR_MS = 3_600_000;
+/** How many throttled pulls a record remembers, to count each once. */
+const MAX_COUNTED = 32;
 /** A throttle without Retry-After pauses the host this long, doubling per throttle in a row… */
 export const THROTTLE_PAUSE_INITIAL_MS = 60_000;
 /** …up to this. */
@@ -25,6 +27,8 @@ export interface HostRecord {
   readonly throttles?: number;
   /** The message of the throttle that paused it, for status. */
   readonly reason?: string;
+  /** The throttled pulls counted already (pod uids, the latest few): each counts once. */
+  readonly throttledPulls?: readonly string[];
   /**
    * Pull pods a pacer reserved a slot of a capped host for, by name, with when (epoch ms): counted
    * as in flight by every replica until its own watch shows the pod (RESERVATION_MS at most).
@@ -144,13 +148,22 @@ export function retryAfterIn(message: string): number | undefined {
  * The record after a throttle at `now`: paused until the registry's Retry-After, else for a pause
  * that doubles with each throttle in a row (1 min … 30 min). A pause never shortens one in force.
  */
-export function afterThrottle(record: HostRecord, now: number, message: string): HostRecord {
+export function afterThrottle(record: HostRecord, now: number, message: string, pull?: string): HostRecord {
+  if (pull !== undefined && record.throttledPulls?.includes(pull)) return record;
   const throttles = (record.throttles ?? 0) + 1;
   const wait =
     retryAfterIn(message) ??
     Math.min(THROTTLE_PAUSE_MAX_MS, THROTTLE_PAUSE_INITIAL_MS * 2 ** Math.min(throttles - 1, 20));
   const until = Math.max(record.pausedUntil ?? 0, now + wait);
-  return { ...record, pausedUntil: until, throttles, reason: message };
+  const throttledPulls =
+    pull === undefined ? record.throttledPulls : [...(record.throttledPulls ?? []), pull].slice(-MAX_COUNTED);
+  return {
+    ...record,
+    pausedUntil: until,
+    throttles,
+    reason: message,
+    ...(throttledPulls ? { throttledPulls } : {}),
+  };
 }
 
 /** The record after a pull from the host succeeded: throttles in a row start over. */
