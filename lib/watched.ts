@@ -4,6 +4,7 @@ import type { Node, Pod } from './kube/core.ts';
 import type { InformerSpec } from './kube/informer.ts';
 import { paths } from './kube/paths.ts';
 import type { WatchTarget } from './kube/watch.ts';
+import { keepImageReport } from './node-images.ts';
 import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR } from './pull-pod.ts';
 
 // The collections Drop's functions keep in memory (lib/kube/informer.ts), each trimmed to what they
@@ -51,15 +52,20 @@ export const nodes: InformerSpec<Node> = {
   kind: 'Node',
   plural: 'nodes',
   path: paths.nodes(),
-  trim: (node) => ({
-    apiVersion: node.apiVersion,
-    kind: node.kind,
-    metadata: pick(node.metadata, META),
-    ...(node.spec ? { spec: pick(node.spec, ['unschedulable', 'taints'] as const) } : {}),
-    ...(node.status?.conditions
-      ? { status: { conditions: node.status.conditions.map((c) => ({ type: c.type, status: c.status })) } }
-      : {}),
-  }),
+  trim: (node) => {
+    const trimmed: Node = {
+      apiVersion: node.apiVersion,
+      kind: node.kind,
+      metadata: pick(node.metadata, META),
+      ...(node.spec ? { spec: pick(node.spec, ['unschedulable', 'taints'] as const) } : {}),
+      ...(node.status?.conditions
+        ? { status: { conditions: node.status.conditions.map((c) => ({ type: c.type, status: c.status })) } }
+        : {}),
+    };
+    // Its image list, hashed, for garbage-collection detection (lib/node-images.ts).
+    keepImageReport(node, trimmed);
+    return trimmed;
+  },
 };
 
 export const cachedImages: InformerSpec<CachedImage> = dropKind('CachedImage');

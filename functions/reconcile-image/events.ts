@@ -47,7 +47,21 @@ export function imageEvents(change: ImageChange): Occurrence[] {
     ...statusEvents(change),
     ...skipEvents(change),
     ...driftEvents(change),
+    ...collectedEvents(change),
   ];
+}
+
+/** The kubelet removed the image from nodes (garbage collection): one Warning, counted by node. */
+function collectedEvents({ reference, previous, status }: ImageChange): Occurrence[] {
+  const known = new Set((previous?.collected ?? []).map((c) => `${c.node} ${c.at}`));
+  const fresh = (status.collected ?? []).filter((c) => !known.has(`${c.node} ${c.at}`));
+  return [...groupBy(fresh, (c) => c.how)].map(([how, nodes]) => ({
+    type: 'Warning',
+    reason: 'ImageGarbageCollected',
+    action: 'Reconcile',
+    note: `The kubelet removed ${reference} (${how === 'Probe' ? 'a probe pod with imagePullPolicy Never found it gone' : "the node's status.images no longer lists it"}): pulling it again, paced`,
+    count: nodes.length,
+  }));
 }
 
 /** The registry's digest for the tag moved (digestCheckInterval): say so, and how many nodes follow. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CachedImageStatus, statusWord } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
+import { imageReportOf, type NodeImageReport } from '../../lib/node-images.ts';
 import { pullPodFor } from '../../lib/pull-pod.ts';
 import { type ObservedImage, planImage, specView } from './plan.ts';
 import { imagePhase } from './status.ts';
@@ -504,5 +505,83 @@ describe('digest drift in the plan', () => {
       { digest: B, nodes: ['b'] },
     ]);
     expect(plan.pendingNodes).toEqual(['a', 'c']);
+  });
+});
+
+describe('garbage-collected images', () => {
+  const heartbeat = '2026-11-25T09:59:50Z';
+  const lists = (entries: Record<string, string[]>) =>
+    new Map(
+      Object.entries(entries).map(([node, names]) => [
+        node,
+        imageReportOf({
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name: node },
+          status: {
+            conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: heartbeat }],
+            images: [['registry.k8s.io/pause:3.10'], ...(names.length > 0 ? [names] : [])].map((n) => ({
+              names: n,
+            })),
+          },
+        }) as NodeImageReport,
+      ]),
+    );
+  const cachedEverywhere: CachedImageStatus = {
+    reference: REF,
+    cachedNodes: ['a', 'b', 'c'],
+    lastPulledAt: '2026-11-25T09:50:00Z',
+  };
+
+  it('a cached node whose complete image list no longer names the image is pending again, and the status says why', () => {
+    const plan = planImage(
+      observe({ previous: cachedEverywhere, nodeImages: lists({ a: [REF], b: [], c: [REF] }) }),
+    );
+    expect(plan.status.ready).toBe('2/3');
+    expect(plan.pendingNodes).toEqual(['b']);
+    expect(plan.status.collected).toEqual([{ node: 'b', at: NOW.toISOString(), how: 'NodeStatus' }]);
+    expect(plan.status.waiting).toEqual([
+      expect.objectContaining({ reason: 'GarbageCollected', nodes: 1, examples: ['b'] }),
+    ]);
+    expect(plan.events).toContainEqual(
+      expect.objectContaining({ type: 'Warning', reason: 'ImageGarbageCollected', count: 1 }),
+    );
+  });
+
+  it('the record stays while the node waits, says nothing twice, and goes once the node holds the image again', () => {
+    const lost = planImage(observe({ previous: cachedEverywhere, nodeImages: lists({ b: [] }) })).status;
+    const waiting = planImage(
+      observe({ previous: lost, now: new Date(NOW.getTime() + 1_000), nodeImages: lists({ b: [] }) }),
+    );
+    expect(waiting.status.collected).toEqual(lost.collected);
+    expect(waiting.events.some((e) => e.reason === 'ImageGarbageCollected')).toBe(false);
+    const back = planImage(
+      observe({
+        previous: waiting.status,
+        now: new Date(NOW.getTime() + 2_000),
+        pods: [pod('b', pulled)],
+        nodeImages: lists({ b: [] }),
+      }),
+    );
+    expect(back.status.ready).toBe('3/3');
+    expect(back.status.collected).toBeUndefined();
+  });
+
+  it('a node whose list names the image by digest, or that lists no images at all, keeps it', () => {
+    const plan = planImage(
+      observe({
+        previous: { ...cachedEverywhere, resolvedDigest: DIGEST },
+        nodeImages: lists({ a: [`docker.io/library/nginx@${DIGEST}`] }),
+      }),
+    );
+    expect(plan.status.ready).toBe('3/3');
+    expect(plan.status.collected).toBeUndefined();
+  });
+
+  it('a node pulling the image again is not judged by its list', () => {
+    const plan = planImage(
+      observe({ previous: cachedEverywhere, pods: [pod('b')], nodeImages: lists({ b: [] }) }),
+    );
+    expect(plan.status.collected).toBeUndefined();
   });
 });

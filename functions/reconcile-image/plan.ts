@@ -10,6 +10,7 @@ import {
 import type { Occurrence } from '../../lib/controller/index.ts';
 import { formatReference, parseImageReference } from '../../lib/image-ref.ts';
 import type { Pod } from '../../lib/kube/core.ts';
+import type { NodeImageReport } from '../../lib/node-images.ts';
 import { isThrottle } from '../../lib/pacing/index.ts';
 import {
   backoffDelayMs,
@@ -20,6 +21,7 @@ import {
 } from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
+import { collectedRecord, goneFromNodeStatus } from './collected.ts';
 import { digestGroups, outdatedNodes } from './drift.ts';
 import { imageEvents } from './events.ts';
 import { type RepullCycle, repullCycle } from './repull.ts';
@@ -74,6 +76,11 @@ export interface ObservedImage {
   readonly backoff: FailureBackoff;
   /** PullPolicy repullInterval (ms; undefined: never) when the policy was read; absent: keep the cycle as the status has it. */
   readonly repull?: { readonly intervalMs: number | undefined };
+  /**
+   * The image lists of the nodes that report one (node.status.images, lib/node-images.ts): a cached
+   * node whose complete list no longer names the image lost it to the kubelet's garbage collection.
+   */
+  readonly nodeImages?: ReadonlyMap<string, NodeImageReport>;
   readonly now: Date;
 }
 
@@ -191,6 +198,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const pulling = new Set<string>();
   const throttled: { readonly node: string; readonly message: string }[] = [];
   const pulledDigests = new Map<string, string>();
+  const pulledNow = new Set<string>();
   let throttle = previous?.throttle;
   const digestBefore = previous?.resolvedDigest;
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
@@ -213,6 +221,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     deletePods.push({ ...ref, recorded: true });
     if (outcome.kind === 'cached') {
       cached.add(node);
+      pulledNow.add(node);
       failed.delete(node);
       repulling.delete(node);
       resolvedDigest = outcome.digest ?? resolvedDigest;
@@ -251,6 +260,28 @@ export function planImage(observed: ObservedImage): ImagePlan {
     if (!repulling.has(node)) cached.delete(node);
   }
 
+  // Garbage collection: a node whose kubelet no longer lists the image is pending again, and its
+  // pull goes through the pacer like any other (docs/design.md §Garbage collection).
+  const gone = observed.nodeImages
+    ? goneFromNodeStatus({
+        cached: [...cached].filter((n) => !pulling.has(n) && !pulledNow.has(n)),
+        reports: observed.nodeImages,
+        reference: spec.reference,
+        digests: previous?.digests,
+        resolvedDigest,
+        lastPulledAt,
+      })
+    : [];
+  for (const node of gone) {
+    cached.delete(node);
+    repulling.delete(node);
+  }
+  const collected = collectedRecord(
+    previous?.collected,
+    gone.map((node) => ({ node, how: 'NodeStatus' })),
+    (n) => targetSet.has(n) && !cached.has(n),
+    observed.now,
+  );
   const ready = targets.filter((n) => cached.has(n));
   const repull = observed.repull
     ? repullCycle({
@@ -296,6 +327,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     unusableSecrets: observed.unusableSecrets ?? [],
     policyProblem: observed.policyProblem,
     skipped: observed.skipped ?? [],
+    collected,
     throttled,
     ...(throttle ? { throttle } : {}),
     ...(observed.manifest ? { manifest: observed.manifest } : {}),

@@ -24,6 +24,7 @@ import {
 import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { pullDuration } from '../../lib/metrics.ts';
+import { imageReportIn, type NodeImageReport } from '../../lib/node-images.ts';
 import { policyOf, sizeLimitOf } from '../../lib/policy/index.ts';
 import {
   CACHED_IMAGE_ANNOTATION,
@@ -171,8 +172,19 @@ async function planFor(
     ...(problem ? { policyProblem: problem } : {}),
     backoff: policy.backoff,
     repull: { intervalMs: policy.repullIntervalMs },
+    nodeImages: nodeImagesOf(view.nodes, image.status?.cachedNodes ?? []),
     now,
   });
+}
+
+/** The image lists of the recorded nodes that report one, from the node cache (no request). */
+function nodeImagesOf(nodes: Informer<Node>, cached: readonly string[]): Map<string, NodeImageReport> {
+  const reports = new Map<string, NodeImageReport>();
+  for (const name of cached) {
+    const report = imageReportIn(nodes.get(name));
+    if (report) reports.set(name, report);
+  }
+  return reports;
 }
 
 /**

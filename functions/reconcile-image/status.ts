@@ -1,5 +1,6 @@
 import type {
   CachedImageStatus,
+  CollectedNode,
   DigestGroup,
   FailedNode,
   FailureGroup,
@@ -49,6 +50,8 @@ export interface ImageFindings {
   /** Nodes the placement selects that are skipped for now, with the reason. */
   readonly skipped?: readonly { readonly node: string; readonly reason: string }[];
   readonly manifest?: ManifestRecord | undefined;
+  /** Nodes the kubelet removed the image from, until they hold it again (garbage collection). */
+  readonly collected?: readonly CollectedNode[];
   /** Digest drift: which digest each cached node holds, and those holding an older one. */
   readonly digests?: readonly DigestGroup[];
   readonly outdated?: readonly string[];
@@ -94,6 +97,7 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     waiting,
     ...(pacing ? { pacing } : {}),
     ...(skipped.length > 0 ? { skipped } : {}),
+    ...(f.collected && f.collected.length > 0 ? { collected: f.collected.map((c) => ({ ...c })) } : {}),
     ...(f.throttle ? { throttle: f.throttle } : {}),
     ...(f.manifest ? { manifest: f.manifest } : {}),
     ...(f.digests
@@ -199,11 +203,18 @@ function failureGroups(
 function waitingGroups(f: ImageFindings): WaitingGroup[] {
   const failed = new Map(f.failed.map((n) => [n.node, n]));
   const due = new Set(f.repull.nodes);
+  const collected = new Set((f.collected ?? []).map((c) => c.node));
   const groups = new Map<string, { nodes: string[]; retryAt?: string }>();
   for (const node of f.pending) {
     const failure = failed.get(node);
     const backingOff = failure !== undefined && Date.parse(failure.retryAt) > f.now.getTime();
-    const reason = backingOff ? 'BackOff' : due.has(node) ? 'Repull' : 'WaitingForSlot';
+    const reason = backingOff
+      ? 'BackOff'
+      : collected.has(node)
+        ? 'GarbageCollected'
+        : due.has(node)
+          ? 'Repull'
+          : 'WaitingForSlot';
     const group = groups.get(reason) ?? { nodes: [] };
     group.nodes.push(node);
     if (backingOff && (!group.retryAt || failure.retryAt < group.retryAt)) group.retryAt = failure.retryAt;
@@ -218,7 +229,9 @@ function waitingGroups(f: ImageFindings): WaitingGroup[] {
         ? `backing off after failed pulls; the first retry at ${group.retryAt}`
         : reason === 'Repull'
           ? 'due for a re-pull (repullInterval)'
-          : 'waiting for a pacing slot',
+          : reason === 'GarbageCollected'
+            ? 'the kubelet removed the image (garbage collection); waiting for a pacing slot to pull it again'
+            : 'waiting for a pacing slot',
   }));
 }
 

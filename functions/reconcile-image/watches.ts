@@ -2,9 +2,11 @@ import { type CachedImage, type PullPolicy, statusWord } from '../../lib/api/ind
 import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/controller/index.ts';
 import { type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
+import { imageReportIn, imageReportOf, type NodeImageReport } from '../../lib/node-images.ts';
 import { policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
 import { isSelected, isTarget, placed, skipReason } from '../../lib/targets.ts';
+import { goneFromNodeStatus } from './collected.ts';
 import { type ImageView, withImageView } from './reconcile.ts';
 
 // What wakes reconcile-image: a CachedImage's spec, its pull pods' outcomes, nodes coming, going
@@ -116,8 +118,12 @@ async function onNode(
       ? undefined
       : ((event.object as Node | undefined) ?? (await ctx.kube.get<Node>(paths.node(name))));
   const print = node ? fingerprint(node) : '';
-  if (event.action === 'update' && targetsSeen.get(name) === print)
-    return { skip: `node ${name}: nothing a target depends on changed` };
+  const report = node ? (imageReportOf(node) ?? imageReportIn(node)) : undefined;
+  if (event.action === 'update' && targetsSeen.get(name) === print) {
+    // Nothing a target depends on changed, but the kubelet's image list may have lost an image.
+    const gone = report ? await imagesGoneFrom(ctx, namespace, event, node, report) : [];
+    return gone.length > 0 ? gone : { skip: `node ${name}: nothing a target depends on changed` };
+  }
   if (node) targetsSeen.set(name, print);
   else targetsSeen.delete(name);
   return withImageView(ctx.kube, namespace, async (view: ImageView) => {
@@ -125,9 +131,46 @@ async function onNode(
     else if (event.object) absorb(view.nodes, event, event.object as Node);
     return view.images
       .list()
-      .filter((image) => nodeChangesTargets(image, name, node, node ?? (event.object as Node | undefined)))
+      .filter(
+        (image) =>
+          nodeChangesTargets(image, name, node, node ?? (event.object as Node | undefined)) ||
+          (report !== undefined && listsImageGone(image, name, report)),
+      )
       .map((image) => image.metadata.name);
   });
+}
+
+/** The images the node's status recorded as cached there that its image list proves gone. */
+async function imagesGoneFrom(
+  ctx: HandlerContext,
+  namespace: string,
+  event: ObjectEvent,
+  node: Node | undefined,
+  report: NodeImageReport,
+): Promise<string[]> {
+  return withImageView(ctx.kube, namespace, async (view: ImageView) => {
+    const gone = view.images
+      .list()
+      .filter((image) => listsImageGone(image, event.ref.name, report))
+      .map((image) => image.metadata.name);
+    // The reconcile reads the node from the cache: at least this version of its list.
+    if (gone.length > 0 && node) absorb(view.nodes, event, node);
+    return gone;
+  });
+}
+
+function listsImageGone(image: CachedImage, node: string, report: NodeImageReport): boolean {
+  const status = image.status;
+  if (!status?.reference || !(status.cachedNodes ?? []).includes(node)) return false;
+  const gone = goneFromNodeStatus({
+    cached: [node],
+    reports: new Map([[node, report]]),
+    reference: status.reference,
+    digests: status.digests,
+    resolvedDigest: status.resolvedDigest,
+    lastPulledAt: status.lastPulledAt,
+  });
+  return gone.length > 0;
 }
 
 function fingerprint(node: Node): string {

@@ -124,6 +124,18 @@ const digestGroupSchema = z
   })
   .meta({ description: 'Cached nodes holding one digest of the tag.' });
 
+const collectedNodeSchema = z
+  .looseObject({
+    node: z.string().meta({ description: 'Node name.' }),
+    at: timestampSchema('When Drop noticed the image was gone.'),
+    how: z.string().meta({
+      description: "How it was noticed: NodeStatus (the node's status.images no longer lists it) or Probe.",
+    }),
+  })
+  .meta({
+    description: 'A node the kubelet removed the image from (garbage collection), until it holds it again.',
+  });
+
 const skippedGroupSchema = z
   .looseObject({
     reason: z.string().meta({ description: 'Why the nodes are skipped, e.g. DiskPressure.' }),
@@ -203,6 +215,11 @@ export const cachedImageStatusSchema = z
       description:
         'Cached nodes holding an older digest than the registry names for the tag / target nodes (the OUTDATED column).',
     }),
+    collected: z.array(collectedNodeSchema).optional().meta({
+      description:
+        'Nodes that held the image until the kubelet removed it (garbage collection); they are pulled again, paced, and leave the list once they hold it.',
+      'x-kubernetes-list-type': 'atomic',
+    }),
     skipped: z.array(skippedGroupSchema).optional().meta({
       description:
         'Nodes that match the placement but are skipped for now, by reason (DiskPressure), the first few named; not counted in READY.',
@@ -260,4 +277,5 @@ export type FailureGroup = z.output<typeof failureGroupSchema>;
 export type PacingLimitGroup = z.output<typeof pacingLimitSchema>;
 export type SkippedGroup = z.output<typeof skippedGroupSchema>;
 export type DigestGroup = z.output<typeof digestGroupSchema>;
+export type CollectedNode = z.output<typeof collectedNodeSchema>;
 export type ManifestRecord = z.output<typeof manifestSchema>;

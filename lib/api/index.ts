@@ -2,6 +2,7 @@ export {
   type CachedImage,
   type CachedImageSpec,
   type CachedImageStatus,
+  type CollectedNode,
   cachedImageSchema,
   cachedImageSpecSchema,
   cachedImageStatusSchema,

@@ -19,11 +19,21 @@ export interface Toleration {
 export interface NodeCondition {
   readonly type: string;
   readonly status: 'True' | 'False' | 'Unknown' | string;
+  readonly lastHeartbeatTime?: string;
+}
+
+/** An entry of node.status.images: the names the runtime knows one image by (tags and digests). */
+export interface ContainerImage {
+  readonly names?: readonly string[];
+  readonly sizeBytes?: number;
 }
 
 export interface Node extends KubeObject {
   readonly spec?: { readonly unschedulable?: boolean; readonly taints?: readonly Taint[] };
-  readonly status?: { readonly conditions?: readonly NodeCondition[] };
+  readonly status?: {
+    readonly conditions?: readonly NodeCondition[];
+    readonly images?: readonly ContainerImage[];
+  };
 }
 
 export interface ContainerState {

@@ -30,6 +30,7 @@ export {
   deleteNodes,
   fakeNode,
   NODE_SET_LABEL,
+  reportNodeImages,
   resumeHeartbeat,
   STOPPED_HEARTBEAT_HOLDER,
   stopHeartbeat,

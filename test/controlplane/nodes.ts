@@ -178,3 +178,31 @@ export async function stopHeartbeat(kubeconfigPath: string, node: string): Promi
 export async function resumeHeartbeat(kubeconfigPath: string, node: string): Promise<void> {
   await runKubectl(kubeconfigPath, ['delete', 'lease', node, '-n', 'kube-node-lease', '--ignore-not-found']);
 }
+
+/**
+ * What a kubelet posts about the images it holds: `node.status.images` (one entry per image, the
+ * names it is known by) with a fresh heartbeat on the Ready condition, as a status post carries.
+ * kwok never writes the list (its status patches leave it as it is), so a test that needs one plays
+ * that part of the kubelet here; `[]` takes the list away.
+ */
+export async function reportNodeImages(
+  kubeconfigPath: string,
+  node: string,
+  images: readonly (readonly string[])[],
+): Promise<void> {
+  const patch = {
+    status: {
+      images: images.map((names) => ({ names, sizeBytes: 1_000_000 })),
+      conditions: [{ type: 'Ready', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+    },
+  };
+  await runKubectl(kubeconfigPath, [
+    'patch',
+    'node',
+    node,
+    '--subresource=status',
+    '--type=strategic',
+    '-p',
+    JSON.stringify(patch),
+  ]);
+}

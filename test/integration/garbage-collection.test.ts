@@ -1,0 +1,116 @@
+// Garbage collection: the kubelet removes an image without telling anyone. A node whose complete
+// image list (node.status.images, fewer than the kubelet's 50) no longer names it goes back to
+// pending, READY drops, and the pacer pulls it there again exactly once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CachedImage, statusWord } from '../../lib/api/index.ts';
+import { paths } from '../../lib/kube/index.ts';
+import { IMAGE_LIST_LAG_MS } from '../../lib/node-images.ts';
+import { createNodes, deleteNodes, reportNodeImages } from '../controlplane/index.ts';
+import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
+import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
+import { cachedImage, pullPolicy } from './objects.ts';
+import { samplePulls } from './pull-sampler.ts';
+
+describe('garbage-collected images', { timeout: 300_000 }, () => {
+  let drop: RunningDrop;
+  let nodes: string[] = [];
+  const pool = uniqueName('gc');
+  const policy = uniqueName('gc-policy');
+  const name = uniqueName('gc-image');
+  const image = `registry.example/team/${name}`;
+  // What else the kubelet lists: a few images, far from the 50 at which the list may be cut.
+  const others = [['registry.k8s.io/pause:3.10'], ['docker.io/library/busybox:1.36']];
+
+  beforeAll(async () => {
+    nodes = await createNodes(2, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: pool,
+      labels: { 'drop.test/pool': pool },
+    });
+    for (const node of nodes) await reportNodeImages(kubeconfigPath(), node, others);
+    drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
+    await drop.kube.create(
+      paths.pullPolicies(),
+      pullPolicy(policy, { maxConcurrentNodes: 2, minDelayBetweenPulls: '0s', maxConcurrentPullsPerNode: 2 }),
+    );
+  });
+  afterAll(async () => {
+    await drop?.kube.delete(paths.cachedImage(name));
+    await drop?.kube.delete(paths.pullPolicy(policy));
+    await drop?.stop();
+    await deleteNodes(kubeconfigPath(), nodes);
+  });
+
+  const get = () => drop.kube.get<CachedImage>(paths.cachedImage(name));
+  async function until(done: (i: CachedImage) => boolean, what: string, seen?: (i: CachedImage) => void) {
+    return waitFor(
+      async () => {
+        const found = await get();
+        if (found) seen?.(found);
+        if (found && done(found)) return found;
+        throw new Error(JSON.stringify(found?.status));
+      },
+      { timeoutMs: 150_000, intervalMs: 250, message: what },
+    );
+  }
+
+  it('an image the kubelet no longer lists on a node is noticed, READY drops, and it is pulled there again once', async () => {
+    await drop.kube.create(
+      paths.cachedImages(),
+      cachedImage(name, {
+        image,
+        tag: '1',
+        nodeSelector: { 'drop.test/pool': pool },
+        policyRef: { name: policy },
+      }),
+    );
+    const cached = await until(
+      (i) => statusWord(i.status) === 'Cached' && i.status?.ready === '2/2',
+      'Cached 2/2',
+    );
+    const digest = cached.status?.resolvedDigest ?? '';
+    expect(digest).toMatch(/^sha256:/);
+    // As the kubelet does after a pull: both nodes list the image, by tag and by digest.
+    const held = [`${image}:1`, `${image}@${digest}`];
+    for (const node of nodes) await reportNodeImages(kubeconfigPath(), node, [...others, held]);
+
+    // A list posted within a minute of a pull may predate it (the kubelet's image cache is 30 s
+    // old at worst): only a list posted later proves an absence, so the kubelet's GC comes after.
+    const trustedFrom = Date.parse(cached.status?.lastPulledAt ?? '') + IMAGE_LIST_LAG_MS + 1_000;
+    await waitFor(async () => Date.now() >= trustedFrom || Promise.reject(new Error('too early')), {
+      timeoutMs: IMAGE_LIST_LAG_MS + 30_000,
+      intervalMs: 1_000,
+      message: 'a minute after the last pull',
+    });
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    const [collected = '', kept = ''] = nodes;
+    await reportNodeImages(kubeconfigPath(), collected, others);
+
+    const readySeen = new Set<string>();
+    const noticed = await until(
+      (i) => (i.status?.collected ?? []).some((c) => c.node === collected) || i.status?.ready === '1/2',
+      'the collected node noticed',
+      (i) => i.status?.ready && readySeen.add(i.status.ready),
+    );
+    expect(noticed.status?.collected?.[0]).toMatchObject({ node: collected, how: 'NodeStatus' });
+    const back = await until(
+      (i) => statusWord(i.status) === 'Cached' && i.status?.ready === '2/2' && !i.status.collected,
+      'Cached 2/2 again',
+      (i) => i.status?.ready && readySeen.add(i.status.ready),
+    );
+    expect(readySeen).toContain('1/2');
+    expect(back.status?.cachedNodes).toEqual([...nodes].sort());
+    // The kubelet lists it again after the pull; then nothing more happens.
+    await reportNodeImages(kubeconfigPath(), collected, [...others, held]);
+    await drop.pingAll();
+    await until((i) => i.status?.ready === '2/2', 'still 2/2 after a resync');
+    await sampler.stop();
+    const pulls = sampler.samples.flatMap((s) => s.pods.filter((p) => p.image === name));
+    expect(sampler.startsOf(name)).toHaveLength(1);
+    expect(new Set(pulls.map((p) => p.node))).toEqual(new Set([collected]));
+    expect(kept).not.toBe(collected);
+    expect(await kubectl(['describe', 'cachedimage', name])).toMatch(
+      /ImageGarbageCollected .*status\.images no longer lists it/,
+    );
+  });
+});
