@@ -21,6 +21,8 @@ export class Draft implements DraftState {
   readonly occupancy: Occupancy;
   readonly pending: PendingWork;
   readonly hosts: ReadonlyMap<string, HostState> | undefined;
+  /** Nodes served first (lib/pacing/new-nodes.ts); their starts never move to make room. */
+  readonly newNodes: ReadonlySet<string>;
   readonly #hostStarts = new Map<string, number>();
   readonly #decided: DecidedStart[] = [];
   readonly #byNode = new Map<string, DecidedStart[]>();
@@ -32,8 +34,10 @@ export class Draft implements DraftState {
     images: readonly ImageDemand[];
     inFlight: readonly InFlightPull[];
     hosts?: ReadonlyMap<string, HostState> | undefined;
+    newNodes?: ReadonlySet<string> | undefined;
   }) {
     this.hosts = input.hosts;
+    this.newNodes = input.newNodes ?? new Set();
     this.policy = input.policy;
     this.limits = input.limits;
     this.now = input.now;

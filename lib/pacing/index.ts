@@ -24,6 +24,7 @@ export {
   retryAfterIn,
   withStarts,
 } from './hosts.ts';
+export { NEW_NODE_WINDOW_MS, newNodesOf } from './new-nodes.ts';
 export { type NextPullsInput, nextPulls, type PacingDecision } from './next-pulls.ts';
 export type { PacingCursor } from './rotation.ts';
 export type { WaitingPull, WaitingSummary, WaitReason } from './waiting.ts';

@@ -24,6 +24,11 @@ export interface NextPullsInput {
    */
   readonly hosts?: ReadonlyMap<string, HostState> | undefined;
   /**
+   * Nodes that joined recently (lib/pacing/new-nodes.ts): within each priority, their pending pulls
+   * are served before any other, so routine work never takes a slot one of them could use.
+   */
+  readonly newNodes?: ReadonlySet<string> | undefined;
+  /**
    * How to explain the pulls that wait: `each` lists every pair with its reason (the default);
    * `summary` counts them by image and limit and names the first few — at a thousand nodes the
    * list is most of the call's work and nobody reads it whole; `wake` only counts them and says
@@ -66,10 +71,20 @@ export function nextPulls(input: NextPullsInput): PacingDecision {
 }
 
 /**
- * Passes over the group in rotation, at most one start per image per pass, until a pass starts
- * nothing; returns the last image served.
+ * Serves the group's new nodes first, then all its nodes; returns the last image served. After the
+ * first part no pending pull on a new node may start (starts only add load, and a start on a new
+ * node never moves), so nothing the second part starts took a slot a new node could have used.
  */
 function serveGroup(group: PriorityGroup, draft: Draft): string | undefined {
+  const first = draft.newNodes.size > 0 ? servePasses(group, draft, draft.newNodes) : undefined;
+  return servePasses(group, draft) ?? first;
+}
+
+/**
+ * Passes over the group in rotation, at most one start per image per pass, until a pass starts
+ * nothing; returns the last image served. With `only`, starts go to those nodes alone.
+ */
+function servePasses(group: PriorityGroup, draft: Draft, only?: ReadonlySet<string>): string | undefined {
   let lastServed: string | undefined;
   // Starts only ever add load (a start moved by makeRoom leaves its node to the image that asked),
   // so an image that cannot start now cannot start later in this call either.
@@ -77,7 +92,7 @@ function serveGroup(group: PriorityGroup, draft: Draft): string | undefined {
   while (open.length > 0) {
     const stillOpen: ImageDemand[] = [];
     for (const image of open) {
-      const node = pickNode(image, draft) ?? makeRoom(image, draft);
+      const node = only ? pickNode(image, draft, only) : (pickNode(image, draft) ?? makeRoom(image, draft));
       if (node === undefined) continue;
       draft.start(image, node);
       lastServed = image.name;

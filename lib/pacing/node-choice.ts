@@ -2,10 +2,14 @@ import { type Blocker, imageBlockers, nodeBlockers } from './blockers.ts';
 import type { ImageDemand } from './demand.ts';
 import type { DecidedStart, Draft } from './draft.ts';
 
-/** The node this image should start on now without moving other starts, if any may. */
-export function pickNode(image: ImageDemand, draft: Draft): string | undefined {
+/**
+ * The node this image should start on now without moving other starts, if any may; with `only`,
+ * among those nodes alone (the new nodes served first).
+ */
+export function pickNode(image: ImageDemand, draft: Draft, only?: ReadonlySet<string>): string | undefined {
   if (imageBlockers(image, draft).length > 0) return undefined;
-  return preferredOf(freeNodesOf(image, draft), draft);
+  const free = freeNodesOf(image, draft);
+  return preferredOf(only ? free.filter((n) => only.has(n)) : free, draft);
 }
 
 interface Seeker {
@@ -36,7 +40,9 @@ export function makeRoom(image: ImageDemand, draft: Draft): string | undefined {
     for (const node of draft.pending.nodesOf(seeker.image)) {
       const blockers = nodeBlockers(seeker.image, node, draft);
       if (blockers.length === 0) free.push(node);
-      else if (isOnlyFull(blockers) && !visited.has(node)) {
+      // A start on a new node stays there: moving it to an older node would hand routine work
+      // the slot a new node was served first for.
+      else if (isOnlyFull(blockers) && !visited.has(node) && !draft.newNodes.has(node)) {
         visited.add(node);
         for (const moving of draft.startsOn(node))
           queue.push({ image: moving.image, moving, parent: seeker });
