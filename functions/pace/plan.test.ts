@@ -191,3 +191,34 @@ describe('the Events a pace round records', () => {
     expect(waitingEvents('slow', after, after)).toEqual([]);
   });
 });
+
+describe('new nodes first', () => {
+  const joined = new Map([
+    ['old-a', NOW - 3_600_000],
+    ['old-b', NOW - 3_600_000],
+    ['z-fresh', NOW - 60_000],
+  ]);
+  const oneAtATime = { ...LIMITS, maxConcurrentNodes: 1 };
+
+  it('a node that joined within the window gets the pull before the older nodes, and the Event says so', () => {
+    const r = round({
+      limits: oneAtATime,
+      images: [image('app', ['old-a', 'old-b', 'z-fresh'])],
+      joinedAt: (n) => joined.get(n),
+    });
+    expect(r.create.map((p) => p.spec?.nodeName)).toEqual(['z-fresh']);
+    expect([...r.newNodes]).toEqual(['z-fresh']);
+    const [started] = startedEvents(r.create, [image('app', [])], r.newNodes);
+    expect(started?.occurrence.note).toMatch(/on a node that just joined \(warmed first\)/);
+  });
+
+  it('newNodeWindow 0s serves no node first', () => {
+    const r = round({
+      limits: { ...oneAtATime, newNodeWindowMs: 0 },
+      images: [image('app', ['old-a', 'old-b', 'z-fresh'])],
+      joinedAt: (n) => joined.get(n),
+    });
+    expect(r.newNodes.size).toBe(0);
+    expect(r.create.map((p) => p.spec?.nodeName)).toEqual(['old-a']);
+  });
+});

@@ -5,6 +5,8 @@ import {
   type HostState,
   type ImageDemand,
   type InFlightPull,
+  NEW_NODE_WINDOW_MS,
+  newNodesOf,
   nextPulls,
   type PacingCursor,
   type WaitingSummary,
@@ -61,6 +63,8 @@ export interface PaceRound {
   readonly waitingCount: number;
   /** Why they did not, when asked (`summary`): by image and limit, the first few named, for the images' status. */
   readonly waiting: readonly WaitingSummary[];
+  /** The nodes served first in this round (joined within the policy's newNodeWindow). */
+  readonly newNodes: ReadonlySet<string>;
 }
 
 // An image whose status reports a problem with its policy starts nothing: pacing with limits
@@ -76,6 +80,12 @@ export function paceRound(input: PaceInput): PaceRound {
   const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
   const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));
   const inFlight = input.pods.filter(isPulling).map(inFlightOf);
+  // Nodes that joined recently are warmed first (lib/pacing/new-nodes.ts): only pending ones matter.
+  const pendingNodes = new Set(demands.flatMap((d) => d.pendingNodes));
+  const window = input.limits.newNodeWindowMs ?? NEW_NODE_WINDOW_MS;
+  const newNodes = input.joinedAt
+    ? newNodesOf(pendingNodes, input.joinedAt, input.now, window)
+    : new Set<string>();
   const decision = nextPulls({
     policy: input.policy,
     limits: input.limits,
@@ -85,6 +95,7 @@ export function paceRound(input: PaceInput): PaceRound {
     now: input.now,
     explain: input.explain ?? 'wake',
     ...(input.hosts ? { hosts: input.hosts } : {}),
+    ...(newNodes.size > 0 ? { newNodes } : {}),
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
   const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
@@ -106,6 +117,7 @@ export function paceRound(input: PaceInput): PaceRound {
     ...wakeOf(decision.nextWakeAt, input),
     waitingCount: decision.waitingCount,
     waiting: decision.waitingSummary,
+    newNodes,
   };
 }
 
@@ -232,20 +244,24 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 export function startedEvents(
   started: readonly Pod[],
   images: readonly CachedImage[],
+  newNodes: ReadonlySet<string> = new Set(),
 ): { readonly image: CachedImage; readonly occurrence: Occurrence }[] {
   const byImage = groupBy(started, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
   return images.flatMap((image) => {
     const pods = byImage.get(image.metadata.name) ?? [];
-    if (pods.length === 0) return [];
     const reference = image.status?.reference ?? image.spec?.image ?? image.metadata.name;
-    const occurrence: Occurrence = {
-      type: 'Normal',
-      reason: 'PullStarted',
-      action: 'Pull',
-      note: `Started pulling ${reference} on a node`,
-      count: pods.length,
-    };
-    return [{ image, occurrence }];
+    // Pulls on new nodes are told apart: they were served first (lib/pacing/new-nodes.ts).
+    const onNew = pods.filter((p) => newNodes.has(p.spec?.nodeName ?? '')).length;
+    const kinds = [
+      { count: pods.length - onNew, note: `Started pulling ${reference} on a node` },
+      { count: onNew, note: `Started pulling ${reference} on a node that just joined (warmed first)` },
+    ];
+    return kinds
+      .filter((k) => k.count > 0)
+      .map((k) => ({
+        image,
+        occurrence: { type: 'Normal', reason: 'PullStarted', action: 'Pull', note: k.note, count: k.count },
+      }));
   });
 }
 

@@ -93,7 +93,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     if (madeNow.has(round.create[i]?.metadata.name ?? '')) slotWait.observe({ policy }, seconds);
   });
   const now = input.now();
-  for (const { image, occurrence } of startedEvents(kept, input.view.images()))
+  for (const { image, occurrence } of startedEvents(kept, input.view.images(), round.newNodes))
     await input.events.record(input.kube, regardingOf('CachedImage', image), [occurrence], now);
   if (input.explain) await writeReasons(input, round);
   timer();

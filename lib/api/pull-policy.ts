@@ -83,6 +83,9 @@ export const pullPolicySpecSchema = z
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['host'],
       }),
+    newNodeWindow: durationSchema(
+      'A node that joined less than this long ago is warmed first: within each priority its pulls take the slots before the rest of a rollout, re-pulls and re-warms on older nodes. 0s: no node is served first. Unset: 15m.',
+    ).optional(),
     maxImageSize: quantitySchema(
       'Refuse to cache an image whose manifest (config and layers, as the registry lists them) is larger, e.g. 2Gi; an image may set its own. Unset: no limit.',
     ).optional(),

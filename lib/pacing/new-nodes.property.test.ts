@@ -119,12 +119,12 @@ describe('new nodes first, by example', () => {
 
   it('a node is new for fifteen minutes after it joined', () => {
     const now = EPOCH + 60 * 60_000;
-    const nodes = [
-      { name: 'joined-now', createdAt: new Date(now - 1_000).toISOString() },
-      { name: 'joined-14m', createdAt: new Date(now - 14 * 60_000).toISOString() },
-      { name: 'joined-15m', createdAt: new Date(now - 15 * 60_000).toISOString() },
-      { name: 'unknown' },
-    ];
-    expect([...newNodesOf(nodes, now)].sort()).toEqual(['joined-14m', 'joined-now']);
+    const joined = new Map([
+      ['joined-now', now - 1_000],
+      ['joined-14m', now - 14 * 60_000],
+      ['joined-15m', now - 15 * 60_000],
+    ]);
+    const nodes = [...joined.keys(), 'unknown'];
+    expect([...newNodesOf(nodes, (n) => joined.get(n), now)].sort()).toEqual(['joined-14m', 'joined-now']);
   });
 });

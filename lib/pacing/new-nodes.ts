@@ -17,14 +17,15 @@ export const NEW_NODE_WINDOW_MS = 15 * 60_000;
  * workloads are about to land.
  */
 export function newNodesOf(
-  nodes: readonly { readonly name: string; readonly createdAt?: string | undefined }[],
+  nodes: Iterable<string>,
+  joinedAt: (node: string) => number | undefined,
   now: number,
   windowMs = NEW_NODE_WINDOW_MS,
 ): Set<string> {
   const fresh = new Set<string>();
   for (const node of nodes) {
-    const created = Date.parse(node.createdAt ?? '');
-    if (!Number.isNaN(created) && now - created < windowMs) fresh.add(node.name);
+    const joined = joinedAt(node);
+    if (joined !== undefined && now - joined < windowMs) fresh.add(node);
   }
   return fresh;
 }

@@ -12,6 +12,8 @@ export interface PacingLimits {
   readonly maxConcurrentPullsPerNode: number;
   /** Per failed (image, node): exponential wait before the next attempt. */
   readonly failureBackoff: FailureBackoff;
+  /** How long a node that joined is served first (lib/pacing/new-nodes.ts); undefined: the default, 0: never. */
+  readonly newNodeWindowMs?: number | undefined;
 }
 
 /** The limits of the implicit default policy (docs/design.md §API, PullPolicy defaults). */

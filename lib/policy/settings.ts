@@ -49,6 +49,9 @@ function readSettings(policy: PullPolicy): PolicySettings {
         initialMs: ms(spec.failureBackoff?.initial, DEFAULT_PACING_LIMITS.failureBackoff.initialMs),
         maxMs: ms(spec.failureBackoff?.max, DEFAULT_PACING_LIMITS.failureBackoff.maxMs),
       },
+      ...(spec.newNodeWindow !== undefined
+        ? { newNodeWindowMs: parseDuration(spec.newNodeWindow) ?? 0 }
+        : {}),
     },
     ...(spec.repullInterval ? { repullIntervalMs: parseDuration(spec.repullInterval) ?? 0 } : {}),
   };

@@ -263,6 +263,18 @@ export const APPLY_CASES: readonly ApplyCase[] = [
     message: /"30" is not a Go duration/,
   },
   {
+    name: 'newNodeWindow in words',
+    kind: 'PullPolicy',
+    spec: { newNodeWindow: 'fifteen minutes' },
+    message: /spec\.newNodeWindow: Invalid value: "fifteen minutes": "fifteen minutes" is not a Go duration/,
+  },
+  {
+    name: 'negative newNodeWindow',
+    kind: 'PullPolicy',
+    spec: { newNodeWindow: '-15m' },
+    message: /spec\.newNodeWindow: Invalid value: "-15m": "-15m" is not a Go duration: .*no sign/,
+  },
+  {
     name: 'failureBackoff.initial longer than max',
     kind: 'PullPolicy',
     spec: { failureBackoff: { initial: '10m', max: '1m' } },
