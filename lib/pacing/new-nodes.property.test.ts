@@ -76,6 +76,14 @@ describe('new nodes first, for random fleets, limits, in-flight sets and new nod
     });
   });
 
+  it('when every pending node is new, decides exactly as without the rule', () => {
+    property((input) => {
+      const { newNodes: _ignored, ...plain } = input;
+      const everyNode = new Set(input.images.flatMap((i) => i.pendingNodes));
+      expect(nextPulls({ ...input, newNodes: everyNode })).toEqual(nextPulls(plain));
+    });
+  });
+
   it('with no new node, decides exactly as before', () => {
     property((input) => {
       const { newNodes: _ignored, ...plain } = input;

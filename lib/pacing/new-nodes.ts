@@ -29,3 +29,25 @@ export function newNodesOf(
   }
   return fresh;
 }
+
+/**
+ * The new nodes that go first in one call: those with pending pulls, and none at all when every
+ * pending node is new — then there is no older node to go ahead of, and the call decides exactly
+ * as without the rule (makeRoom moving starts freely, which a fleet that joined at once needs).
+ */
+export function servedFirst(
+  images: readonly { readonly pendingNodes: readonly string[] }[],
+  newNodes: ReadonlySet<string> | undefined,
+): ReadonlySet<string> {
+  if (!newNodes || newNodes.size === 0) return EMPTY;
+  const first = new Set<string>();
+  let older = false;
+  for (const image of images)
+    for (const node of image.pendingNodes) {
+      if (newNodes.has(node)) first.add(node);
+      else older = true;
+    }
+  return older ? first : EMPTY;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();

@@ -2,6 +2,7 @@ import type { PacingLimits } from '../policy/limits.ts';
 import { firstNodeBlock, heldOnNode, imageBlockers, isTimed, nodeBlockers } from './blockers.ts';
 import type { HostState, ImageDemand, InFlightPull, PullStart } from './demand.ts';
 import { Draft } from './draft.ts';
+import { servedFirst } from './new-nodes.ts';
 import { makeRoom, pickNode } from './node-choice.ts';
 import { compareNames } from './pending-work.ts';
 import { liveCursor, type PacingCursor, type PriorityGroup, priorityGroups } from './rotation.ts';
@@ -57,7 +58,7 @@ export interface PacingDecision {
  * higher priority first, equal priorities in turns after the cursor.
  */
 export function nextPulls(input: NextPullsInput): PacingDecision {
-  const draft = new Draft(input);
+  const draft = new Draft({ ...input, newNodes: servedFirst(input.images, input.newNodes) });
   const cursor = liveCursor(input.images, input.cursor ?? {});
   for (const group of priorityGroups(input.images, input.cursor ?? {})) {
     const lastServed = serveGroup(group, draft);
