@@ -15,6 +15,11 @@ export const MANAGED_BY = 'drop';
 export const REFERENCE_ANNOTATION = 'drop.corewire.io/reference';
 /** The full CachedImage name: the label holds a shortened form when the name exceeds 63 characters. */
 export const CACHED_IMAGE_ANNOTATION = 'drop.corewire.io/cachedimage';
+/**
+ * On a probe (docs/design.md §Garbage collection): a pull pod with imagePullPolicy Never, which asks
+ * the kubelet whether the image is still on the node without pulling it.
+ */
+export const PROBE_ANNOTATION = 'drop.corewire.io/probe';
 export const PULL_POD_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
 const CONTAINER = 'pull';
 // The container is never meant to run: the kubelet pulls the image, then fails to start a binary
@@ -30,6 +35,8 @@ export interface PullRequest {
   readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
   readonly imagePullSecrets: readonly string[];
   readonly tolerations: readonly Toleration[];
+  /** A garbage-collection probe: imagePullPolicy Never, marked with PROBE_ANNOTATION. */
+  readonly probe?: boolean;
 }
 
 /**
@@ -66,6 +73,7 @@ export function pullPodFor(request: PullRequest): Pod {
       annotations: {
         [REFERENCE_ANNOTATION]: request.reference,
         [CACHED_IMAGE_ANNOTATION]: request.cachedImage,
+        ...(request.probe ? { [PROBE_ANNOTATION]: 'true' } : {}),
       },
     },
     spec: {
@@ -86,7 +94,7 @@ export function pullPodFor(request: PullRequest): Pod {
         {
           name: CONTAINER,
           image: request.reference,
-          imagePullPolicy: request.imagePullPolicy,
+          imagePullPolicy: request.probe ? 'Never' : request.imagePullPolicy,
           command: [NO_SUCH_COMMAND],
           resources: { requests: { cpu: '1m', memory: '8Mi' }, limits: { cpu: '10m', memory: '16Mi' } },
           securityContext: {

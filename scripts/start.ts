@@ -14,7 +14,9 @@ import { type Standalone, startStandalone } from '../standalone/standalone.ts';
 import {
   type ControlPlane,
   DEFAULT_STATE_DIR,
+  type ImageStore,
   startControlPlane,
+  startImageStore,
   stopControlPlane,
 } from '../test/controlplane/index.ts';
 import { watchAncestors } from './start/lifeline.ts';
@@ -44,7 +46,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const stateDir = process.env.DROP_STATE_DIR ?? DEFAULT_STATE_DIR;
 
 /** What this run started, for the shutdown: whatever exists when a signal comes. */
-const started: { plane?: ControlPlane; drop?: Standalone; live?: LiveLine } = {};
+const started: { plane?: ControlPlane; drop?: Standalone; live?: LiveLine; store?: ImageStore } = {};
 let stopping = false;
 
 async function stop(why: string, code = 0): Promise<never> {
@@ -56,6 +58,7 @@ async function stop(why: string, code = 0): Promise<never> {
     const plane = started.plane && !started.plane.reused ? ' and the control plane' : '';
     say(`drop: ${why}: stopping Drop${plane}`);
     await started.drop?.stop().catch(() => undefined);
+    await started.store?.stop().catch(() => undefined);
     // A control plane that `npm run cluster:up` started before us is left running.
     if (started.plane && !started.plane.reused) await started.plane.stop();
     say('drop: stopped');
@@ -87,6 +90,9 @@ async function main(): Promise<void> {
       log: say,
     });
     say(`drop: [2/3] CRDs installed, ${started.plane.nodes.length} fake nodes ready`);
+    // The fake nodes' image store: Drop's garbage-collection probes (pods with imagePullPolicy
+    // Never) wait for its answer (test/controlplane/README.md "Images the kubelet removed").
+    started.store = startImageStore({ kubeconfigPath: started.plane.kubeconfigPath });
   }
   const plane = started.plane;
   const kubeconfigPath = plane?.kubeconfigPath ?? external ?? '';

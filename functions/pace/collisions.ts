@@ -2,6 +2,7 @@ import type { CachedImage } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/index.ts';
 import { policyOf } from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
+import { hasPacerWork } from './plan.ts';
 
 // Each policy has its own Lease, but maxConcurrentPullsPerNode counts every policy's pulls on a
 // node: two holders deciding in the same moment can both start a pull on one node. After creating
@@ -22,7 +23,7 @@ export function contested(
   targetsOf: (image: CachedImage) => readonly string[],
 ): boolean {
   const waiting = images
-    .filter((image) => policyOf(image) !== policy && (image.status?.nodesWaiting ?? 0) > 0)
+    .filter((image) => policyOf(image) !== policy && hasPacerWork(image))
     .some((image) => {
       const cached = new Set(image.status?.cachedNodes ?? []);
       return targetsOf(image).some((node) => nodes.has(node) && !cached.has(node));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CachedImage } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/index.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/policy/index.ts';
-import { CACHED_IMAGE_ANNOTATION, LABEL } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, LABEL, PROBE_ANNOTATION } from '../../lib/pull-pod.ts';
 import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
 import { EMPTY_MEMORY, type PaceInput, paceRound, startedEvents, waitingEvents } from './plan.ts';
 
@@ -220,5 +220,20 @@ describe('new nodes first', () => {
     });
     expect(r.newNodes.size).toBe(0);
     expect(r.create.map((p) => p.spec?.nodeName)).toEqual(['old-a']);
+  });
+});
+
+describe('garbage-collection probes', () => {
+  it('a cached node due for a probe gets a pod with imagePullPolicy Never, marked as a probe, under the same limits', () => {
+    const img = image('app', ['n1', 'n2', 'n3'], { cachedNodes: ['n1', 'n2'], probeNodes: ['n1', 'n2'] });
+    const r = round({ limits: { ...LIMITS, maxConcurrentNodes: 2 }, images: [img] });
+    expect(r.create).toHaveLength(2);
+    const byNode = new Map(r.create.map((p) => [p.spec?.nodeName, p]));
+    const probes = [...byNode.values()].filter((p) => p.metadata.annotations?.[PROBE_ANNOTATION] === 'true');
+    for (const p of probes) expect(p.spec?.containers[0]?.imagePullPolicy).toBe('Never');
+    // n3 holds nothing: a pull, never a probe.
+    const n3 = byNode.get('n3');
+    if (n3) expect(n3.spec?.containers[0]?.imagePullPolicy).toBe('Always');
+    expect(probes.length + (n3 ? 1 : 0)).toBe(2);
   });
 });

@@ -72,6 +72,11 @@ export interface PaceRound {
 // STATUS word (the Ready condition's reason) says it: status.phase is Go Drop's coarse phase.
 const POLICY_PROBLEMS = new Set(['PolicyNotFound', 'InvalidPolicy', 'ImageTooLarge']);
 
+/** Whether the image has nodes for the pacer: waiting for a pull, or due a garbage-collection probe. */
+export function hasPacerWork(image: CachedImage): boolean {
+  return (image.status?.nodesWaiting ?? 0) > 0 || (image.status?.probeNodes?.length ?? 0) > 0;
+}
+
 /** One pacing round for one policy: which pull pods to create now, and what to remember. */
 export function paceRound(input: PaceInput): PaceRound {
   const governed = input.images.filter(
@@ -148,6 +153,8 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
   const unrecorded = input.unrecorded?.(image.metadata.name);
   const cached = setOf(status.cachedNodes);
   const again = setOf(status.repullNodes);
+  // Cached nodes due for a garbage-collection probe get a pull pod too (one with imagePullPolicy Never).
+  const probe = setOf(status.probeNodes);
   const failures: Record<string, { failures: number; lastFailedAt: number }> = {};
   for (const f of status.failedNodes ?? []) {
     // A record written before lastFailedAt existed counts from retryAt: it can only wait longer.
@@ -162,7 +169,10 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
     priority: image.spec?.priority ?? 0,
     pendingNodes: input
       .targetsOf(image)
-      .filter((n) => (!cached.has(n) || again.has(n)) && !busy.has(n) && !unrecorded?.has(n) && !held(n)),
+      .filter(
+        (n) =>
+          (!cached.has(n) || again.has(n) || probe.has(n)) && !busy.has(n) && !unrecorded?.has(n) && !held(n),
+      ),
     failures,
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
     host: hostOf(status.reference),
@@ -210,7 +220,19 @@ function podFor(image: CachedImage, node: string, input: PaceInput): Pod {
     imagePullPolicy: image.spec?.imagePullPolicy ?? 'Always',
     imagePullSecrets: (image.spec?.imagePullSecrets ?? []).map((s) => s.name),
     tolerations: image.spec?.tolerations ?? [],
+    // A node that holds the image and is due a probe only asks the kubelet whether it still does;
+    // a re-pull due there is a pull all the same.
+    probe: isProbe(image, node),
   });
+}
+
+function isProbe(image: CachedImage, node: string): boolean {
+  const status = image.status;
+  return (
+    setOf(status?.probeNodes).has(node) &&
+    setOf(status?.cachedNodes).has(node) &&
+    !setOf(status?.repullNodes).has(node)
+  );
 }
 
 // A round reads every image's records; the same record (a watch cache's array, until the image

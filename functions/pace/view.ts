@@ -3,7 +3,7 @@ import { informers } from '../../lib/controller/index.ts';
 import type { Kube, Node, Pod } from '../../lib/kube/index.ts';
 import type { Change, Informer } from '../../lib/kube/informer.ts';
 import { createLogger } from '../../lib/log.ts';
-import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, PROBE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
 import { skipReason, targetsIn } from '../../lib/targets.ts';
 import { RegistryHosts } from './hosts.ts';
 
@@ -160,6 +160,11 @@ export class PacingView {
 
   #recorded(image: string, node: string, pod: Pod): boolean {
     const status = this.imageCache.get(image)?.status;
+    // A probe is recorded once the node is no longer due one, or is recorded as collected.
+    if (pod.metadata.annotations?.[PROBE_ANNOTATION])
+      return (
+        !(status?.probeNodes ?? []).includes(node) || (status?.collected ?? []).some((c) => c.node === node)
+      );
     if (pullOutcome(pod).kind === 'cached') return (status?.cachedNodes ?? []).includes(node);
     return (status?.failedNodes ?? []).some((f) => f.node === node && f.lastPod === pod.metadata.uid);
   }
@@ -171,6 +176,8 @@ export class PacingView {
       const recorded = new Set([
         ...(object.status?.cachedNodes ?? []),
         ...(object.status?.failedNodes ?? []).map((f) => f.node),
+        // A probe that found the image gone: the node is pending again, for a pull.
+        ...(object.status?.collected ?? []).map((c) => c.node),
       ]);
       for (const node of nodesOf.keys()) if (recorded.has(node)) nodesOf.delete(node);
     }
@@ -198,6 +205,7 @@ function workOf(image: CachedImage | undefined): string {
     status?.reference,
     status?.phase,
     status?.repullNodes?.length,
+    status?.probeNodes?.length,
     (status?.failedNodes ?? []).map((f) => `${f.node}:${f.failures}:${f.lastFailedAt}`),
   ]);
 }

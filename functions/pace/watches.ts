@@ -3,6 +3,7 @@ import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/control
 import { type Pod, paths } from '../../lib/kube/index.ts';
 import { policyOf } from '../../lib/policy/index.ts';
 import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
+import { hasPacerWork } from './plan.ts';
 
 // What wakes pace: the key is a PullPolicy name, and waking it means "run a pace round for it"
 // (round.ts) — on this replica if none holds the policy's Lease, else by asking the holder for one
@@ -21,12 +22,12 @@ export function paceWatches(namespace: string): Readonly<Record<string, Watch>> 
   };
 }
 
-/** The ping: every policy that has an image with waiting nodes. */
+/** The ping: every policy that has an image with waiting nodes or nodes due a probe. */
 export async function policiesWithWork(
   ctx: HandlerContext,
 ): Promise<readonly string[] | { readonly skip: string }> {
   const images = await ctx.kube.list<CachedImage>(paths.cachedImages());
-  const policies = [...new Set(images.items.filter(hasWaitingNodes).map(policyOf))].sort();
+  const policies = [...new Set(images.items.filter(hasPacerWork).map(policyOf))].sort();
   return policies.length > 0 ? policies : { skip: 'no policy has work' };
 }
 
@@ -35,7 +36,7 @@ async function onImage(event: ObjectEvent, ctx: HandlerContext): Promise<Wake> {
   const image =
     (event.object as CachedImage | undefined) ??
     (await ctx.kube.get<CachedImage>(paths.cachedImage(event.ref.name)));
-  return image && hasWaitingNodes(image) ? [policyOf(image)] : { skip: 'no policy has work' };
+  return image && hasPacerWork(image) ? [policyOf(image)] : { skip: 'no policy has work' };
 }
 
 async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
@@ -43,10 +44,6 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
     (event.object as Pod | undefined) ?? (await ctx.kube.get<Pod>(paths.pod(namespace, event.ref.name)));
   const policy = pod?.metadata.labels?.[LABEL.policy];
   return policy && freesSlot(event.action, pod) ? [policy] : { skip: 'no policy has work' };
-}
-
-function hasWaitingNodes(image: CachedImage): boolean {
-  return (image.status?.nodesWaiting ?? 0) > 0;
 }
 
 /**

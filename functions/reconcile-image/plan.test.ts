@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CachedImageStatus, statusWord } from '../../lib/api/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import { imageReportOf, type NodeImageReport } from '../../lib/node-images.ts';
-import { pullPodFor } from '../../lib/pull-pod.ts';
+import { PROBE_ANNOTATION, pullPodFor } from '../../lib/pull-pod.ts';
 import { type ObservedImage, planImage, specView } from './plan.ts';
 import { imagePhase } from './status.ts';
 
@@ -583,5 +583,98 @@ describe('garbage-collected images', () => {
       observe({ previous: cachedEverywhere, pods: [pod('b')], nodeImages: lists({ b: [] }) }),
     );
     expect(plan.status.collected).toBeUndefined();
+  });
+});
+
+describe('garbage-collection probes', () => {
+  const HOUR = 3_600_000;
+  const full = (node: string) =>
+    imageReportOf({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: node },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: '2026-11-25T09:59:50Z' }],
+        images: Array.from({ length: 50 }, (_, i) => ({ names: [`registry.example/big-${i}:1`] })),
+      },
+    }) as NodeImageReport;
+  const cachedAll: CachedImageStatus = {
+    reference: REF,
+    cachedNodes: ['a', 'b', 'c'],
+    lastPulledAt: '2026-11-25T08:00:00Z',
+  };
+  const probePod = (node: string, state: ContainerState) => {
+    const p = pod(node, state);
+    return {
+      ...p,
+      metadata: { ...p.metadata, annotations: { ...p.metadata.annotations, [PROBE_ANNOTATION]: 'true' } },
+    };
+  };
+  const neverPull = {
+    waiting: {
+      reason: 'ErrImageNeverPull',
+      message: `Container image "${REF}" is not present with pull policy of Never`,
+    },
+  };
+
+  it('probes, once an interval has passed, the cached nodes whose list cannot tell: one at the maximum, one listing nothing', () => {
+    const plan = planImage(
+      observe({
+        previous: { ...cachedAll, lastProbeAt: '2026-11-25T08:30:00Z' },
+        nodeImages: new Map([
+          ['a', full('a')],
+          [
+            'c',
+            (imageReportOf as (n: unknown) => NodeImageReport)({
+              metadata: { name: 'c' },
+              status: { images: [{ names: [REF] }] },
+            }),
+          ],
+        ]),
+        probe: { intervalMs: HOUR },
+      }),
+    );
+    expect(plan.status.probeNodes).toEqual(['a', 'b']);
+    expect(plan.status.lastProbeAt).toBe(NOW.toISOString());
+    expect(plan.status.ready).toBe('3/3');
+    expect(plan.pendingNodes).toEqual([]);
+  });
+
+  it('is not due before the interval, and 0s never probes', () => {
+    const early = planImage(
+      observe({
+        previous: { ...cachedAll, lastProbeAt: '2026-11-25T09:30:00Z' },
+        probe: { intervalMs: HOUR },
+      }),
+    );
+    expect(early.status.probeNodes).toBeUndefined();
+    expect(early.status.nextProbeAt).toBe('2026-11-25T10:30:00.000Z');
+    const off = planImage(observe({ previous: cachedAll, probe: { intervalMs: 0 } }));
+    expect(off.status.probeNodes).toBeUndefined();
+    expect(off.status.nextProbeAt).toBeUndefined();
+  });
+
+  it('a probe that ends ErrImageNeverPull takes the node out of READY and records how; one that runs leaves it cached', () => {
+    const plan = planImage(
+      observe({
+        previous: { ...cachedAll, probeNodes: ['a', 'b'], lastProbeAt: '2026-11-25T09:59:00Z' },
+        pods: [probePod('a', neverPull), probePod('b', pulled)],
+        probe: { intervalMs: HOUR },
+      }),
+    );
+    expect(plan.status.ready).toBe('2/3');
+    expect(plan.status.cachedNodes).toEqual(['b', 'c']);
+    expect(plan.pendingNodes).toEqual(['a']);
+    expect(plan.status.probeNodes).toBeUndefined();
+    expect(plan.status.collected).toEqual([{ node: 'a', at: NOW.toISOString(), how: 'Probe' }]);
+    expect(plan.status.failedNodes).toEqual([]);
+    expect(plan.recorded).toEqual([]);
+    expect(plan.events).toContainEqual(
+      expect.objectContaining({
+        reason: 'ImageGarbageCollected',
+        note: expect.stringMatching(/a probe pod with imagePullPolicy Never found it gone/),
+      }),
+    );
+    expect(plan.deletePods.map((p) => p.node).sort()).toEqual(['a', 'b']);
   });
 });

@@ -19,11 +19,12 @@ import {
   policyOf,
   settingsOf,
 } from '../../lib/policy/index.ts';
-import { LABEL, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
+import { LABEL, PROBE_ANNOTATION, pullOutcome, REFERENCE_ANNOTATION } from '../../lib/pull-pod.ts';
 import type { Placement } from '../../lib/targets.ts';
 import { collectedRecord, goneFromNodeStatus } from './collected.ts';
 import { digestGroups, outdatedNodes } from './drift.ts';
 import { imageEvents } from './events.ts';
+import { DEFAULT_PROBE_INTERVAL_MS, type ProbeCycle, probeCycle, undecidedNodes } from './probe.ts';
 import { type RepullCycle, repullCycle } from './repull.ts';
 import { imageStatus, invalidSpecStatus } from './status.ts';
 
@@ -46,6 +47,8 @@ export type ImageSpecView = (
 export interface PolicyView {
   readonly backoff: FailureBackoff;
   readonly repullIntervalMs?: number;
+  /** imageProbeInterval (ms; 0: never), the default when the policy leaves it unset. */
+  readonly probeIntervalMs: number;
   readonly problem?: { readonly reason: string; readonly message: string };
 }
 
@@ -81,6 +84,8 @@ export interface ObservedImage {
    * node whose complete list no longer names the image lost it to the kubelet's garbage collection.
    */
   readonly nodeImages?: ReadonlyMap<string, NodeImageReport>;
+  /** PullPolicy imageProbeInterval (ms; 0: never) when the policy was read; absent: keep the cycle as recorded. */
+  readonly probe?: { readonly intervalMs: number };
   readonly now: Date;
 }
 
@@ -161,7 +166,10 @@ function pulledTag(spec: unknown): { tag?: string } {
  */
 export function policyView(image: CachedImage, policy: PullPolicy | undefined): PolicyView {
   const name = policyOf(image);
-  const defaults = { backoff: DEFAULT_PACING_LIMITS.failureBackoff };
+  const defaults = {
+    backoff: DEFAULT_PACING_LIMITS.failureBackoff,
+    probeIntervalMs: DEFAULT_PROBE_INTERVAL_MS,
+  };
   if (!policy && image.spec?.policyRef?.name) {
     const message = `PullPolicy "${name}" (spec.policyRef) does not exist`;
     return { ...defaults, problem: { reason: 'PolicyNotFound', message } };
@@ -174,6 +182,7 @@ export function policyView(image: CachedImage, policy: PullPolicy | undefined): 
   return {
     backoff: settings.limits.failureBackoff,
     ...(settings.repullIntervalMs ? { repullIntervalMs: settings.repullIntervalMs } : {}),
+    probeIntervalMs: settings.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
   };
 }
 
@@ -199,6 +208,8 @@ export function planImage(observed: ObservedImage): ImagePlan {
   const throttled: { readonly node: string; readonly message: string }[] = [];
   const pulledDigests = new Map<string, string>();
   const pulledNow = new Set<string>();
+  const probing = new Set(previous?.probeNodes ?? []);
+  const probedGone = new Set<string>();
   let throttle = previous?.throttle;
   const digestBefore = previous?.resolvedDigest;
   let resolvedDigest = previous?.resolvedDigest ?? spec.digest;
@@ -219,6 +230,13 @@ export function planImage(observed: ObservedImage): ImagePlan {
       continue;
     }
     deletePods.push({ ...ref, recorded: true });
+    // A probe pulls nothing: it only says whether the image is still on the node.
+    if (pod.metadata.annotations?.[PROBE_ANNOTATION]) {
+      probing.delete(node);
+      if (outcome.kind === 'failed' && outcome.reason === 'ErrImageNeverPull' && cached.has(node))
+        probedGone.add(node);
+      continue;
+    }
     if (outcome.kind === 'cached') {
       cached.add(node);
       pulledNow.add(node);
@@ -262,7 +280,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
 
   // Garbage collection: a node whose kubelet no longer lists the image is pending again, and its
   // pull goes through the pacer like any other (docs/design.md §Garbage collection).
-  const gone = observed.nodeImages
+  const listedGone = observed.nodeImages
     ? goneFromNodeStatus({
         cached: [...cached].filter((n) => !pulling.has(n) && !pulledNow.has(n)),
         reports: observed.nodeImages,
@@ -272,17 +290,35 @@ export function planImage(observed: ObservedImage): ImagePlan {
         lastPulledAt,
       })
     : [];
-  for (const node of gone) {
+  const gone = [
+    ...listedGone.filter((n) => !probedGone.has(n)).map((node) => ({ node, how: 'NodeStatus' })),
+    ...[...probedGone].sort().map((node) => ({ node, how: 'Probe' })),
+  ];
+  for (const { node } of gone) {
     cached.delete(node);
     repulling.delete(node);
+    probing.delete(node);
   }
   const collected = collectedRecord(
     previous?.collected,
-    gone.map((node) => ({ node, how: 'NodeStatus' })),
+    gone,
     (n) => targetSet.has(n) && !cached.has(n),
     observed.now,
   );
   const ready = targets.filter((n) => cached.has(n));
+  const probe = observed.probe
+    ? probeCycle({
+        intervalMs: observed.probe.intervalMs,
+        remaining: [...probing],
+        lastProbeAt: previous?.lastProbeAt,
+        lastPulledAt,
+        undecided: undecidedNodes(
+          ready.filter((n) => !pulling.has(n)),
+          observed.nodeImages,
+        ),
+        now: observed.now,
+      })
+    : keptProbes(previous, probing, ready);
   const repull = observed.repull
     ? repullCycle({
         intervalMs: spec.repullable ? observed.repull.intervalMs : undefined,
@@ -328,6 +364,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     policyProblem: observed.policyProblem,
     skipped: observed.skipped ?? [],
     collected,
+    probe,
     throttled,
     ...(throttle ? { throttle } : {}),
     ...(observed.manifest ? { manifest: observed.manifest } : {}),
@@ -400,6 +437,19 @@ function invalidSpecPlan(
       recorded: [],
       backoff: observed.backoff,
     }),
+  };
+}
+
+// The policy was not read: the probes go on as recorded, less the nodes probed or no longer cached.
+function keptProbes(
+  previous: CachedImageStatus | undefined,
+  remaining: ReadonlySet<string>,
+  ready: readonly string[],
+): ProbeCycle {
+  return {
+    nodes: ready.filter((n) => remaining.has(n)),
+    ...(previous?.lastProbeAt ? { lastProbeAt: previous.lastProbeAt } : {}),
+    ...(previous?.nextProbeAt ? { nextProbeAt: previous.nextProbeAt } : {}),
   };
 }
 

@@ -173,6 +173,7 @@ async function planFor(
     backoff: policy.backoff,
     repull: { intervalMs: policy.repullIntervalMs },
     nodeImages: nodeImagesOf(view.nodes, image.status?.cachedNodes ?? []),
+    probe: { intervalMs: policy.probeIntervalMs },
     now,
   });
 }

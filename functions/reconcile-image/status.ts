@@ -12,6 +12,7 @@ import type {
 } from '../../lib/api/index.ts';
 import { type Condition, ConditionSet } from '../../lib/controller/index.ts';
 import { counted, fraction } from '../../lib/words.ts';
+import type { ProbeCycle } from './probe.ts';
 import type { RepullCycle } from './repull.ts';
 
 // How a CachedImage's status reads: the STATUS word, the message, the conditions, and what happens
@@ -52,6 +53,8 @@ export interface ImageFindings {
   readonly manifest?: ManifestRecord | undefined;
   /** Nodes the kubelet removed the image from, until they hold it again (garbage collection). */
   readonly collected?: readonly CollectedNode[];
+  /** The garbage-collection probe cycle (status.probeNodes). */
+  readonly probe?: ProbeCycle;
   /** Digest drift: which digest each cached node holds, and those holding an older one. */
   readonly digests?: readonly DigestGroup[];
   readonly outdated?: readonly string[];
@@ -111,6 +114,9 @@ export function imageStatus(f: ImageFindings): WrittenCachedImageStatus {
     ...(f.repull.nodes.length > 0 ? { repullNodes: [...f.repull.nodes] } : {}),
     ...(f.repull.lastRepullAt ? { lastRepullAt: f.repull.lastRepullAt } : {}),
     ...(f.repull.nextRepullAt ? { nextRepullAt: f.repull.nextRepullAt } : {}),
+    ...(f.probe && f.probe.nodes.length > 0 ? { probeNodes: [...f.probe.nodes] } : {}),
+    ...(f.probe?.lastProbeAt ? { lastProbeAt: f.probe.lastProbeAt } : {}),
+    ...(f.probe?.nextProbeAt ? { nextProbeAt: f.probe.nextProbeAt } : {}),
     conditions: conditionsOf(f, word, message),
     observedGeneration: f.generation,
   };

@@ -234,6 +234,18 @@ export const cachedImageStatusSchema = z
         'x-kubernetes-list-type': 'atomic',
       }),
     lastRepullAt: timestampSchema('When the latest re-pull round started.').optional(),
+    probeNodes: z
+      .array(z.string().meta({ description: 'Node name.' }))
+      .optional()
+      .meta({
+        description:
+          'Cached nodes still to probe in the current garbage-collection probe cycle (PullPolicy imageProbeInterval): a pod with imagePullPolicy Never asks the kubelet whether the image is still there.',
+        'x-kubernetes-list-type': 'atomic',
+      }),
+    lastProbeAt: timestampSchema('When the latest garbage-collection probe cycle started.').optional(),
+    nextProbeAt: timestampSchema(
+      'When the next garbage-collection probe cycle is due (PullPolicy imageProbeInterval).',
+    ).optional(),
     nextRepullAt: timestampSchema(
       'When the next re-pull round is due (PullPolicy repullInterval).',
     ).optional(),

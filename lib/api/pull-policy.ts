@@ -83,6 +83,9 @@ export const pullPolicySpecSchema = z
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['host'],
       }),
+    imageProbeInterval: durationSchema(
+      "How often Drop checks that a cached image is still on a node whose kubelet cannot say so in node.status.images (it lists the kubelet's maximum of 50, or none): a pod with imagePullPolicy Never, paced like a pull, which pulls nothing and ends ErrImageNeverPull when the image was garbage-collected. 0s: never. Unset: 6h.",
+    ).optional(),
     newNodeWindow: durationSchema(
       'A node that joined less than this long ago is warmed first: within each priority its pulls take the slots before the rest of a rollout, re-pulls and re-warms on older nodes. 0s: no node is served first. Unset: 15m.',
     ).optional(),

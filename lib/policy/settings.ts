@@ -16,6 +16,8 @@ export type PolicySettings =
       readonly limits: PacingLimits;
       /** repullInterval in ms; undefined: never. */
       readonly repullIntervalMs?: number;
+      /** imageProbeInterval in ms (0: never); undefined: unset, the default applies. */
+      readonly probeIntervalMs?: number;
     }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
@@ -54,5 +56,8 @@ function readSettings(policy: PullPolicy): PolicySettings {
         : {}),
     },
     ...(spec.repullInterval ? { repullIntervalMs: parseDuration(spec.repullInterval) ?? 0 } : {}),
+    ...(spec.imageProbeInterval !== undefined
+      ? { probeIntervalMs: parseDuration(spec.imageProbeInterval) ?? 0 }
+      : {}),
   };
 }

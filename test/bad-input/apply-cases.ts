@@ -275,6 +275,12 @@ export const APPLY_CASES: readonly ApplyCase[] = [
     message: /spec\.newNodeWindow: Invalid value: "-15m": "-15m" is not a Go duration: .*no sign/,
   },
   {
+    name: 'imageProbeInterval in days',
+    kind: 'PullPolicy',
+    spec: { imageProbeInterval: '1d' },
+    message: /spec\.imageProbeInterval: Invalid value: "1d": "1d" is not a Go duration: .*no days/,
+  },
+  {
     name: 'failureBackoff.initial longer than max',
     kind: 'PullPolicy',
     spec: { failureBackoff: { initial: '10m', max: '1m' } },

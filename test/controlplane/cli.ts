@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBandwidthModel } from './bandwidth.ts';
 import { ensureBinaries } from './build.ts';
+import { startImageStore } from './image-store.ts';
 import { binDir, readPins } from './pins.ts';
 import { startRegistryPulls } from './registry-pulls.ts';
 import { healthyState, startControlPlane } from './start.ts';
 import { DEFAULT_STATE_DIR, isComponentRunning, readState, stopComponents } from './state.ts';
 
-const USAGE = `usage: cli.ts <build|up|down|status|bandwidth|registry-pulls> [--nodes N] [--bandwidth] [--state-dir DIR]
+const USAGE = `usage: cli.ts <build|up|down|status|bandwidth|registry-pulls|image-store> [--nodes N] [--bandwidth] [--state-dir DIR]
   build      build the pinned binaries into ${binDir()} (once)
   up         start etcd, kube-apiserver, kube-controller-manager and kwok; create drop-system, CRDs and N fake nodes (default 3);
              --bandwidth also runs the bandwidth model (README.md "Pull time")
@@ -19,6 +20,7 @@ const USAGE = `usage: cli.ts <build|up|down|status|bandwidth|registry-pulls> [--
   bandwidth  run the bandwidth model in the foreground until SIGTERM or Ctrl-C (what up --bandwidth
              starts); [--kubeconfig PATH] (default $KUBECONFIG, else the state dir's) [--namespace NS]
   registry-pulls  resolve pulls from loopback registries against them, in the foreground
+  image-store     answer pods with imagePullPolicy Never from the fake nodes' image store, in the foreground
              (README.md "Pulls from a real registry"); [--kubeconfig PATH]
 env: DROP_NODES (node count), DROP_BANDWIDTH_MODEL=1 (as --bandwidth),
      DROP_STATE_DIR (default ${DEFAULT_STATE_DIR}), DROP_CACHE_DIR`;
@@ -114,6 +116,19 @@ async function main(command: string | undefined): Promise<number> {
         process.once('SIGINT', resolve);
       });
       await pulls.stop();
+      return 0;
+    }
+    case 'image-store': {
+      const kubeconfigPath = values.kubeconfig ?? process.env.KUBECONFIG ?? join(stateDir, 'kubeconfig');
+      const store = startImageStore({ kubeconfigPath });
+      say(
+        `drop: pods with imagePullPolicy Never are answered from the fake nodes' image store (${kubeconfigPath}); Ctrl-C stops`,
+      );
+      await new Promise((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await store.stop();
       return 0;
     }
     default:

@@ -18,6 +18,8 @@ export { ensureBinaries, missingBinaries } from './build.ts';
 export { FAKE_NODE_ANNOTATION } from './components.ts';
 export type { HelmOptions, HelmResult } from './helm.ts';
 export { execHelm, runHelm } from './helm.ts';
+export type { ImageStore } from './image-store.ts';
+export { COLLECTED_ANNOTATION, collectImage, PRESENT_ANNOTATION, startImageStore } from './image-store.ts';
 export { ensureKnativeCrds, installKnativeCrds, knativeCrdsDir } from './knative.ts';
 export type { KubectlOptions, KubectlResult } from './kubectl.ts';
 export { execKubectl, runKubectl } from './kubectl.ts';

@@ -1,12 +1,13 @@
 // Garbage collection: the kubelet removes an image without telling anyone. A node whose complete
 // image list (node.status.images, fewer than the kubelet's 50) no longer names it goes back to
-// pending, READY drops, and the pacer pulls it there again exactly once.
+// pending, READY drops, and the pacer pulls it there again exactly once. On a node that lists 50
+// (the list may be cut), a probe pod with imagePullPolicy Never finds it gone instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { paths } from '../../lib/kube/index.ts';
 import { IMAGE_LIST_LAG_MS } from '../../lib/node-images.ts';
-import { createNodes, deleteNodes, reportNodeImages } from '../controlplane/index.ts';
-import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
+import { collectImage, createNodes, deleteNodes, reportNodeImages } from '../controlplane/index.ts';
+import { NAMESPACE, ping, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, pullPolicy } from './objects.ts';
 import { samplePulls } from './pull-sampler.ts';
@@ -111,6 +112,111 @@ describe('garbage-collected images', { timeout: 300_000 }, () => {
     expect(kept).not.toBe(collected);
     expect(await kubectl(['describe', 'cachedimage', name])).toMatch(
       /ImageGarbageCollected .*status\.images no longer lists it/,
+    );
+  });
+});
+
+describe('garbage-collection probes', { timeout: 300_000 }, () => {
+  let drop: RunningDrop;
+  let nodes: string[] = [];
+  let pinging = true;
+  let pinger: Promise<void> | undefined;
+  const pool = uniqueName('gcp');
+  const policy = uniqueName('gcp-policy');
+  const name = uniqueName('gcp-image');
+  const image = `registry.example/team/${name}`;
+  // The kubelet lists its maximum of 50: whether ours is below the cut, the list cannot say.
+  const fifty = Array.from({ length: 50 }, (_, i) => [`registry.example/big/layer-${i}:1`]);
+
+  beforeAll(async () => {
+    nodes = await createNodes(1, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: pool,
+      labels: { 'drop.test/pool': pool },
+    });
+    for (const node of nodes) await reportNodeImages(kubeconfigPath(), node, fifty);
+    drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
+    await drop.kube.create(
+      paths.pullPolicies(),
+      pullPolicy(policy, { minDelayBetweenPulls: '0s', imageProbeInterval: '3s' }),
+    );
+    // A probe cycle starts when reconcile-image runs after it is due: the resync ping (every 5
+    // minutes from the PingSource) is sent every 2 s here.
+    pinger = (async () => {
+      while (pinging) {
+        await new Promise((r) => setTimeout(r, 2_000));
+        if (pinging) await ping(drop.reconcileImageUrl).catch(() => undefined);
+      }
+    })();
+  });
+  afterAll(async () => {
+    pinging = false;
+    await pinger;
+    await drop?.kube.delete(paths.cachedImage(name));
+    await drop?.kube.delete(paths.pullPolicy(policy));
+    await drop?.stop();
+    await deleteNodes(kubeconfigPath(), nodes);
+  });
+
+  const get = () => drop.kube.get<CachedImage>(paths.cachedImage(name));
+  async function until(done: (i: CachedImage) => boolean, what: string, seen?: (i: CachedImage) => void) {
+    return waitFor(
+      async () => {
+        const found = await get();
+        if (found) seen?.(found);
+        if (found && done(found)) return found;
+        throw new Error(JSON.stringify(found?.status));
+      },
+      { timeoutMs: 150_000, intervalMs: 250, message: what },
+    );
+  }
+
+  it('on a node listing 50 images, a Never probe finds the image gone; it is pulled again once, READY 1/1 → 0/1 → 1/1', async () => {
+    const sampler = samplePulls(drop.kube, NAMESPACE);
+    await drop.kube.create(
+      paths.cachedImages(),
+      cachedImage(name, {
+        image,
+        tag: '1',
+        nodeSelector: { 'drop.test/pool': pool },
+        policyRef: { name: policy },
+      }),
+    );
+    await until((i) => statusWord(i.status) === 'Cached' && i.status?.ready === '1/1', 'Cached 1/1');
+    // Probes run while the image is there, and find it.
+    await waitFor(
+      async () =>
+        sampler.samples.some((s) => s.pods.some((p) => p.image === name && p.probe)) ||
+        Promise.reject(new Error('no probe yet')),
+      { timeoutMs: 90_000, intervalMs: 250, message: 'a probe' },
+    );
+    expect((await get())?.status?.ready).toBe('1/1');
+    const pullsBefore = new Set(
+      sampler.samples.flatMap((s) => s.pods.filter((p) => p.image === name && !p.probe).map((p) => p.name)),
+    );
+    expect(pullsBefore.size).toBe(1);
+
+    await collectImage(kubeconfigPath(), nodes[0] ?? '', `${image}:1`);
+    const readySeen = new Set<string>();
+    const noticed = await until(
+      (i) => (i.status?.collected ?? []).some((c) => c.how === 'Probe'),
+      'the probe noticed',
+      (i) => i.status?.ready && readySeen.add(i.status.ready),
+    );
+    expect(noticed.status?.collected).toEqual([expect.objectContaining({ node: nodes[0], how: 'Probe' })]);
+    await until(
+      (i) => statusWord(i.status) === 'Cached' && i.status?.ready === '1/1' && !i.status.collected,
+      'Cached 1/1 again',
+      (i) => i.status?.ready && readySeen.add(i.status.ready),
+    );
+    await sampler.stop();
+    expect(readySeen).toContain('0/1');
+    const pulls = new Set(
+      sampler.samples.flatMap((s) => s.pods.filter((p) => p.image === name && !p.probe).map((p) => p.name)),
+    );
+    expect(pulls.size).toBe(2);
+    expect(await kubectl(['describe', 'cachedimage', name])).toMatch(
+      /ImageGarbageCollected .*a probe pod with imagePullPolicy Never found it gone/,
     );
   });
 });

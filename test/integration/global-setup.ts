@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureBinaries, startControlPlane, startRegistryPulls } from '../controlplane/index.ts';
+import {
+  ensureBinaries,
+  startControlPlane,
+  startImageStore,
+  startRegistryPulls,
+} from '../controlplane/index.ts';
 
 const log = (line: string) => console.error(line);
 
@@ -18,7 +23,12 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     // Pulls from a local test registry wait for it (test/controlplane/README.md); a second one on
     // the cluster is harmless: the first answer written on a pod stays.
     const pulls = startRegistryPulls({ kubeconfigPath: external });
-    return () => pulls.stop();
+    // Pods with imagePullPolicy Never wait for the simulated image store's answer (likewise).
+    const store = startImageStore({ kubeconfigPath: external });
+    return async () => {
+      await pulls.stop();
+      await store.stop();
+    };
   }
   // A fresh state dir per run: never the user's .drop/ cluster, never another run's.
   const stateDir = mkdtempSync(join(tmpdir(), 'drop-test-cluster-'));
@@ -30,8 +40,12 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   // The simulated kubelet's registry client, for every suite: pulls from a local test registry
   // resolve against it (test/controlplane/README.md "Pulls from a real registry").
   const pulls = startRegistryPulls({ kubeconfigPath: plane.kubeconfigPath });
+  // The simulated kubelet's image store: pods with imagePullPolicy Never ask it whether the image is
+  // still on their node (test/controlplane/README.md "Images the kubelet removed").
+  const store = startImageStore({ kubeconfigPath: plane.kubeconfigPath });
   return async () => {
     await pulls.stop();
+    await store.stop();
     await plane.stop();
     if (process.env.DROP_KEEP_TEST_CLUSTER) log(`drop: kept ${stateDir} (DROP_KEEP_TEST_CLUSTER)`);
     else rmSync(stateDir, { recursive: true, force: true });

@@ -1,6 +1,11 @@
 import type { Kube, Pod } from '../../lib/kube/index.ts';
 import { paths } from '../../lib/kube/index.ts';
-import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
+import {
+  CACHED_IMAGE_ANNOTATION,
+  PROBE_ANNOTATION,
+  PULL_POD_SELECTOR,
+  pullOutcome,
+} from '../../lib/pull-pod.ts';
 
 export interface Sample {
   readonly at: number;
@@ -10,6 +15,8 @@ export interface Sample {
     readonly name: string;
     /** Being deleted: withdrawn by the pacer, or recorded by reconcile-image. */
     readonly deleting: boolean;
+    /** A garbage-collection probe (imagePullPolicy Never), not a pull. */
+    readonly probe: boolean;
   }[];
 }
 
@@ -33,6 +40,7 @@ export function samplePulls(kube: Kube, namespace: string) {
           node: p.spec?.nodeName ?? '',
           name: `${p.metadata.name}/${p.metadata.uid}`,
           deleting: Boolean(p.metadata.deletionTimestamp),
+          probe: p.metadata.annotations?.[PROBE_ANNOTATION] === 'true',
         }));
       for (const pod of pods) if (!firstSeen.has(pod.name)) firstSeen.set(pod.name, at);
       samples.push({ at, pods });
