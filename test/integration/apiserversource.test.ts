@@ -59,6 +59,9 @@ class Sink {
   }
 }
 
+const deleteConfigMaps = (run: string) =>
+  kubectl(['delete', 'configmap', '-n', 'default', '-l', `drop.test/run=${run}`, '--ignore-not-found']);
+
 const configMap = (name: string, run: string) =>
   JSON.stringify({
     apiVersion: 'v1',
@@ -86,15 +89,7 @@ describe('ApiServerSource adapter, Resource mode', () => {
   afterAll(async () => {
     await source?.stop();
     await sink.stop();
-    await kubectl([
-      'delete',
-      'configmap',
-      '-n',
-      'default',
-      '-l',
-      `drop.test/run=${run}`,
-      '--ignore-not-found',
-    ]);
+    await deleteConfigMaps(run);
   });
 
   it('delivers add, update and delete as binary-mode CloudEvents carrying the object', async () => {
@@ -188,15 +183,7 @@ describe('ApiServerSource adapter, delivery', () => {
   afterEach(async () => {
     await source?.stop();
     await sink.stop();
-    await kubectl([
-      'delete',
-      'configmap',
-      '-n',
-      'default',
-      '-l',
-      `drop.test/run=${run}`,
-      '--ignore-not-found',
-    ]);
+    await deleteConfigMaps(run);
   });
 
   it('retries an event answered 503 (same id) but not one answered 500', async () => {
@@ -255,15 +242,7 @@ describe("ApiServerSource adapter, config/reconcile-image's filters", () => {
     await source?.stop();
     await sink.stop();
     await deleteNodes(kubeconfigPath(), nodes);
-    await kubectl([
-      'delete',
-      'configmap',
-      '-n',
-      'default',
-      '-l',
-      `drop.test/run=${run}`,
-      '--ignore-not-found',
-    ]);
+    await deleteConfigMaps(run);
   });
 
   it('sends a node joining and leaving but none of its updates, and every change of other kinds', async () => {
