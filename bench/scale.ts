@@ -12,7 +12,12 @@ import { convergenceLowerBoundMs } from '../lib/pacing/testing/lower-bound.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../lib/policy/index.ts';
 import { bundleFunctions, OUT_DIR } from '../scripts/build-functions.ts';
 import { readSources } from '../standalone/config-files.ts';
-import { createNodes, startApiServerSource, startControlPlane } from '../test/controlplane/index.ts';
+import {
+  createNodes,
+  optionsOfSource,
+  startApiServerSource,
+  startControlPlane,
+} from '../test/controlplane/index.ts';
 import { freePorts } from '../test/controlplane/processes.ts';
 import { type AuditCounts, countAudit } from './audit.ts';
 import { percentile, watchNodeIdle } from './node-idle.ts';
@@ -200,17 +205,9 @@ async function startShape(shape: DropShape, kubeconfigPath: string): Promise<Run
     const process = await startBundle(fn, kubeconfigPath);
     const source = sources.find((s) => s.function === fn);
     const adapter = source
-      ? await startApiServerSource({
-          kubeconfigPath,
-          sink: `http://127.0.0.1:${process.port}/`,
-          mode: source.mode,
-          resources: source.resources.map((r) => ({
-            apiVersion: r.apiVersion,
-            kind: r.kind,
-            ...(r.selector ? { selector: r.selector } : {}),
-          })),
-          namespaces: [NAMESPACE],
-        })
+      ? await startApiServerSource(
+          optionsOfSource(source, kubeconfigPath, `http://127.0.0.1:${process.port}/`),
+        )
       : undefined;
     started.push({
       ...process,

@@ -78,7 +78,8 @@ const reports = new WeakMap<object, NodeImageReport>();
  * thousand nodes the names are megabytes, their hashes a tenth of that).
  */
 export function keepImageReport(full: Node, trimmed: Node): void {
-  const report = imageReportOf(full);
+  // A node trimmed once already (a watch cache's, handed back to observe) keeps its report.
+  const report = imageReportOf(full) ?? reports.get(full);
   if (report) reports.set(trimmed, report);
 }
 

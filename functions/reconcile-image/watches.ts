@@ -33,7 +33,7 @@ export function imageWatches(namespace: string): Readonly<Record<string, Watch>>
  * until it does — with no pull of its own to wake it.
  */
 async function onPolicy(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
-  return withImageView(ctx.kube, namespace, async (view) => {
+  return withImageView(ctx, namespace, async (view) => {
     absorb(view.policies, event, event.object as PullPolicy | undefined);
     return view.images
       .list()
@@ -69,7 +69,7 @@ async function onImage(event: ObjectEvent, ctx: HandlerContext, namespace: strin
     (event.action === 'delete'
       ? undefined
       : await ctx.kube.get<CachedImage>(paths.cachedImage(event.ref.name)));
-  await withImageView(ctx.kube, namespace, async (view) => absorb(view.images, event, image));
+  await withImageView(ctx, namespace, async (view) => absorb(view.images, event, image));
   return [event.ref.name];
 }
 
@@ -92,7 +92,7 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
     (await ctx.kube.get<Pod>(paths.pod(event.ref.namespace || namespace, event.ref.name)));
   const owner = pod?.metadata.annotations?.[CACHED_IMAGE_ANNOTATION];
   if (!owner) return { skip: `pod ${event.ref.name} is gone or not a Drop pull pod` };
-  await withImageView(ctx.kube, namespace, async (view) => absorb(view.pods, event, pod));
+  await withImageView(ctx, namespace, async (view) => absorb(view.pods, event, pod));
   // A pull that starts only moves a count: recorded with whatever else happens in the next second
   // (pulls start in bursts), while an outcome is recorded at once.
   if (event.action === 'add' && pod && pullOutcome(pod).kind === 'pulling')
@@ -126,7 +126,10 @@ async function onNode(
   }
   if (node) targetsSeen.set(name, print);
   else targetsSeen.delete(name);
-  return withImageView(ctx.kube, namespace, async (view: ImageView) => {
+  // A node joins NotReady and turns Ready in an update its event source does not send: the node
+  // watch stays open a while after a join, so that the function sees it while it is up.
+  if (event.action === 'add') void withImageView(ctx, namespace, () => delay(JOINING_NODE_WATCH_MS));
+  return withImageView(ctx, namespace, async (view: ImageView) => {
     if (node) absorb(view.nodes, event, node);
     else if (event.object) absorb(view.nodes, event, event.object as Node);
     return view.images
@@ -148,7 +151,7 @@ async function imagesGoneFrom(
   node: Node | undefined,
   report: NodeImageReport,
 ): Promise<string[]> {
-  return withImageView(ctx.kube, namespace, async (view: ImageView) => {
+  return withImageView(ctx, namespace, async (view: ImageView) => {
     const gone = view.images
       .list()
       .filter((image) => listsImageGone(image, event.ref.name, report))
@@ -171,6 +174,13 @@ function listsImageGone(image: CachedImage, node: string, report: NodeImageRepor
     lastPulledAt: status.lastPulledAt,
   });
   return gone.length > 0;
+}
+
+/** How long the node watch stays open after a node joins: about as long as Knative keeps the pod. */
+const JOINING_NODE_WATCH_MS = 120_000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function fingerprint(node: Node): string {
