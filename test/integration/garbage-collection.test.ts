@@ -22,6 +22,9 @@ describe('garbage-collected images', { timeout: 300_000 }, () => {
   // What else the kubelet lists: a few images, far from the 50 at which the list may be cut.
   const others = [['registry.k8s.io/pause:3.10'], ['docker.io/library/busybox:1.36']];
 
+  let pinging = true;
+  let pinger: Promise<void> | undefined;
+
   beforeAll(async () => {
     nodes = await createNodes(2, {
       kubeconfigPath: kubeconfigPath(),
@@ -34,8 +37,19 @@ describe('garbage-collected images', { timeout: 300_000 }, () => {
       paths.pullPolicies(),
       pullPolicy(policy, { maxConcurrentNodes: 2, minDelayBetweenPulls: '0s', maxConcurrentPullsPerNode: 2 }),
     );
+    // Node updates reach reconcile-image through its node watch while it runs, and at each resync
+    // otherwise (its event source sends node adds and deletes only): the resync ping (every 5
+    // minutes from the PingSource) is sent every 2 s here.
+    pinger = (async () => {
+      while (pinging) {
+        await new Promise((r) => setTimeout(r, 2_000));
+        if (pinging) await ping(drop.reconcileImageUrl).catch(() => undefined);
+      }
+    })();
   });
   afterAll(async () => {
+    pinging = false;
+    await pinger;
     await drop?.kube.delete(paths.cachedImage(name));
     await drop?.kube.delete(paths.pullPolicy(policy));
     await drop?.stop();
