@@ -156,6 +156,8 @@ export class PacingView {
       }
     }
     if (wasPulling && (type === 'delete' || outcome !== 'pulling')) this.#changed();
+    // A deleted probe frees its node for the pull it may have found needed (watches.ts freesSlot).
+    else if (type === 'delete' && object.metadata.annotations?.[PROBE_ANNOTATION]) this.#changed();
   }
 
   #recorded(image: string, node: string, pod: Pod): boolean {

@@ -2,7 +2,7 @@ import type { CachedImage } from '../../lib/api/index.ts';
 import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/controller/index.ts';
 import { type Pod, paths } from '../../lib/kube/index.ts';
 import { policyOf } from '../../lib/policy/index.ts';
-import { LABEL, pullOutcome } from '../../lib/pull-pod.ts';
+import { LABEL, PROBE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
 import { hasPacerWork } from './plan.ts';
 
 // What wakes pace: the key is a PullPolicy name, and waking it means "run a pace round for it"
@@ -53,6 +53,8 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
  */
 function freesSlot(action: ObjectEvent['action'], pod: Pod): boolean {
   const pulling = pullOutcome(pod).kind === 'pulling';
-  if (action === 'delete') return pulling;
+  // A probe that found the image gone keeps its node busy until it is deleted; then the node needs
+  // its pull (a round that ran before the delete found the node busy and let the policy go).
+  if (action === 'delete') return pulling || pod.metadata.annotations?.[PROBE_ANNOTATION] === 'true';
   return action === 'update' && !pulling && !pod.metadata.deletionTimestamp;
 }
