@@ -280,7 +280,7 @@ describe('pacing on the real control plane', () => {
     for (const p of policies) await drop.kube.delete(paths.pullPolicy(p));
   });
 
-  it('two replicas pacing two policies on the same nodes: a collision never outlives its round', async () => {
+  it('two replicas pacing two policies on the same nodes: of two pulls that collide on a node, at most one runs to its end', async () => {
     // Two pacers as two replicas would be: each its own view and lock, one policy's Lease each.
     const pacers = ['replica-a', 'replica-b'].map((identity) =>
       createPacer({ kube: drop.kube, namespace: NAMESPACE, identity, windowMs: 20_000 }),
@@ -319,17 +319,20 @@ describe('pacing on the real control plane', () => {
       await Promise.all(pacers.map((p) => p.close()));
     }
     const mine = new Set(images.map((i) => i.name));
-    const crowded = sampler.samples.map((s) => {
+    // Two replicas may both start a pull on one node in the same moment; each checks after its
+    // create and withdraws its own pull from a node over the limit. A collision that lasted is one
+    // whose pulls both ran to their end: on a node over the limit, at most one of them may.
+    // (Judged by the pods' ends, not by how long the overlap showed: that is the speed of the
+    // watches, which a busy machine slows.)
+    const lasting = sampler.samples.flatMap((s) => {
       const pulls = s.pods.filter((p) => mine.has(p.image) && !p.deleting);
-      return new Set(
-        [...new Set(pulls.map((p) => p.node))].filter(
-          (node) => pulls.filter((p) => p.node === node).length > 1,
-        ),
-      );
+      return [...new Set(pulls.map((p) => p.node))].flatMap((node) => {
+        const there = pulls.filter((p) => p.node === node);
+        const finished = there.filter((p) => sampler.endOf(p.name) === 'cached');
+        return there.length > 1 && finished.length > 1 ? [`${node}: ${finished.map((p) => p.name)}`] : [];
+      });
     });
-    // A node over the limit in two samples in a row (100 ms apart) would be a collision that lasted.
-    const lasting = crowded.flatMap((nodes, i) => [...nodes].filter((node) => crowded[i + 1]?.has(node)));
-    expect(lasting).toEqual([]);
+    expect([...new Set(lasting)]).toEqual([]);
     for (const { name: n } of images) await drop.kube.delete(paths.cachedImage(n));
     for (const p of policies) await drop.kube.delete(paths.pullPolicy(p));
   });

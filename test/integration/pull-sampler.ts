@@ -27,11 +27,18 @@ export interface Sample {
 export function samplePulls(kube: Kube, namespace: string) {
   const samples: Sample[] = [];
   const firstSeen = new Map<string, number>();
+  // Pods seen with their outcome in: a recorded pull pod stays until its status is written (up to
+  // 5 s), so a pull that ran to its end is seen ended; one withdrawn mid-pull never is.
+  const ended = new Map<string, string>();
   let running = true;
   const loop = (async () => {
     while (running) {
       const list = await kube.list<Pod>(paths.pods(namespace), { labelSelector: PULL_POD_SELECTOR });
       const at = Date.now();
+      for (const p of list.items) {
+        const kind = pullOutcome(p).kind;
+        if (kind !== 'pulling') ended.set(`${p.metadata.name}/${p.metadata.uid}`, kind);
+      }
       const pods = list.items
         // A pod whose outcome is in holds no slot any more, even before it is recorded and deleted.
         .filter((p) => pullOutcome(p).kind === 'pulling')
@@ -49,6 +56,10 @@ export function samplePulls(kube: Kube, namespace: string) {
   })();
   return {
     samples,
+    /** The outcome a pull pod (by name/uid) was seen with (`cached`, `failed`, …); none if withdrawn or never seen ended. */
+    endOf(name: string): string | undefined {
+      return ended.get(name);
+    },
     /** When each pull pod (by name/uid) was first seen, per image, in order. */
     startsOf(image: string): number[] {
       const names = new Set(
