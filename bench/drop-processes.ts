@@ -19,6 +19,8 @@ export interface Running {
   readonly child: ChildProcess;
   readonly port: number;
   stop(): Promise<void>;
+  /** kill -9 of the function's adapter, then a new one (what a restarted adapter Pod is). */
+  restartAdapter?(options?: { readonly pauseFor?: Promise<unknown> }): Promise<void>;
 }
 
 export interface LaunchOptions {
@@ -44,8 +46,8 @@ export async function startShape(shape: DropShape, options: LaunchOptions): Prom
     const process = await startBundle(fn, options);
     const source = sources.find((s) => s.function === fn);
     const url = `http://127.0.0.1:${process.port}/`;
-    const adapter = source
-      ? await startApiServerSource({
+    const adapterOptions = source
+      ? {
           kubeconfigPath: options.adapterKubeconfigPath ?? options.kubeconfigPath,
           sink: options.sinkFor ? await options.sinkFor(fn, url) : url,
           mode: source.mode,
@@ -55,14 +57,25 @@ export async function startShape(shape: DropShape, options: LaunchOptions): Prom
             ...(r.selector ? { selector: r.selector } : {}),
           })),
           namespaces: [NAMESPACE],
-        })
+        }
       : undefined;
+    let adapter = adapterOptions ? await startApiServerSource(adapterOptions) : undefined;
     started.push({
       ...process,
       async stop() {
         await adapter?.stop();
         await process.stop();
       },
+      ...(adapterOptions
+        ? {
+            async restartAdapter(restart = {}) {
+              if (adapter) globalThis.process.kill(adapter.pid, 'SIGKILL');
+              await adapter?.stop();
+              await restart.pauseFor;
+              adapter = await startApiServerSource(adapterOptions);
+            },
+          }
+        : {}),
     });
   }
   return started;
