@@ -17,6 +17,12 @@ export interface ApiProxy {
   /** https://127.0.0.1:<port> */
   readonly url: string;
   failing: ApiFailure | undefined;
+  /**
+   * A network partition that never tells: every open connection goes silent for good (neither
+   * data nor a close ever comes, as a half-open TCP connection), and while `stalled` new requests
+   * get no answer either.
+   */
+  stalled: boolean;
   readonly counts: { passed: number; failed: number };
   close(): Promise<void>;
 }
@@ -31,8 +37,11 @@ export async function startApiProxy(
   const key = readFileSync(join(certDir, 'apiserver.key'));
   const target = new URL(upstream);
   const counts = { passed: 0, failed: 0 };
-  const proxy: { failing: ApiFailure | undefined } = { failing: undefined };
+  const proxy: { failing: ApiFailure | undefined; stalled: boolean } = { failing: undefined, stalled: false };
+  /** Open upstream responses, silenced when the proxy stalls. */
+  const open = new Set<{ silence(): void }>();
   const server: Server = createServer({ cert, key }, (req, res) => {
+    if (proxy.stalled) return;
     const failing = proxy.failing;
     if (failing && random() < failing.share) {
       counts.failed += 1;
@@ -67,6 +76,19 @@ export async function startApiProxy(
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         upstreamRes.pipe(res);
+        // The API server went away mid-answer (killed): the client sees its connection drop.
+        let silenced = false;
+        upstreamRes.on('aborted', () => silenced || res.destroy());
+        upstreamRes.on('error', () => silenced || res.destroy());
+        const entry = {
+          silence() {
+            silenced = true;
+            upstreamRes.unpipe(res);
+            upstreamRes.destroy();
+          },
+        };
+        open.add(entry);
+        res.on('close', () => open.delete(entry));
       },
     );
     upstreamReq.on('error', () => {
@@ -84,6 +106,13 @@ export async function startApiProxy(
     },
     set failing(value) {
       proxy.failing = value;
+    },
+    get stalled() {
+      return proxy.stalled;
+    },
+    set stalled(value) {
+      proxy.stalled = value;
+      if (value) for (const entry of open) entry.silence();
     },
     counts,
     close: () =>
