@@ -8,6 +8,8 @@ export interface Row {
   readonly withinMs: number;
   readonly violations: readonly string[];
   readonly error?: string | undefined;
+  /** What the checks saw from the fault's start to convergence. */
+  readonly checked?: string | undefined;
 }
 
 /** Whether the row passes: converged in time, no violation. */
@@ -18,13 +20,13 @@ export function passed(row: Row): boolean {
 /** A Markdown table (it goes into the README as printed), then every violation and error in full. */
 export function formatReport(rows: readonly Row[], loadAverage: readonly number[]): string {
   const lines = [
-    '| fault | Drop as | what Drop did | converged in (stated) | violations |',
-    '|---|---|---|---|---|',
+    '| fault | Drop as | what Drop did | converged in (stated) | checked | violations |',
+    '|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
         `| ${r.fault} | ${r.shape} | ${r.error ? `**failed**: ${r.error}` : r.did} | ${
           r.convergedMs === undefined ? '**no**' : `${(r.convergedMs / 1000).toFixed(1)} s`
-        } (${Math.round(r.withinMs / 1000)} s) | ${r.violations.length} |`,
+        } (${Math.round(r.withinMs / 1000)} s) | ${r.checked ?? ''} | ${r.violations.length} |`,
     ),
     '',
     `load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')}; ${rows.filter(passed).length} of ${rows.length} passed`,

@@ -6,6 +6,7 @@ import { type ChaosEnv, startChaosEnv, startWorkload, untilConverged } from './e
 import type { Fault } from './fault.ts';
 import { ALL_FAULTS } from './faults/index.ts';
 import { formatReport, passed, type Row } from './report.ts';
+import type { Checked } from './watcher.ts';
 
 export interface ChaosResult {
   readonly rows: readonly Row[];
@@ -45,6 +46,7 @@ export async function runChaos(
   try {
     await env.drop.ensure(faults[0]?.shape ?? 'replicas');
     const startedAt = Date.now();
+    const before = { ...env.watcher.checked };
     const first = await startWorkload(env, 300_000).then(
       (ms) => ({ ms }),
       (error: Error) => ({ error: error.message }),
@@ -58,6 +60,7 @@ export async function runChaos(
       withinMs: 300_000,
       violations: env.watcher.since(startedAt).map((v) => `${v.invariant}: ${v.message}`),
       error: 'error' in first ? first.error : undefined,
+      checked: checkedSince(env, before),
     });
     log(`chaos: ${describeRow(rows.at(-1)!)}`);
     for (const fault of faults) {
@@ -73,8 +76,17 @@ export async function runChaos(
   return { rows, report, ok: rows.every(passed) };
 }
 
+/** What the checks saw since `before`, for the table's "checked" column. */
+function checkedSince(env: ChaosEnv, before: Checked): string {
+  const now = env.watcher.checked;
+  return `${now.starts - before.starts} starts, ${now.statuses - before.statuses} statuses, ${
+    now.logLines - before.logLines
+  } log lines, ${now.events - before.events} Events`;
+}
+
 async function runFault(env: ChaosEnv, fault: Fault): Promise<Row> {
   env.log(`chaos: ${fault.name}: ${fault.title}`);
+  const before = { ...env.watcher.checked };
   const base = { fault: fault.title, shape: fault.shape, withinMs: fault.convergeWithinMs };
   const started = Date.now();
   try {
@@ -85,8 +97,10 @@ async function runFault(env: ChaosEnv, fault: Fault): Promise<Row> {
     const convergedMs = await untilConverged(env, fault.convergeWithinMs).catch((error: Error) => error);
     await env.watcher.drain();
     const violations = env.watcher.since(started).map((v) => `${v.invariant}: ${v.message}`);
-    if (convergedMs instanceof Error) return { ...base, did, violations, error: convergedMs.message };
-    return { ...base, did, convergedMs, violations };
+    const checked = checkedSince(env, before);
+    if (convergedMs instanceof Error)
+      return { ...base, did, violations, checked, error: convergedMs.message };
+    return { ...base, did, convergedMs, violations, checked };
   } catch (error) {
     await env.watcher.drain();
     return {

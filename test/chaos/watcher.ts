@@ -43,8 +43,17 @@ interface Version<T> {
   readonly value: T;
 }
 
+/** How much the checks saw: a suite whose checks saw nothing proves nothing. */
+export interface Checked {
+  starts: number;
+  statuses: number;
+  logLines: number;
+  events: number;
+}
+
 export class ChaosWatcher {
   readonly violations: TimedViolation[] = [];
+  readonly checked: Checked = { starts: 0, statuses: 0, logLines: 0, events: 0 };
   readonly #kube: Kube;
   readonly pods: Informer<Pod>;
   readonly images: Informer<CachedImage>;
@@ -97,6 +106,7 @@ export class ChaosWatcher {
 
   /** A line Drop logged: checked for Secret values. */
   logLine(process: string, line: string): void {
+    this.checked.logLines += 1;
     this.#record(leakedSecrets(`a log line of ${process}`, line, this.sentinels));
   }
 
@@ -168,6 +178,7 @@ export class ChaosWatcher {
     const pods = this.pods.list().map(observedPull);
     const hostStartsLastHour = starts.length;
     this.#later(() => {
+      this.checked.starts += 1;
       const policies = this.#policiesAround(at);
       return checkStart({
         pull,
@@ -188,6 +199,7 @@ export class ChaosWatcher {
     const status = object.status;
     if (type === 'delete' || !status?.reference) return;
     const at = Date.now();
+    this.checked.statuses += 1;
     this.#later(() =>
       checkReady({
         image: object.metadata.name,
@@ -206,6 +218,7 @@ export class ChaosWatcher {
   }
 
   #scanEvent(event: KubeObject): void {
+    this.checked.events += 1;
     const { metadata: _metadata, ...rest } = event as KubeObject & Record<string, unknown>;
     this.#record(leakedSecrets(`Event ${event.metadata.name}`, JSON.stringify(rest), this.sentinels));
   }

@@ -29,3 +29,22 @@ function apiFault(name: string, failure: ApiFailure): Fault {
 
 export const api429 = apiFault('api-429', { status: 429, share: 0.5 });
 export const api500 = apiFault('api-500', { status: 500, share: 0.5 });
+
+export const apiPartition: Fault = {
+  name: 'api-partition',
+  title: 'the network to the API server silently partitioned 20 s (open connections never answer again)',
+  shape: 'replicas',
+  // A silent watch is given up after lib/kube/watch.ts WATCH_IDLE_MS (3 min).
+  convergeWithinMs: 360_000,
+  async run(env) {
+    await startWave(env.kube);
+    await untilPulling(env, 2);
+    env.apiProxy.stalled = true;
+    try {
+      await new Promise((r) => setTimeout(r, 20_000));
+    } finally {
+      env.apiProxy.stalled = false;
+    }
+    return 'every open connection went silent for good; Drop gave up its silent watches and opened them again';
+  },
+};

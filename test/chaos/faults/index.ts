@@ -1,6 +1,6 @@
 // Every fault, in the order `npm run chaos` runs them.
 import type { Fault } from '../fault.ts';
-import { api429, api500 } from './api-errors.ts';
+import { api429, api500, apiPartition } from './api-errors.ts';
 import { apiserverFrozen, apiserverRestart, etcdRestart } from './control-plane.ts';
 import { sourceGarbage, sourceHangs, sourceHuge } from './discovery.ts';
 import { killLeader, killMidPull } from './drop-kill.ts';
@@ -25,6 +25,7 @@ export const ALL_FAULTS: readonly Fault[] = [
   nodeNotReady,
   api429,
   api500,
+  apiPartition,
   sourceHangs,
   sourceGarbage,
   sourceHuge,
