@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { OUT_DIR } from '../scripts/build-functions.ts';
 import { readSources } from '../standalone/config-files.ts';
-import { startApiServerSource } from '../test/controlplane/index.ts';
+import { optionsOfSource, startApiServerSource } from '../test/controlplane/index.ts';
 import { freePorts } from '../test/controlplane/processes.ts';
 
 export type DropShape = 'standalone' | 'functions';
@@ -47,17 +47,11 @@ export async function startShape(shape: DropShape, options: LaunchOptions): Prom
     const source = sources.find((s) => s.function === fn);
     const url = `http://127.0.0.1:${process.port}/`;
     const adapterOptions = source
-      ? {
-          kubeconfigPath: options.adapterKubeconfigPath ?? options.kubeconfigPath,
-          sink: options.sinkFor ? await options.sinkFor(fn, url) : url,
-          mode: source.mode,
-          resources: source.resources.map((r) => ({
-            apiVersion: r.apiVersion,
-            kind: r.kind,
-            ...(r.selector ? { selector: r.selector } : {}),
-          })),
-          namespaces: [NAMESPACE],
-        }
+      ? optionsOfSource(
+          source,
+          options.adapterKubeconfigPath ?? options.kubeconfigPath,
+          options.sinkFor ? await options.sinkFor(fn, url) : url,
+        )
       : undefined;
     let adapter = adapterOptions ? await startApiServerSource(adapterOptions) : undefined;
     started.push({

@@ -8,12 +8,15 @@ import type { Change, InformerSpec } from '../lib/kube/informer.ts';
 import type { WatchTarget } from '../lib/kube/watch.ts';
 import { runnerEventsTotal } from '../lib/metrics.ts';
 import { specFor } from '../lib/watched.ts';
+import { type EventAttributes, passes, type SourceFilter } from './filters.ts';
 
 export interface Subscription {
   /** The function app the events go to. */
   readonly app: string;
   readonly mode: EventMode;
   readonly targets: readonly WatchTarget[];
+  /** The source's `spec.filters`: a change they turn away is not delivered, as on Knative. */
+  readonly filters?: readonly SourceFilter[];
 }
 
 export interface Tick {
@@ -86,7 +89,9 @@ export function startRunner(options: RunnerOptions): { stop(): void; listed(): b
       const watchKey = `${subscription.app} ${target.path} ${target.labelSelector ?? ''}`;
       unlisted.add(watchKey);
       const dispatcher = dispatcherOf(subscription.app);
+      const filters = subscription.filters ?? [];
       const send = (change: Change<KubeObject>) => {
+        if (filters.length > 0 && !passes(filters, attributesOf(change, target, subscription.mode))) return;
         stats.received[subscription.app] = (stats.received[subscription.app] ?? 0) + 1;
         const key = `${target.path}/${change.object.metadata.name}`;
         const replaced = dispatcher.offer(key, () => {
@@ -177,6 +182,17 @@ class Dispatcher {
       });
     }
   }
+}
+
+/** The attributes the ApiServerSource adapter's event for this change carries, which filters read. */
+function attributesOf(change: Change<KubeObject>, target: WatchTarget, mode: EventMode): EventAttributes {
+  return {
+    type: `dev.knative.apiserver.${mode === 'Resource' ? 'resource' : 'ref'}.${change.type}`,
+    kind: target.kind,
+    apiversion: target.apiVersion,
+    name: change.object.metadata.name,
+    namespace: change.object.metadata.namespace ?? '',
+  };
 }
 
 /** What the ApiServerSource adapter would send for this change, as the function parses it. */

@@ -56,6 +56,7 @@ describe('sourcesOf', () => {
             selector: 'app.kubernetes.io/managed-by=drop',
           },
         ],
+        filters: [],
       },
     ]);
   });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { API_VERSION, PLURAL } from '../lib/api/index.ts';
 import type { EventMode } from '../lib/controller/source-events.ts';
 import { parseDuration } from '../lib/duration.ts';
+import { filterSchema, type SourceFilter } from './filters.ts';
 
 // The ApiServerSource and PingSource manifests of config/ are the one description of what feeds
 // each function: the standalone runner and the end-to-end test read them, so what is deployed on
@@ -39,6 +40,8 @@ export interface EventSource {
   readonly function: string;
   readonly mode: EventMode;
   readonly resources: readonly SourceResource[];
+  /** `spec.filters`: which events are sent (standalone/filters.ts); empty sends every event. */
+  readonly filters: readonly SourceFilter[];
 }
 
 /** One PingSource: the function it ticks, how often, with what data. */
@@ -81,6 +84,7 @@ const apiServerSourceSchema = z.object({
     ),
     sink: sinkSchema,
     namespaceSelector: selectorSchema.optional(),
+    filters: z.array(filterSchema).default([]),
   }),
 });
 
@@ -149,6 +153,7 @@ function eventSourceOf(
     function: functionOf(name, source.spec.sink.ref.name),
     mode: source.spec.mode,
     resources,
+    filters: source.spec.filters,
   };
 }
 

@@ -133,6 +133,7 @@ function subscriptionsOf(sources: Sources): Subscription[] {
   return sources.eventSources.map((source) => ({
     app: source.function,
     mode: source.mode,
+    filters: source.filters,
     targets: source.resources.map((r) => ({
       apiVersion: r.apiVersion,
       kind: r.kind,

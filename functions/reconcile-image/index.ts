@@ -25,8 +25,7 @@ export function createReconcileImageApp(options: ReconcileImageOptions): Hono {
     kube: options.kube,
     ...(options.now ? { now: options.now } : {}),
     watches: imageWatches(namespace),
-    reconcile: (name, ctx) =>
-      withImageView(ctx.kube, namespace, (view) => reconcileImage(ctx, scope, name, view)),
-    resync: (ctx) => withImageView(ctx.kube, namespace, (view) => resyncImages(ctx, namespace, view)),
+    reconcile: (name, ctx) => withImageView(ctx, namespace, (view) => reconcileImage(ctx, scope, name, view)),
+    resync: (ctx) => withImageView(ctx, namespace, (view) => resyncImages(ctx, namespace, view)),
   });
 }

@@ -57,13 +57,17 @@ export interface ImageView {
   readonly policies: Informer<PullPolicy>;
 }
 
-/** Runs `work` with the informers reconcile-image reads, opened (and listed) on first use. */
+/**
+ * Runs `work` with the informers reconcile-image reads, opened (and listed) on first use. While
+ * they are open, node updates come from the node informer: its event source sends only nodes
+ * joining and leaving (config/reconcile-image/sources.yaml says why).
+ */
 export async function withImageView<R>(
-  kube: Kube,
+  ctx: HandlerContext,
   namespace: string,
   work: (view: ImageView) => Promise<R>,
 ): Promise<R> {
-  const pool = informers(kube);
+  const pool = informers(ctx.kube);
   const held = await Promise.all([
     pool.acquire(cachedImages),
     pool.acquire(pullPods(namespace)),
@@ -71,6 +75,7 @@ export async function withImageView<R>(
     pool.acquire(pullPolicies),
   ]);
   const [images, pods, nodeCache, policies] = held;
+  ctx.follow(nodeCache.informer, 'Node', ['update']);
   try {
     return await work({
       images: images.informer,

@@ -31,7 +31,7 @@ export function imageWatches(namespace: string): Readonly<Record<string, Watch>>
  * until it does — with no pull of its own to wake it.
  */
 async function onPolicy(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
-  return withImageView(ctx.kube, namespace, async (view) => {
+  return withImageView(ctx, namespace, async (view) => {
     absorb(view.policies, event, event.object as PullPolicy | undefined);
     return view.images
       .list()
@@ -67,7 +67,7 @@ async function onImage(event: ObjectEvent, ctx: HandlerContext, namespace: strin
     (event.action === 'delete'
       ? undefined
       : await ctx.kube.get<CachedImage>(paths.cachedImage(event.ref.name)));
-  await withImageView(ctx.kube, namespace, async (view) => absorb(view.images, event, image));
+  await withImageView(ctx, namespace, async (view) => absorb(view.images, event, image));
   return [event.ref.name];
 }
 
@@ -90,7 +90,7 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
     (await ctx.kube.get<Pod>(paths.pod(event.ref.namespace || namespace, event.ref.name)));
   const owner = pod?.metadata.annotations?.[CACHED_IMAGE_ANNOTATION];
   if (!owner) return { skip: `pod ${event.ref.name} is gone or not a Drop pull pod` };
-  await withImageView(ctx.kube, namespace, async (view) => absorb(view.pods, event, pod));
+  await withImageView(ctx, namespace, async (view) => absorb(view.pods, event, pod));
   // A pull that starts only moves a count: recorded with whatever else happens in the next second
   // (pulls start in bursts), while an outcome is recorded at once.
   if (event.action === 'add' && pod && pullOutcome(pod).kind === 'pulling')
@@ -120,7 +120,10 @@ async function onNode(
     return { skip: `node ${name}: nothing a target depends on changed` };
   if (node) targetsSeen.set(name, print);
   else targetsSeen.delete(name);
-  return withImageView(ctx.kube, namespace, async (view: ImageView) => {
+  // A node joins NotReady and turns Ready in an update its event source does not send: the node
+  // watch stays open a while after a join, so that the function sees it while it is up.
+  if (event.action === 'add') void withImageView(ctx, namespace, () => delay(JOINING_NODE_WATCH_MS));
+  return withImageView(ctx, namespace, async (view: ImageView) => {
     if (node) absorb(view.nodes, event, node);
     else if (event.object) absorb(view.nodes, event, event.object as Node);
     return view.images
@@ -128,6 +131,13 @@ async function onNode(
       .filter((image) => nodeChangesTargets(image, name, node, node ?? (event.object as Node | undefined)))
       .map((image) => image.metadata.name);
   });
+}
+
+/** How long the node watch stays open after a node joins: about as long as Knative keeps the pod. */
+const JOINING_NODE_WATCH_MS = 120_000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function fingerprint(node: Node): string {

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Kube } from '../kube/client.ts';
+import type { Kube, KubeObject } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
+import type { Change, Informer } from '../kube/informer.ts';
+import type { WatchAction } from '../kube/watch.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { eventDuration, eventsTotal, kubeRequestsTotal, registry } from '../metrics.ts';
 import { MAX_EVENT_BYTES } from './envelope.ts';
@@ -21,6 +24,17 @@ export interface HandlerContext {
   readonly reconcile: (key: string) => Promise<Outcome>;
   /** Reconciles one key after `afterMs`, in this process, with whatever else asks for it meanwhile. */
   readonly later: (key: string, afterMs: number) => void;
+  /**
+   * Routes the `actions` changes of an informer this process keeps through the watch of `kind`, for
+   * as long as the informer lives: what the function's event source filters out so that it does not
+   * wake the function (docs/design.md §Events), seen while the function is up anyway. Once per
+   * informer and kind; later calls do nothing.
+   */
+  readonly follow: <T extends KubeObject>(
+    informer: Informer<T>,
+    kind: string,
+    actions: readonly WatchAction[],
+  ) => void;
 }
 
 /**
@@ -67,7 +81,22 @@ export function eventApp(options: EventAppOptions): Hono {
     now,
     reconcile: (key) => queue.request(key, contextOf(onRequest, eventLog)),
     later: (key, afterMs) => queue.later(key, afterMs),
+    follow: (informer, kind, actions) => follow(informer, kind, actions),
   });
+  const followed = new WeakMap<object, Set<string>>();
+  const follow = <T extends KubeObject>(
+    informer: Informer<T>,
+    kind: string,
+    actions: readonly WatchAction[],
+  ) => {
+    const kinds = followed.get(informer) ?? new Set<string>();
+    if (kinds.has(kind)) return;
+    kinds.add(kind);
+    followed.set(informer, kinds);
+    informer.subscribe((change) => {
+      if (actions.includes(change.type)) void dispatch(informerEvent(informer, kind, change));
+    });
+  };
   // Reconciles of one key never overlap; a later one this process owes (a deferred write, a
   // retry) runs in a context of its own and says what it did in the log.
   const queue: KeyQueue<HandlerContext> = new KeyQueue(
@@ -134,6 +163,30 @@ export function eventApp(options: EventAppOptions): Hono {
   };
   direct.set(app, dispatch);
   return app;
+}
+
+/** A change an informer saw, as the ApiServerSource adapter would have sent it (Resource mode). */
+function informerEvent<T extends KubeObject>(
+  informer: Informer<T>,
+  kind: string,
+  change: Change<T>,
+): ObjectEvent {
+  const object = change.object;
+  return {
+    id: randomUUID(),
+    source: `informer:${informer.spec.path}`,
+    time: new Date().toISOString(),
+    type: 'object',
+    action: change.type,
+    mode: 'resource',
+    ref: {
+      apiVersion: informer.spec.apiVersion,
+      kind,
+      name: object.metadata.name,
+      namespace: object.metadata.namespace ?? '',
+    },
+    object,
+  };
 }
 
 const direct = new WeakMap<Hono, (event: DropEvent) => Promise<Outcome>>();

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { EventSource } from '../../standalone/sources.ts';
 import { runKubectl } from './kubectl.ts';
 import { binaryPath } from './pins.ts';
 import { freePorts, sleep } from './processes.ts';
@@ -23,6 +24,8 @@ export interface ApiServerSourceOptions {
   readonly mode: 'Resource' | 'Reference';
   /** Namespaces to watch for namespaced resources; omitted = all namespaces. */
   readonly namespaces?: readonly string[];
+  /** `spec.filters` as the ApiServerSource controller passes them on: evaluated by the adapter. */
+  readonly filters?: readonly unknown[];
   /** The adapter's NAME (it shows in its logs only); default a random `drop-test-…`. */
   readonly name?: string;
   readonly readyTimeoutMs?: number;
@@ -38,6 +41,26 @@ export interface ApiServerSource {
 interface ResolvedResource {
   readonly gvr: { readonly Group: string; readonly Version: string; readonly Resource: string };
   readonly namespaced: boolean;
+}
+
+/** The adapter options that run one of config/'s ApiServerSources (as read by the standalone runner). */
+export function optionsOfSource(
+  source: EventSource,
+  kubeconfigPath: string,
+  sink: string,
+): ApiServerSourceOptions {
+  return {
+    kubeconfigPath,
+    sink,
+    mode: source.mode,
+    resources: source.resources.map((r) => ({
+      apiVersion: r.apiVersion,
+      kind: r.kind,
+      ...(r.selector ? { selector: r.selector } : {}),
+    })),
+    namespaces: [source.namespace],
+    filters: source.filters,
+  };
 }
 
 // One adapter starts at a time in this process, so that the watch-list counter that tells when an
@@ -70,6 +93,7 @@ async function launchAdapter(options: ApiServerSourceOptions): Promise<ApiServer
     allNamespaces: options.namespaces === undefined,
     resources: resolved.map((r, i) => ({ gvr: r.gvr, selector: options.resources[i]?.selector ?? '' })),
     mode: options.mode,
+    ...(options.filters?.length ? { filters: options.filters } : {}),
   };
   const expected = expectedWatchLists(resolved, options.namespaces);
   const baseline = await watchListCounts(options.kubeconfigPath);

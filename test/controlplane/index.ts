@@ -3,7 +3,7 @@
 // plus the real Knative ApiServerSource adapter and the optional per-node bandwidth model. See README.md in this folder.
 
 export type { ApiServerSource, ApiServerSourceOptions, WatchedResource } from './apiserversource.ts';
-export { startApiServerSource } from './apiserversource.ts';
+export { optionsOfSource, startApiServerSource } from './apiserversource.ts';
 export type { BandwidthModel, BandwidthModelOptions } from './bandwidth.ts';
 export { startBandwidthModel } from './bandwidth.ts';
 export {

@@ -3,9 +3,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readSources } from '../../standalone/config-files.ts';
 import type { ApiServerSource } from '../controlplane/index.ts';
 import { createNodes, deleteNodes, NODE_SET_LABEL, startApiServerSource } from '../controlplane/index.ts';
 import { kubeconfigPath, kubectl, loadKubeConfig, uniqueName, waitFor } from './harness.ts';
+
+const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
 
 interface Delivery {
   readonly headers: IncomingHttpHeaders;
@@ -41,11 +44,11 @@ class Sink {
       .map((d) => String(d.headers['ce-type']));
   }
 
-  async waitForType(name: string, type: string): Promise<Delivery> {
+  async waitForType(name: string, type: string, timeoutMs = 10_000): Promise<Delivery> {
     return waitFor(
       () => this.deliveries.find((d) => d.headers['ce-name'] === name && d.headers['ce-type'] === type),
       {
-        timeoutMs: 10_000,
+        timeoutMs,
         message: `${type} for ${name}`,
       },
     );
@@ -55,6 +58,9 @@ class Sink {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
+
+const deleteConfigMaps = (run: string) =>
+  kubectl(['delete', 'configmap', '-n', 'default', '-l', `drop.test/run=${run}`, '--ignore-not-found']);
 
 const configMap = (name: string, run: string) =>
   JSON.stringify({
@@ -83,15 +89,7 @@ describe('ApiServerSource adapter, Resource mode', () => {
   afterAll(async () => {
     await source?.stop();
     await sink.stop();
-    await kubectl([
-      'delete',
-      'configmap',
-      '-n',
-      'default',
-      '-l',
-      `drop.test/run=${run}`,
-      '--ignore-not-found',
-    ]);
+    await deleteConfigMaps(run);
   });
 
   it('delivers add, update and delete as binary-mode CloudEvents carrying the object', async () => {
@@ -185,15 +183,7 @@ describe('ApiServerSource adapter, delivery', () => {
   afterEach(async () => {
     await source?.stop();
     await sink.stop();
-    await kubectl([
-      'delete',
-      'configmap',
-      '-n',
-      'default',
-      '-l',
-      `drop.test/run=${run}`,
-      '--ignore-not-found',
-    ]);
+    await deleteConfigMaps(run);
   });
 
   it('retries an event answered 503 (same id) but not one answered 500', async () => {
@@ -222,5 +212,61 @@ describe('ApiServerSource adapter, delivery', () => {
       .map((d) => d.headers['ce-id']);
     expect(new Set(ids).size).toBe(1);
     expect(sink.typesFor(dropped)).toEqual(['dev.knative.apiserver.ref.add']);
+  });
+});
+
+describe("ApiServerSource adapter, config/reconcile-image's filters", () => {
+  const run = uniqueName('afil');
+  const sink = new Sink();
+  let source: ApiServerSource | undefined;
+  let nodes: string[] = [];
+
+  beforeAll(async () => {
+    const filters = readSources(CONFIG_DIR, 'drop-system').eventSources.find(
+      (s) => s.function === 'reconcile-image',
+    )?.filters;
+    expect(filters?.length).toBeGreaterThan(0);
+    source = await startApiServerSource({
+      kubeconfigPath: kubeconfigPath(),
+      sink: await sink.start(),
+      mode: 'Resource',
+      resources: [
+        { apiVersion: 'v1', kind: 'ConfigMap', selector: `drop.test/run=${run}` },
+        { apiVersion: 'v1', kind: 'Node', selector: `${NODE_SET_LABEL}=${run}` },
+      ],
+      namespaces: ['default'],
+      ...(filters ? { filters } : {}),
+    });
+  });
+  afterAll(async () => {
+    await source?.stop();
+    await sink.stop();
+    await deleteNodes(kubeconfigPath(), nodes);
+    await deleteConfigMaps(run);
+  });
+
+  it('sends a node joining and leaving but none of its updates, and every change of other kinds', async () => {
+    nodes = await createNodes(1, { kubeconfigPath: kubeconfigPath(), prefix: run });
+    const node = nodes[0] ?? '';
+    // Ready (kwok wrote its status), then labelled and cordoned: three updates at least.
+    await kubectl(['label', 'node', node, 'drop.test/changed=yes']);
+    await kubectl(['cordon', node]);
+    await deleteNodes(kubeconfigPath(), nodes);
+    nodes = [];
+    // One watch delivers in order: once the delete is here, any update before it would be too.
+    await sink.waitForType(node, 'dev.knative.apiserver.resource.delete', 60_000);
+    expect(sink.typesFor(node)).toEqual([
+      'dev.knative.apiserver.resource.add',
+      'dev.knative.apiserver.resource.delete',
+    ]);
+
+    const name = `${run}-cm`;
+    await kubectl(['create', '-f', '-'], { input: configMap(name, run) });
+    await kubectl(['label', 'configmap', name, '-n', 'default', 'changed=yes']);
+    await sink.waitForType(name, 'dev.knative.apiserver.resource.update', 60_000);
+    expect(sink.typesFor(name)).toEqual([
+      'dev.knative.apiserver.resource.add',
+      'dev.knative.apiserver.resource.update',
+    ]);
   });
 });

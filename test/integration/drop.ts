@@ -4,13 +4,11 @@ import type { Hono } from 'hono';
 import { createPaceApp, createPacer, type Pacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
-import { IMAGESET_LABEL } from '../../lib/api/index.ts';
 import { createKube, type Kube, loadKubeConfig } from '../../lib/kube/index.ts';
 import { createLogger } from '../../lib/log.ts';
-import { PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 import { readSources } from '../../standalone/config-files.ts';
 import { type Standalone, startStandalone } from '../../standalone/standalone.ts';
-import { startApiServerSource } from '../controlplane/index.ts';
+import { optionsOfSource, startApiServerSource } from '../controlplane/index.ts';
 
 export const NAMESPACE = 'drop-system';
 const CONFIG_DIR = new URL('../../config/', import.meta.url).pathname;
@@ -68,29 +66,6 @@ export interface RunningDrop {
   stop(): Promise<void>;
 }
 
-const DROP_API = 'drop.corewire.io/v1alpha1';
-
-/** What each function is fed by its ApiServerSource (Resource mode: the object is in the event). */
-export const EVENT_SOURCES = {
-  reconcileImage: [
-    { apiVersion: DROP_API, kind: 'CachedImage' },
-    { apiVersion: DROP_API, kind: 'PullPolicy' },
-    { apiVersion: 'v1', kind: 'Node' },
-    { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
-  ],
-  reconcileSet: [
-    { apiVersion: DROP_API, kind: 'CachedImageSet' },
-    { apiVersion: DROP_API, kind: 'CachedImage', selector: IMAGESET_LABEL },
-    { apiVersion: DROP_API, kind: 'DiscoveryPolicy' },
-    { apiVersion: DROP_API, kind: 'PullPolicy' },
-  ],
-  pace: [
-    { apiVersion: DROP_API, kind: 'CachedImage' },
-    { apiVersion: DROP_API, kind: 'PullPolicy' },
-    { apiVersion: 'v1', kind: 'Pod', selector: PULL_POD_SELECTOR },
-  ],
-} as const;
-
 /**
  * reconcile-image, reconcile-set and pace as separate HTTP servers, fed by the real
  * ApiServerSource adapter (events: true) or only by pings the test sends (events: false).
@@ -110,17 +85,20 @@ export async function startDrop(options: {
     pace: await serveOnLoopback(createPaceApp(pacer, { kube, namespace: NAMESPACE })),
   };
   const copies = options.duplicateEvents ? 2 : 1;
+  // What each function is fed is what config/ deploys: its ApiServerSource, filters and all.
+  const configured = readSources(CONFIG_DIR, NAMESPACE).eventSources;
+  const sinks = [
+    ['reconcile-image', servers.reconcileImage.url],
+    ['reconcile-set', servers.reconcileSet.url],
+    ['pace', servers.pace.url],
+  ] as const;
   const sources = options.events
     ? await Promise.all(
         Array.from({ length: copies }, () =>
-          (Object.keys(servers) as (keyof typeof servers)[]).map((fn) =>
-            startApiServerSource({
-              kubeconfigPath: options.kubeconfigPath,
-              sink: servers[fn].url,
-              mode: 'Resource',
-              resources: [...EVENT_SOURCES[fn]],
-              namespaces: [NAMESPACE],
-            }),
+          sinks.flatMap(([fn, url]) =>
+            configured
+              .filter((source) => source.function === fn)
+              .map((source) => startApiServerSource(optionsOfSource(source, options.kubeconfigPath, url))),
           ),
         ).flat(),
       )

@@ -16,6 +16,7 @@ import {
   type ApiServerSource,
   createNodes,
   deleteNodes,
+  optionsOfSource,
   startApiServerSource,
 } from '../controlplane/index.ts';
 import { NAMESPACE, ping, serveOnLoopback } from './drop.ts';
@@ -62,19 +63,7 @@ describe('Drop end to end, as config/ deploys it', () => {
       const sink = servers.get(source.function);
       if (!sink)
         throw new Error(`ApiServerSource ${source.name} feeds ${source.function}, which has no server`);
-      adapters.push(
-        await startApiServerSource({
-          kubeconfigPath: kubeconfigPath(),
-          sink: sink.url,
-          mode: source.mode,
-          resources: source.resources.map((r) => ({
-            apiVersion: r.apiVersion,
-            kind: r.kind,
-            ...(r.selector ? { selector: r.selector } : {}),
-          })),
-          namespaces: [source.namespace],
-        }),
-      );
+      adapters.push(await startApiServerSource(optionsOfSource(source, kubeconfigPath(), sink.url)));
     }
     for (const tick of sources.pings) {
       const sink = servers.get(tick.function);

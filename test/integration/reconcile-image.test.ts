@@ -109,6 +109,33 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
     await deleteNodes(kubeconfigPath(), [first ?? '', second ?? '']);
   });
 
+  it('a node labelled into the pool gets the image, though its source sends no node updates', async () => {
+    // config/reconcile-image/sources.yaml filters node updates out (heartbeats would wake an idle
+    // function); no ping is sent here, so only the function's own node watch can see the label.
+    const pool = uniqueName('relabel');
+    const name = uniqueName('relabel');
+    const [member] = await createNodes(1, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: `${pool}-a`,
+      labels: { 'drop.test/pool': pool },
+    });
+    const [outsider] = await createNodes(1, { kubeconfigPath: kubeconfigPath(), prefix: `${pool}-b` });
+    await drop.kube.create(
+      paths.cachedImages(),
+      imageWith(name, {
+        image: 'docker.io/library/alpine',
+        tag: '3.21',
+        nodeSelector: { 'drop.test/pool': pool },
+      }),
+    );
+    await waitForStatus(drop, name, (s) => s.ready === '1/1');
+    await kubectl(['label', 'node', outsider ?? '', `drop.test/pool=${pool}`]);
+    const both = await waitForStatus(drop, name, (s) => s.ready === '2/2', 120_000);
+    expect(both.status?.cachedNodes).toEqual([member, outsider].sort());
+    await drop.kube.delete(paths.cachedImage(name));
+    await deleteNodes(kubeconfigPath(), [member ?? '', outsider ?? '']);
+  });
+
   it('deleting a CachedImage removes its pull pods', async () => {
     const name = uniqueName('deleted');
     await drop.kube.create(
