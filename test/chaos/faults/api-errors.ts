@@ -2,7 +2,7 @@
 // (the API proxy in front of it; Drop's kubeconfig points at the proxy, the watcher's does not).
 
 import type { Fault } from '../fault.ts';
-import { untilPulling } from '../fault.ts';
+import { until, untilPulling } from '../fault.ts';
 import type { ApiFailure } from '../proxies/api-proxy.ts';
 import { startWave } from '../workload.ts';
 
@@ -39,12 +39,18 @@ export const apiPartition: Fault = {
   async run(env) {
     await startWave(env.kube);
     await untilPulling(env, 2);
+    const before = await env.drop.leader();
     env.apiProxy.stalled = true;
     try {
       await new Promise((r) => setTimeout(r, 20_000));
     } finally {
       env.apiProxy.stalled = false;
     }
-    return 'every open connection went silent for good; Drop gave up its silent watches and opened them again';
+    const after = await until(() => env.drop.leader(), 300_000, 'a leader');
+    const leader =
+      before === after
+        ? `${after.name} kept the Lease`
+        : `${before?.name ?? 'no replica'} lost the Lease (renewals failed), ${after.name} leads`;
+    return `every open connection went silent for good; ${leader}`;
   },
 };
