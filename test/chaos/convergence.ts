@@ -20,13 +20,24 @@ export interface SetState {
   readonly message?: string | undefined;
 }
 
+/** The objects the workload must have (a watch that has not shown a new one yet is not convergence). */
+export interface Expected {
+  readonly images: readonly string[];
+  readonly sets: readonly string[];
+}
+
 /** What still keeps the workload from having converged; empty when it has. */
 export function notConverged(
   images: readonly ImageState[],
   sets: readonly SetState[],
   pulls: readonly ObservedPull[],
+  expected: Expected = { images: [], sets: [] },
 ): string[] {
   const waiting: string[] = [];
+  for (const name of expected.images)
+    if (!images.some((i) => i.name === name)) waiting.push(`${name}: not there`);
+  for (const name of expected.sets)
+    if (!sets.some((s) => s.name === name)) waiting.push(`set ${name}: not there`);
   for (const image of images) {
     if (image.observedGeneration !== image.generation)
       waiting.push(`${image.name}: generation ${image.generation} not observed yet`);

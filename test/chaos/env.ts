@@ -21,12 +21,16 @@ import { type BadSources, startBadSources } from './proxies/bad-sources.ts';
 import { createEventProxy, type EventProxy } from './proxies/event-proxy.ts';
 import { ChaosWatcher, observedPull } from './watcher.ts';
 import {
+  APP_IMAGES,
   createWorkload,
+  DISCOVERED_SET,
   NAMESPACE,
   newSentinels,
   POOL_LABEL,
   ROLE_LABEL,
   type Sentinels,
+  STATIC_SET,
+  TOOL_IMAGES,
 } from './workload.ts';
 
 export interface ChaosEnv {
@@ -173,7 +177,10 @@ function waitingOf(watcher: ChaosWatcher): string[] {
     ).status?.conditions?.find((c) => c.type === 'Ready');
     return { name: set.metadata.name, ready: ready?.status === 'True', message: ready?.message };
   });
-  return notConverged(images, sets, watcher.pods.list().map(observedPull));
+  return notConverged(images, sets, watcher.pods.list().map(observedPull), {
+    images: [...APP_IMAGES, ...TOOL_IMAGES],
+    sets: [STATIC_SET, DISCOVERED_SET],
+  });
 }
 
 /** A kubeconfig like `path` whose server is `server` (Drop's, pointed at a proxy). */

@@ -170,6 +170,13 @@ describe('notConverged', () => {
     expect(notConverged([image], [{ name: 's', ready: true }], [pull('a', { state: 'cached' })])).toEqual([]);
   });
 
+  it('an object the workload must have that the watch does not show yet is not converged', () => {
+    expect(notConverged([image], [], [], { images: ['app', 'gone'], sets: ['s'] })).toEqual([
+      'gone: not there',
+      'set s: not there',
+    ]);
+  });
+
   it('says what still waits', () => {
     expect(
       notConverged(
