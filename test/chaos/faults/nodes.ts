@@ -116,6 +116,15 @@ export const nodeNotReady: Fault = {
       `the images to stop targeting ${node}`,
     );
     await resumeHeartbeat(env.plane.kubeconfigPath, node);
+    // Lifted once the node is Ready again: converging before that would not include it.
+    await until(
+      () =>
+        env.watcher.nodes.get(node)?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+          ? true
+          : undefined,
+      120_000,
+      `${node} to be Ready again`,
+    );
     return `${node} NotReady ${seconds(notReady)} after its heartbeat stopped; left out of the targets; back after it resumed`;
   },
 };
