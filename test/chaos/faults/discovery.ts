@@ -8,6 +8,12 @@ import { seconds, until } from '../fault.ts';
 import type { BadSource } from '../proxies/bad-sources.ts';
 import { DISCOVERY_POLICY } from '../workload.ts';
 
+interface Policy {
+  readonly metadata: { readonly generation?: number };
+  readonly spec?: { readonly maxImages?: number };
+  readonly status?: { readonly observedGeneration?: number };
+}
+
 interface QueryResult {
   readonly status?: string;
   readonly reason?: string;
@@ -44,36 +50,38 @@ function discoveryFault(kind: BadSource, title: string): Fault {
           ],
         },
       } as never);
+      // While it misbehaves, the workload's own policy changes (a spec change makes it due at
+      // once): it must sync on its event, not wait behind the bad source.
+      const good = env.watcher.discoveryPolicies.get(DISCOVERY_POLICY) as Policy | undefined;
+      const maxImages = good?.spec?.maxImages === 3 ? 4 : 3;
+      const changed = Date.now();
+      await env.kube.mergePatch(paths.discoveryPolicy(DISCOVERY_POLICY), { spec: { maxImages } });
+      const synced = await until(
+        () => {
+          const now = env.watcher.discoveryPolicies.get(DISCOVERY_POLICY) as Policy | undefined;
+          const results = resultsOf(env, DISCOVERY_POLICY) ?? [];
+          return now?.spec?.maxImages === maxImages &&
+            now.status?.observedGeneration === now.metadata.generation &&
+            results.length > 0 &&
+            results.every((r) => r.status === 'success')
+            ? Date.now() - changed
+            : undefined;
+        },
+        150_000,
+        `${DISCOVERY_POLICY} to sync its change beside ${name}`,
+      );
       const failed = await until(
         () => resultsOf(env, name)?.find((r) => r.status === 'failed'),
         180_000,
         `${name} to record a failed query`,
       );
       const took = Date.now() - created;
-      // The workload's own policy still syncs: a ping-less resync after one minute must succeed.
-      const goodBefore = env.watcher.discoveryPolicies.get(DISCOVERY_POLICY) as {
-        status?: { lastSyncTime?: string };
-      };
-      const lastSync = goodBefore?.status?.lastSyncTime ?? '';
-      await until(
-        () => {
-          const now = env.watcher.discoveryPolicies.get(DISCOVERY_POLICY) as {
-            status?: { lastSyncTime?: string };
-          };
-          const results = resultsOf(env, DISCOVERY_POLICY) ?? [];
-          return (now?.status?.lastSyncTime ?? '') > lastSync && results.every((r) => r.status === 'success')
-            ? true
-            : undefined;
-        },
-        150_000,
-        `${DISCOVERY_POLICY} to sync again beside it`,
-      );
       await env.kube.delete(paths.discoveryPolicy(name));
       const huge =
         kind === 'huge'
           ? `; ${Math.round(env.badSources.hugeBytesSent() / 1024 / 1024)} MiB of the 1 GiB were read`
           : '';
-      return `failed in ${seconds(took)}: ${failed.reason ?? ''} “${(failed.message ?? '').slice(0, 90)}”; ${DISCOVERY_POLICY} synced on${huge}`;
+      return `failed in ${seconds(took)}: ${failed.reason ?? ''} “${(failed.message ?? '').slice(0, 90)}”; meanwhile ${DISCOVERY_POLICY} synced a change in ${seconds(synced)}${huge}`;
     },
   };
 }
