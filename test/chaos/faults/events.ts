@@ -14,12 +14,13 @@ function eventFault(name: string, title: string, mode: EventMode, convergeWithin
     shape: 'functions',
     convergeWithinMs,
     async run(env) {
+      // Pulls in flight first: with events dropped, the wave itself might wait for the next tick.
+      await startWave(env.kube);
+      await untilPulling(env, 4);
       const before = { ...env.events.counts };
       env.events.mode = mode;
       const started = Date.now();
       try {
-        await startWave(env.kube);
-        await untilPulling(env, 4);
         await new Promise((r) => setTimeout(r, 20_000));
       } finally {
         env.events.mode = 'pass';
