@@ -13,7 +13,8 @@ export const pullPodsDeleted: Fault = {
   convergeWithinMs: 180_000,
   async run(env) {
     await startWave(env.kube);
-    await untilPulling(env, 4);
+    // Two are enough: on a small pool a wave may never have four in flight at once.
+    await untilPulling(env, 2);
     const victims = pulling(env);
     await Promise.all(
       victims.map((p) => env.kube.delete(paths.pod(NAMESPACE, p.name)).catch(() => undefined)),
