@@ -10,7 +10,7 @@ export interface AuditCounts {
   readonly byVerb: Record<string, number>;
   /** Pull pods created (201 Created). */
   readonly podsCreated: number;
-  /** create, update, patch and delete requests, by agent. */
+  /** create, update, patch and delete requests, by agent, verb and resource (`drop/pace: update leases`). */
   readonly writesByAgent: Record<string, number>;
 }
 
@@ -59,7 +59,8 @@ export async function countAudit(path: string, from: number, to: number): Promis
     counts.byAgent[agent] = (counts.byAgent[agent] ?? 0) + 1;
     counts.byVerb[`${verb} ${resource}`] = (counts.byVerb[`${verb} ${resource}`] ?? 0) + 1;
     if (verb === 'create' && resource === 'pods' && event.responseStatus?.code === 201) counts.podsCreated++;
-    if (WRITES.has(verb)) counts.writesByAgent[agent] = (counts.writesByAgent[agent] ?? 0) + 1;
+    const write = `${agent}: ${verb} ${resource}`;
+    if (WRITES.has(verb)) counts.writesByAgent[write] = (counts.writesByAgent[write] ?? 0) + 1;
   }
   return counts;
 }

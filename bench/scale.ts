@@ -208,12 +208,18 @@ async function eventsOf(running: readonly Running[]): Promise<ScaleResult['event
  * PingSource ticks config/ schedules (the bench sends them, as PingSource would); the standalone
  * runner keeps its own.
  */
+/** What may still be written after convergence: three status/Event write intervals. */
+const SETTLE_MS = 15_000;
+
 async function idleFor(
   workload: ScaleWorkload,
   running: readonly Running[],
   auditLogPath: string,
   log: (line: string) => void,
 ): Promise<NonNullable<ScaleResult['idle']>> {
+  // Convergence is read from the statuses; what trails them — an Event series or a status write
+  // paced to every 5 s — lands within three such intervals, and belongs to the work, not to idling.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   log(`scale: idle for ${workload.idleMinutes} minutes`);
   const before = await Promise.all(running.map((r) => scrapeEvents(r.port)));
   const from = Date.now();
