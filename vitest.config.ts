@@ -12,6 +12,7 @@ export default defineConfig({
             'scripts/**/*.test.ts',
             'standalone/**/*.test.ts',
             'test/unit/**/*.test.ts',
+            'test/chaos/**/*.test.ts',
           ],
         },
       },

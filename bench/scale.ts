@@ -2,7 +2,6 @@
 // it ships — the bundled standalone runner, or the four bundled functions as separate processes fed
 // by the real ApiServerSource adapter — measured from outside: the API server's audit log counts
 // the requests, /proc the memory and CPU, the cluster the status sizes.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,21 +9,16 @@ import type { CachedImage } from '../lib/api/index.ts';
 import { createKube, loadKubeConfig, paths } from '../lib/kube/index.ts';
 import { convergenceLowerBoundMs } from '../lib/pacing/testing/lower-bound.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../lib/policy/index.ts';
-import { bundleFunctions, OUT_DIR } from '../scripts/build-functions.ts';
+import { bundleFunctions } from '../scripts/build-functions.ts';
 import { readSources } from '../standalone/config-files.ts';
-import {
-  createNodes,
-  optionsOfSource,
-  startApiServerSource,
-  startControlPlane,
-} from '../test/controlplane/index.ts';
-import { freePorts } from '../test/controlplane/processes.ts';
+import { createNodes, startControlPlane } from '../test/controlplane/index.ts';
 import { type AuditCounts, countAudit } from './audit.ts';
+import { CONFIG_DIR, type DropShape, NAMESPACE, type Running, startShape } from './drop-processes.ts';
 import { percentile, watchNodeIdle } from './node-idle.ts';
 import { processUsage, scrapeEvents, type Usage } from './usage.ts';
 
 export type PullModel = 'fixed' | 'bandwidth';
-export type DropShape = 'standalone' | 'functions';
+export type { DropShape } from './drop-processes.ts';
 
 export interface ScaleWorkload {
   readonly nodes: number;
@@ -58,11 +52,9 @@ export interface ScaleResult {
   };
 }
 
-const NAMESPACE = 'drop-system';
 const POOL_LABEL = 'drop.test/pool';
 /** The bandwidth model's node bandwidth; an image of pullSeconds × this takes pullSeconds alone on a node. */
 const BANDWIDTH_MIB = 10;
-const CONFIG_DIR = new URL('../config/', import.meta.url).pathname;
 
 /** Runs one workload end to end and measures it. */
 export async function benchScale(workload: ScaleWorkload, log: (line: string) => void): Promise<ScaleResult> {
@@ -86,7 +78,7 @@ export async function benchScale(workload: ScaleWorkload, log: (line: string) =>
     });
     const kube = createKube(loadKubeConfig(plane.kubeconfigPath), 'drop-bench');
     await bundleFunctions();
-    running.push(...(await startShape(workload.shape, plane.kubeconfigPath)));
+    running.push(...(await startShape(workload.shape, { kubeconfigPath: plane.kubeconfigPath })));
     const limits: PacingLimits = {
       ...DEFAULT_PACING_LIMITS,
       maxConcurrentNodes: workload.maxConcurrentNodes,
@@ -186,87 +178,6 @@ function imageOf(name: string, index: number, w: ScaleWorkload): unknown {
       policyRef: { name: 'scale' },
     },
   };
-}
-
-/** A Drop process (and the adapters that feed it). */
-interface Running {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-async function startShape(shape: DropShape, kubeconfigPath: string): Promise<Running[]> {
-  if (shape === 'standalone') return [await startBundle('standalone', kubeconfigPath)];
-  const sources = readSources(CONFIG_DIR, NAMESPACE).eventSources;
-  const functions = ['reconcile-image', 'reconcile-set', 'pace', 'discover'];
-  const started: Running[] = [];
-  for (const fn of functions) {
-    const process = await startBundle(fn, kubeconfigPath);
-    const source = sources.find((s) => s.function === fn);
-    const adapter = source
-      ? await startApiServerSource(
-          optionsOfSource(source, kubeconfigPath, `http://127.0.0.1:${process.port}/`),
-        )
-      : undefined;
-    started.push({
-      ...process,
-      async stop() {
-        await adapter?.stop();
-        await process.stop();
-      },
-    });
-  }
-  return started;
-}
-
-async function startBundle(name: string, kubeconfigPath: string): Promise<Running> {
-  const [port] = await freePorts(1);
-  // BENCH_PROFILE_DIR=<dir>: each Drop process writes a V8 CPU profile there when it stops.
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  // BENCH_NODE_FLAGS: V8/Node flags for Drop's processes (as NODE_OPTIONS would set them in the image).
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, ...profile, join(OUT_DIR, `${name}.cjs`)], {
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfigPath,
-      DROP_NAMESPACE: NAMESPACE,
-      DROP_CONFIG_DIR: CONFIG_DIR,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DROP_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await untilAnswers(`http://127.0.0.1:${port}/healthz`);
-  return {
-    name,
-    child,
-    port: port!,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function untilAnswers(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer within 60 s`);
 }
 
 async function usageOf(running: readonly Running[]): Promise<Usage> {

@@ -42,6 +42,8 @@ export async function runWatch(
   options: {
     readonly onListed?: (objects: readonly KubeObject[]) => void;
     readonly emitListed?: boolean;
+    /** A stream silent this long is given up and opened again (default WATCH_IDLE_MS). */
+    readonly idleMs?: number;
   } = {},
 ): Promise<void> {
   while (!signal.aborted) {
@@ -50,7 +52,14 @@ export async function runWatch(
       options.onListed?.(list.items.map((object) => withKind(object, target)));
       if (options.emitListed !== false)
         for (const object of list.items) await emit('add', withKind(object, target));
-      await streamFrom(http, target, list.metadata.resourceVersion ?? '', emit, signal);
+      await streamFrom(
+        http,
+        target,
+        list.metadata.resourceVersion ?? '',
+        emit,
+        signal,
+        options.idleMs ?? WATCH_IDLE_MS,
+      );
     } catch (error) {
       if (signal.aborted) return;
       if (!(error instanceof KubeError && error.status === 410)) onError(error);
@@ -59,12 +68,22 @@ export async function runWatch(
   }
 }
 
+/**
+ * How long a watch may stay silent. The API server sends a BOOKMARK at least every minute to a
+ * watch that allows them (measured: 60 s apart on an idle collection), so three minutes of silence
+ * means a connection that died without closing — an API server frozen or gone behind a proxy or
+ * load balancer, a half-open TCP connection — which would otherwise leave the cache stale for ever
+ * (client-go guards the same case with HTTP/2 pings). The chaos suite's frozen-proxy fault found it.
+ */
+export const WATCH_IDLE_MS = 180_000;
+
 async function streamFrom(
   http: KubeHttp,
   target: WatchTarget,
   resourceVersion: string,
   emit: Emit,
   signal: AbortSignal,
+  idleMs: number,
 ): Promise<void> {
   let version = resourceVersion;
   for (;;) {
@@ -75,32 +94,53 @@ async function streamFrom(
       timeoutSeconds: '300',
     };
     if (target.labelSelector) query.labelSelector = target.labelSelector;
-    const response = await http.stream(target.path, query, signal);
-    // A decoder, so a character split between two chunks stays whole.
-    response.setEncoding('utf8');
+    // The silence deadline covers the wait for the response too: a frozen server never answers.
+    const attempt = new AbortController();
+    const stop = () => attempt.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let idle: NodeJS.Timeout | undefined;
+    const stillAlive = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => attempt.abort(), idleMs);
+      idle.unref();
+    };
+    stillAlive();
     let buffer = '';
-    for await (const chunk of response) {
-      // Only the new text can hold the line's end: a large object over many chunks is not scanned again.
-      let searchFrom = buffer.length;
-      buffer += chunk as string;
-      let start = 0;
-      for (
-        let newline = buffer.indexOf('\n', searchFrom);
-        newline >= 0;
-        newline = buffer.indexOf('\n', searchFrom)
-      ) {
-        const line = buffer.slice(start, newline).trim();
-        start = newline + 1;
-        searchFrom = start;
-        if (!line) continue;
-        const event = JSON.parse(line) as WatchEvent;
-        if (event.type === 'ERROR')
-          throw new KubeError('unexpected', event.object.code ?? 500, 'watch error');
-        version = event.object.metadata.resourceVersion ?? version;
-        const action = ACTIONS[event.type];
-        if (action) await emit(action, withKind(event.object, target));
+    try {
+      const response = await http.stream(target.path, query, attempt.signal);
+      // A decoder, so a character split between two chunks stays whole.
+      response.setEncoding('utf8');
+      for await (const chunk of response) {
+        stillAlive();
+        // Only the new text can hold the line's end: a large object over many chunks is not scanned again.
+        let searchFrom = buffer.length;
+        buffer += chunk as string;
+        let start = 0;
+        for (
+          let newline = buffer.indexOf('\n', searchFrom);
+          newline >= 0;
+          newline = buffer.indexOf('\n', searchFrom)
+        ) {
+          const line = buffer.slice(start, newline).trim();
+          start = newline + 1;
+          searchFrom = start;
+          if (!line) continue;
+          const event = JSON.parse(line) as WatchEvent;
+          if (event.type === 'ERROR')
+            throw new KubeError('unexpected', event.object.code ?? 500, 'watch error');
+          version = event.object.metadata.resourceVersion ?? version;
+          const action = ACTIONS[event.type];
+          if (action) await emit(action, withKind(event.object, target));
+        }
+        buffer = buffer.slice(start);
       }
-      buffer = buffer.slice(start);
+    } catch (error) {
+      if (attempt.signal.aborted && !signal.aborted)
+        throw new KubeError('timeout', 0, `watch of ${target.path} silent for ${idleMs} ms`);
+      throw error;
+    } finally {
+      clearTimeout(idle);
+      signal.removeEventListener('abort', stop);
     }
     if (signal.aborted) return;
   }

@@ -26,7 +26,9 @@ export interface DiscoveryServers {
 const USER = 'drop';
 
 /** Installs (if missing) and starts Prometheus and the registry on free loopback ports (about 2 s). */
-export async function startDiscoveryServers(): Promise<DiscoveryServers> {
+export async function startDiscoveryServers(
+  passwords: { readonly prometheus?: string; readonly registry?: string } = {},
+): Promise<DiscoveryServers> {
   ensureDiscoveryServers();
   const dir = mkdtempSync(join(tmpdir(), 'drop-discovery-servers-'));
   const started: { stop(): Promise<void> }[] = [];
@@ -34,8 +36,8 @@ export async function startDiscoveryServers(): Promise<DiscoveryServers> {
     const pki = createPki(dir);
     const storageDir = join(dir, 'storage');
     mkdirSync(storageDir);
-    const promPassword = 'prometheus-pw-e2e';
-    const registryPassword = 'registry-pw-e2e';
+    const promPassword = passwords.prometheus ?? 'prometheus-pw-e2e';
+    const registryPassword = passwords.registry ?? 'registry-pw-e2e';
     const prometheus = await startPrometheus({
       dir,
       pki,
