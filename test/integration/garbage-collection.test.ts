@@ -12,6 +12,42 @@ import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, pullPolicy } from './objects.ts';
 import { samplePulls } from './pull-sampler.ts';
 
+/** Sends reconcile-image a resync ping every 2 s (the PingSource sends one every 5 minutes). */
+function pingEvery2s(url: () => string): { stop(): Promise<void> } {
+  let pinging = true;
+  const loop = (async () => {
+    while (pinging) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      if (pinging) await ping(url()).catch(() => undefined);
+    }
+  })();
+  return {
+    async stop() {
+      pinging = false;
+      await loop;
+    },
+  };
+}
+
+/** Waits until the CachedImage satisfies `done`, showing `seen` every version it reads. */
+function untilImage(
+  drop: RunningDrop,
+  name: string,
+  done: (i: CachedImage) => boolean,
+  what: string,
+  seen?: (i: CachedImage) => void,
+): Promise<CachedImage> {
+  return waitFor(
+    async () => {
+      const found = await drop.kube.get<CachedImage>(paths.cachedImage(name));
+      if (found) seen?.(found);
+      if (found && done(found)) return found;
+      throw new Error(JSON.stringify(found?.status));
+    },
+    { timeoutMs: 150_000, intervalMs: 250, message: what },
+  );
+}
+
 describe('garbage-collected images', { timeout: 300_000 }, () => {
   let drop: RunningDrop;
   let nodes: string[] = [];
@@ -22,8 +58,7 @@ describe('garbage-collected images', { timeout: 300_000 }, () => {
   // What else the kubelet lists: a few images, far from the 50 at which the list may be cut.
   const others = [['registry.k8s.io/pause:3.10'], ['docker.io/library/busybox:1.36']];
 
-  let pinging = true;
-  let pinger: Promise<void> | undefined;
+  let pinger: { stop(): Promise<void> } | undefined;
 
   beforeAll(async () => {
     nodes = await createNodes(2, {
@@ -40,34 +75,18 @@ describe('garbage-collected images', { timeout: 300_000 }, () => {
     // Node updates reach reconcile-image through its node watch while it runs, and at each resync
     // otherwise (its event source sends node adds and deletes only): the resync ping (every 5
     // minutes from the PingSource) is sent every 2 s here.
-    pinger = (async () => {
-      while (pinging) {
-        await new Promise((r) => setTimeout(r, 2_000));
-        if (pinging) await ping(drop.reconcileImageUrl).catch(() => undefined);
-      }
-    })();
+    pinger = pingEvery2s(() => drop.reconcileImageUrl);
   });
   afterAll(async () => {
-    pinging = false;
-    await pinger;
+    await pinger?.stop();
     await drop?.kube.delete(paths.cachedImage(name));
     await drop?.kube.delete(paths.pullPolicy(policy));
     await drop?.stop();
     await deleteNodes(kubeconfigPath(), nodes);
   });
 
-  const get = () => drop.kube.get<CachedImage>(paths.cachedImage(name));
-  async function until(done: (i: CachedImage) => boolean, what: string, seen?: (i: CachedImage) => void) {
-    return waitFor(
-      async () => {
-        const found = await get();
-        if (found) seen?.(found);
-        if (found && done(found)) return found;
-        throw new Error(JSON.stringify(found?.status));
-      },
-      { timeoutMs: 150_000, intervalMs: 250, message: what },
-    );
-  }
+  const until = (done: (i: CachedImage) => boolean, what: string, seen?: (i: CachedImage) => void) =>
+    untilImage(drop, name, done, what, seen);
 
   it('an image the kubelet no longer lists on a node is noticed, READY drops, and it is pulled there again once', async () => {
     await drop.kube.create(
@@ -133,8 +152,7 @@ describe('garbage-collected images', { timeout: 300_000 }, () => {
 describe('garbage-collection probes', { timeout: 300_000 }, () => {
   let drop: RunningDrop;
   let nodes: string[] = [];
-  let pinging = true;
-  let pinger: Promise<void> | undefined;
+  let pinger: { stop(): Promise<void> } | undefined;
   const pool = uniqueName('gcp');
   const policy = uniqueName('gcp-policy');
   const name = uniqueName('gcp-image');
@@ -156,16 +174,10 @@ describe('garbage-collection probes', { timeout: 300_000 }, () => {
     );
     // A probe cycle starts when reconcile-image runs after it is due: the resync ping (every 5
     // minutes from the PingSource) is sent every 2 s here.
-    pinger = (async () => {
-      while (pinging) {
-        await new Promise((r) => setTimeout(r, 2_000));
-        if (pinging) await ping(drop.reconcileImageUrl).catch(() => undefined);
-      }
-    })();
+    pinger = pingEvery2s(() => drop.reconcileImageUrl);
   });
   afterAll(async () => {
-    pinging = false;
-    await pinger;
+    await pinger?.stop();
     await drop?.kube.delete(paths.cachedImage(name));
     await drop?.kube.delete(paths.pullPolicy(policy));
     await drop?.stop();
@@ -173,17 +185,8 @@ describe('garbage-collection probes', { timeout: 300_000 }, () => {
   });
 
   const get = () => drop.kube.get<CachedImage>(paths.cachedImage(name));
-  async function until(done: (i: CachedImage) => boolean, what: string, seen?: (i: CachedImage) => void) {
-    return waitFor(
-      async () => {
-        const found = await get();
-        if (found) seen?.(found);
-        if (found && done(found)) return found;
-        throw new Error(JSON.stringify(found?.status));
-      },
-      { timeoutMs: 150_000, intervalMs: 250, message: what },
-    );
-  }
+  const until = (done: (i: CachedImage) => boolean, what: string, seen?: (i: CachedImage) => void) =>
+    untilImage(drop, name, done, what, seen);
 
   it('on a node listing 50 images, a Never probe finds the image gone; it is pulled again once, READY 1/1 → 0/1 → 1/1', async () => {
     const sampler = samplePulls(drop.kube, NAMESPACE);
