@@ -25,21 +25,30 @@ async function blind<T>(env: ChaosEnv, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export const apiserverRestart: Fault = {
-  name: 'apiserver-restart',
-  title: 'kube-apiserver killed (-9) and restarted',
-  shape: 'replicas',
-  convergeWithinMs: 180_000,
-  async run(env) {
-    await startWave(env.kube);
-    const inFlight = await untilPulling(env, 4);
-    const back = await blind(env, async () => {
-      await restartComponent(env.plane.stateDir, 'kube-apiserver');
-      return untilApiAnswers(env);
-    });
-    return `${inFlight} pulls in flight; the API server answered again after ${seconds(back)}`;
-  },
-};
+/** A control-plane component killed (-9) mid-pull and restarted; `back` says what answering means. */
+function restartFault(name: string, component: 'kube-apiserver' | 'etcd', back: string): Fault {
+  return {
+    name,
+    title: `${component} killed (-9) and restarted`,
+    shape: 'replicas',
+    convergeWithinMs: 180_000,
+    async run(env) {
+      await startWave(env.kube);
+      const inFlight = await untilPulling(env, 4);
+      const after = await blind(env, async () => {
+        await restartComponent(env.plane.stateDir, component);
+        return untilApiAnswers(env);
+      });
+      return `${inFlight} pulls in flight; ${back} after ${seconds(after)}`;
+    },
+  };
+}
+
+export const apiserverRestart = restartFault(
+  'apiserver-restart',
+  'kube-apiserver',
+  'the API server answered again',
+);
 
 export const apiserverFrozen: Fault = {
   name: 'apiserver-frozen',
@@ -62,18 +71,4 @@ export const apiserverFrozen: Fault = {
   },
 };
 
-export const etcdRestart: Fault = {
-  name: 'etcd-restart',
-  title: 'etcd killed (-9) and restarted',
-  shape: 'replicas',
-  convergeWithinMs: 180_000,
-  async run(env) {
-    await startWave(env.kube);
-    const inFlight = await untilPulling(env, 4);
-    const back = await blind(env, async () => {
-      await restartComponent(env.plane.stateDir, 'etcd');
-      return untilApiAnswers(env);
-    });
-    return `${inFlight} pulls in flight; the API served again after ${seconds(back)}`;
-  },
-};
+export const etcdRestart = restartFault('etcd-restart', 'etcd', 'the API served again');
