@@ -38,6 +38,7 @@ import { type Placement, placementOf, skippedIn, targetsIn } from '../../lib/tar
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 import { driftCheckDue } from './drift.ts';
 import { manifestCheckDue, manifestVerdict } from './manifest.ts';
+import { canPatchNodes } from './node-permission.ts';
 import { type ImagePlan, planImage, policyView, specView } from './plan.ts';
 import { askManifest } from './registry.ts';
 import { repullDue } from './repull.ts';
@@ -152,7 +153,8 @@ async function planFor(
   const reads = readsNeeded(image, now);
   const pullPolicy = view.policies.get(policyOf(image));
   const policy = policyView(image, pullPolicy);
-  const placement = (spec: Placement) => placementOf(spec, startupTaintOf(pullPolicy));
+  const startupTaint = startupTaintOf(pullPolicy);
+  const placement = (spec: Placement) => placementOf(spec, startupTaint);
   const secrets = reads.secrets ? await pullSecretsOf(ctx.kube, namespace, image) : NO_SECRET_PROBLEMS;
   const size = spec.ok
     ? await sizeCheck(ctx.kube, namespace, image, spec.reference, pullPolicy, now)
@@ -180,6 +182,7 @@ async function planFor(
     repull: { intervalMs: policy.repullIntervalMs },
     nodeImages: nodeImagesOf(view.nodes, image.status?.cachedNodes ?? []),
     probe: { intervalMs: policy.probeIntervalMs },
+    ...(startupTaint ? { startupTaint: { permitted: await canPatchNodes(ctx.kube, now) } } : {}),
     now,
   });
 }
