@@ -30,13 +30,20 @@ export async function untaintNodes(
     const reconciled = view.images.get(image);
     if (!reconciled || !startupTaintFor(reconciled, view)) return '';
   }
-  const marked = markedImages(view);
-  if (marked.length === 0) return '';
-  const keys = new Set(marked.map((m) => `${m.taint.effect}\u0000${m.taint.key}`));
+  // Nodes carrying a startup taint are few and brief: find them before computing any targets.
+  const keys = new Set(
+    view.policies.list().flatMap((policy) => {
+      const taint = startupTaintOf(policy);
+      return taint ? [`${taint.effect}\u0000${taint.key}`] : [];
+    }),
+  );
+  if (keys.size === 0) return '';
   const tainted = view.nodes
     .list()
     .filter((node) => (node.spec?.taints ?? []).some((t) => keys.has(`${t.effect}\u0000${t.key}`)));
   if (tainted.length === 0) return '';
+  const marked = markedImages(view);
+  if (marked.length === 0) return '';
   const now = ctx.now();
   const plan = startupTaintPlan(tainted.map(nodeSeen), marked, now.getTime());
   const wake = marked[0]!.name;

@@ -7,12 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { createKube, loadKubeConfig, type Node, paths } from '../../lib/kube/index.ts';
+import { functionManifests, grantsOf, readManifests } from '../config/manifests.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { auditedKube } from './audited-kube.ts';
 import { NAMESPACE, ping, type RunningDrop, serveOnLoopback, startDrop } from './drop.ts';
+import { probeUngranted } from './forbidden.ts';
 import { kubeconfigPath, kubectl, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, pullPolicy } from './objects.ts';
-import { functionKubeconfig } from './service-accounts.ts';
+import { functionKubeconfig, STANDALONE, standaloneKubeconfig } from './service-accounts.ts';
 
 const ROLE_FILE = join(new URL('../../', import.meta.url).pathname, 'config/startup-taint/rbac.yaml');
 
@@ -114,6 +116,25 @@ describe('startup taint, with reconcile-image as its own ServiceAccount', { time
       { timeoutMs: 180_000, intervalMs: 2_000, message: `${node} untainted with the role` },
     );
     expect(nodeWrites().map((r) => [r.verb, r.status])).toEqual([['patch', 200]]);
+    // The role grants that one verb and nothing more, to either ServiceAccount it binds.
+    const optIn = readManifests('startup-taint/rbac.yaml');
+    for (const [serviceAccount, kubeconfig, own] of [
+      [
+        'drop-reconcile-image',
+        await functionKubeconfig('reconcile-image'),
+        functionManifests('reconcile-image', 'rbac.yaml'),
+      ],
+      [STANDALONE, await standaloneKubeconfig(), readManifests('standalone/rbac.yaml')],
+    ] as const) {
+      const grants = grantsOf([...own, ...optIn], serviceAccount);
+      expect(
+        grants.some((g) => g.resource === 'nodes' && g.verb === 'patch'),
+        serviceAccount,
+      ).toBe(true);
+      const result = await probeUngranted(kubeconfig, grants);
+      expect(result.probed, serviceAccount).toBeGreaterThan(100);
+      expect(result.notRefused, serviceAccount).toEqual([]);
+    }
     await kubectl(['delete', '-f', ROLE_FILE]);
     await waitFor(
       async () => {
