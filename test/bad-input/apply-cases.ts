@@ -309,7 +309,8 @@ export const APPLY_CASES: readonly ApplyCase[] = [
     name: 'startupTaint key with a space',
     kind: 'PullPolicy',
     spec: { startupTaint: { key: 'drop warming' } },
-    message: /spec\.startupTaint\.key: Invalid value: "string": "drop warming" is not a valid label key/,
+    message:
+      /spec\.startupTaint\.key: Invalid value: "drop warming": "drop warming" is not a valid label key/,
   },
   {
     name: 'startupTaint with effect PreferNoSchedule',

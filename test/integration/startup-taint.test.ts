@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { type CachedImage, statusWord } from '../../lib/api/index.ts';
-import { createKube, loadKubeConfig, type Node, paths } from '../../lib/kube/index.ts';
+import { createKube, KubeError, loadKubeConfig, type Node, paths } from '../../lib/kube/index.ts';
 import { functionManifests, grantsOf, readManifests } from '../config/manifests.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { auditedKube } from './audited-kube.ts';
@@ -182,6 +182,28 @@ describe('startup taint, with Drop running as cluster admin', { timeout: 420_000
         `Normal +StartupTaintRemoved .*drop-reconcile-image +Removed ${key}:NoSchedule: warm, 2 images cached`,
       ),
     );
+  });
+
+  it('the patch removes nothing from a node whose taints changed since they were read (422)', async () => {
+    const pool = uniqueName('st-race');
+    const key = `drop.test/${pool}`;
+    const node = await joinTainted(pool, key);
+    const read = await taintsOf(node);
+    // Someone adds a taint after Drop read the node.
+    const added = { key: `${key}-other`, effect: 'NoSchedule' };
+    await admin.jsonPatch(paths.node(node), [{ op: 'add', path: '/spec/taints/-', value: added }]);
+    const refused = await admin
+      .jsonPatch(paths.node(node), [
+        { op: 'test', path: '/spec/taints', value: read },
+        { op: 'replace', path: '/spec/taints', value: read.filter((t) => t.key !== key) },
+      ])
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(refused).toBeInstanceOf(KubeError);
+    expect((refused as KubeError).kind).toBe('invalid');
+    expect((await taintsOf(node)).map((t) => t.key)).toEqual([key, added.key]);
   });
 
   it('a pull that keeps failing holds the taint until the deadline, and the Event says which', async () => {
