@@ -34,6 +34,17 @@ describe('startupTaintPlan', () => {
     ]);
   });
 
+  it('lets an image refused until someone changes it (ImageTooLarge) never hold the node', () => {
+    const tooLarge = { ...image('huge', []), refused: 'ImageTooLarge' };
+    const plan = startupTaintPlan([node('n1')], [image('app', ['n1']), tooLarge], JOINED + MINUTE);
+    expect(plan.remove.map((r) => [r.node, r.why, r.marked])).toEqual([['n1', 'warm', 1]]);
+    const alone = startupTaintPlan([node('n1')], [tooLarge], JOINED + MINUTE);
+    expect(alone.remove.map((r) => [r.node, r.why, r.marked])).toEqual([['n1', 'warm', 0]]);
+    expect(removalEvent(alone.remove[0]!).note).toBe(
+      'Removed drop.corewire.io/warming:NoSchedule: no image to warm targets the node',
+    );
+  });
+
   it('keeps the taint while an image is missing, and says when its deadline comes', () => {
     const plan = startupTaintPlan([node('n1')], [image('app', ['n1']), image('db', [])], JOINED + MINUTE);
     expect(plan.remove).toEqual([]);

@@ -26,6 +26,11 @@ export interface MarkedImage {
   readonly targets: readonly string[];
   /** The nodes its status, written for its current spec, records as holding it. */
   readonly cachedNodes: readonly string[];
+  /**
+   * Why the image will not be pulled until someone changes it (its status's Ready reason:
+   * ImageTooLarge, InvalidSpec, InvalidPolicy): such an image never holds a node's taint.
+   */
+  readonly refused?: string;
 }
 
 export interface TaintRemoval {
@@ -69,7 +74,8 @@ export function startupTaintPlan(
       if (!taints.some((t) => keyOf(t) === key)) continue;
       // Policies that share a taint: each gets its full time, so the longest timeout holds.
       const deadline = node.createdAt + Math.max(...marked.map((i) => i.taint.timeoutMs));
-      const targeting = marked.filter((i) => i.targets.includes(node.name));
+      // An image refused until someone changes it would only hold the node until the deadline.
+      const targeting = marked.filter((i) => !i.refused && i.targets.includes(node.name));
       const notCached = targeting
         .filter((i) => !i.cachedNodes.includes(node.name))
         .map((i) => i.name)
@@ -107,7 +113,10 @@ export function removalEvent(removal: TaintRemoval): Occurrence {
       type: 'Normal',
       reason: 'StartupTaintRemoved',
       action: 'Untaint',
-      note: `Removed ${taint}: warm, ${removal.marked} ${removal.marked === 1 ? 'image' : 'images'} cached`,
+      note:
+        removal.marked === 0
+          ? `Removed ${taint}: no image to warm targets the node`
+          : `Removed ${taint}: warm, ${removal.marked} ${removal.marked === 1 ? 'image' : 'images'} cached`,
     };
   const named = removal.notCached.slice(0, NAMED).join(', ');
   const more = removal.notCached.length > NAMED ? ` and ${removal.notCached.length - NAMED} more` : '';

@@ -85,18 +85,24 @@ export async function untaintNodes(
   return `removed ${removed}/${plan.remove.length} startup taints`;
 }
 
+/** Ready reasons that stop every pull of an image until its spec or policy changes. */
+const REFUSALS = new Set(['ImageTooLarge', 'InvalidSpec', 'InvalidPolicy']);
+
 function markedImages(view: ImageView): MarkedImage[] {
   return view.images.list().flatMap((image) => {
     const taint = startupTaintFor(image, view);
     if (!taint) return [];
     const status = image.status;
     const current = status?.observedGeneration === image.metadata.generation;
+    const ready = current ? status?.conditions?.find((c) => c.type === 'Ready') : undefined;
+    const refused = ready?.status === 'False' && REFUSALS.has(ready.reason ?? '') ? ready.reason : undefined;
     return [
       {
         name: image.metadata.name,
         taint,
         targets: targetsIn(view.nodes, placementOf(image.spec, taint)),
         cachedNodes: current ? (status?.cachedNodes ?? []) : [],
+        ...(refused ? { refused } : {}),
       },
     ];
   });
