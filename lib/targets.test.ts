@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Node } from './kube/core.ts';
-import { skippedNodes, targetNodes } from './targets.ts';
+import { placementOf, skippedNodes, targetNodes } from './targets.ts';
 
 function node(
   name: string,
@@ -107,5 +107,39 @@ describe('DiskPressure', () => {
     };
     expect(targetNodes([lingering], {})).toEqual([]);
     expect(skippedNodes([lingering], {})).toEqual([]);
+  });
+});
+
+describe('placementOf (a PullPolicy startupTaint)', () => {
+  const warming = { key: 'drop.corewire.io/warming', effect: 'NoSchedule' as const };
+  const nodes = [
+    node('warming', { spec: { taints: [{ key: warming.key, value: 'true', effect: 'NoSchedule' }] } }),
+    node('warm'),
+  ];
+
+  it('makes a node carrying the startup taint a target of the images it waits for', () => {
+    expect(targetNodes(nodes, placementOf({}, warming))).toEqual(['warm', 'warming']);
+  });
+
+  it('leaves that node out for images of other policies', () => {
+    expect(targetNodes(nodes, placementOf({}, undefined))).toEqual(['warm']);
+  });
+
+  it('tolerates only the startup taint, not another taint the node carries too', () => {
+    const both = node('both', {
+      spec: { taints: [{ key: warming.key, effect: 'NoSchedule' }, buildTaint] },
+    });
+    expect(targetNodes([both], placementOf({}, warming))).toEqual([]);
+    expect(
+      targetNodes(
+        [both],
+        placementOf({ tolerations: [{ key: buildTaint.key, operator: 'Exists' }] }, warming),
+      ),
+    ).toEqual(['both']);
+  });
+
+  it('does not tolerate the same key with another effect', () => {
+    const noExecute = node('evicting', { spec: { taints: [{ key: warming.key, effect: 'NoExecute' }] } });
+    expect(targetNodes([noExecute], placementOf({}, warming))).toEqual([]);
   });
 });

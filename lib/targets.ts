@@ -6,6 +6,41 @@ export interface Placement {
   readonly tolerations?: readonly Toleration[];
 }
 
+/** A PullPolicy's startupTaint as placement needs it (lib/policy StartupTaintSetting). */
+export interface StartupTaint {
+  readonly key: string;
+  readonly effect: 'NoSchedule' | 'NoExecute';
+}
+
+/**
+ * Where an image goes: its spec's nodeSelector and tolerations, plus — when its PullPolicy sets a
+ * startupTaint — a toleration of that taint, so a node still warming up is a target for the images
+ * it waits for, and only for them. Its pull pods carry the same tolerations.
+ */
+export function placementOf(
+  spec:
+    | {
+        readonly nodeSelector?: Readonly<Record<string, string>>;
+        readonly tolerations?: readonly Toleration[];
+      }
+    | undefined,
+  startupTaint?: StartupTaint,
+): Placement {
+  const tolerations = [
+    ...(spec?.tolerations ?? []),
+    ...(startupTaint ? [startupToleration(startupTaint)] : []),
+  ];
+  return {
+    ...(spec?.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
+    ...(tolerations.length > 0 ? { tolerations } : {}),
+  };
+}
+
+/** The toleration of a startup taint: its key with any value, its effect. */
+export function startupToleration(taint: StartupTaint): Toleration {
+  return { key: taint.key, operator: 'Exists', effect: taint.effect };
+}
+
 /**
  * The nodes an image should be cached on: the selector matches, the node is Ready and not
  * cordoned or being deleted, and every NoSchedule/NoExecute taint is tolerated — the same nodes

@@ -93,6 +93,20 @@ describe('paceRound', () => {
     expect(r.memory.lastStart).toEqual({ a: NOW });
   });
 
+  it("the pull pods of a policy with a startupTaint tolerate that taint as well as the image's own", () => {
+    const own = { ...image('a', ['n1']) };
+    own.spec = { ...own.spec!, tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] };
+    const r = round({
+      images: [own],
+      startupTaint: { key: 'drop.corewire.io/warming', effect: 'NoSchedule' },
+    });
+    expect(r.create[0]?.spec?.tolerations).toEqual([
+      { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' },
+      { key: 'drop.corewire.io/warming', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
+    expect(round({ images: [image('b', ['n1'])] }).create[0]?.spec?.tolerations ?? []).toEqual([]);
+  });
+
   it('leaves an image alone until reconcile-image has written status for its current spec', () => {
     const stale = { ...image('a', ['n1']), metadata: { name: 'a', generation: 2 } };
     expect(round({ images: [stale] }).create).toEqual([]);

@@ -13,6 +13,7 @@ import {
 } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, pullOutcome, pullPodFor } from '../../lib/pull-pod.ts';
+import { placementOf, type StartupTaint } from '../../lib/targets.ts';
 import { hostOf } from './hosts.ts';
 
 /** What a holder keeps in its policy's Lease between rounds. */
@@ -27,6 +28,8 @@ export const EMPTY_MEMORY: PacerMemory = { cursor: {}, lastStart: {} };
 export interface PaceInput {
   readonly policy: string;
   readonly limits: PacingLimits;
+  /** The policy's startupTaint: its pull pods tolerate it (lib/targets.ts placementOf). */
+  readonly startupTaint?: StartupTaint;
   /** Every CachedImage (the round picks those governed by `policy`). */
   readonly images: readonly CachedImage[];
   /** Every Drop pull pod in the cluster, any policy. */
@@ -219,7 +222,7 @@ function podFor(image: CachedImage, node: string, input: PaceInput): Pod {
     policy: input.policy,
     imagePullPolicy: image.spec?.imagePullPolicy ?? 'Always',
     imagePullSecrets: (image.spec?.imagePullSecrets ?? []).map((s) => s.name),
-    tolerations: image.spec?.tolerations ?? [],
+    tolerations: placementOf(image.spec, input.startupTaint).tolerations ?? [],
     // A node that holds the image and is due a probe only asks the kubelet whether it still does;
     // a re-pull due there is a pull all the same.
     probe: isProbe(image, node),

@@ -11,6 +11,7 @@ import {
 import type { HostCap, HostState } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.ts';
 import { LABEL, PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
+import type { StartupTaint } from '../../lib/targets.ts';
 import { collisions, contested } from './collisions.ts';
 import { hostOf } from './hosts.ts';
 import { type PaceRound, type PacerMemory, paceRound, startedEvents, waitingEvents } from './plan.ts';
@@ -72,7 +73,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     input.view.hosts.observeImages(input.view.images());
     const hosts = input.view.hosts.states(input.view.policies(), input.view.pods());
     const decideStarted = performance.now();
-    const round = decide(input, settings.limits, hosts.hosts);
+    const round = decide(input, settings, hosts.hosts);
     const decideMs = performance.now() - decideStarted;
     const allowed = await reserveCapped(input, round.create, hosts.caps);
     const created = await Promise.all(
@@ -107,12 +108,17 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   };
 }
 
-function decide(input: RoundInput, limits: PacingLimits, hosts: ReadonlyMap<string, HostState>): PaceRound {
+function decide(
+  input: RoundInput,
+  settings: { readonly limits: PacingLimits; readonly startupTaint?: StartupTaint },
+  hosts: ReadonlyMap<string, HostState>,
+): PaceRound {
   const { view } = input;
   return paceRound({
     hosts,
     policy: input.policy,
-    limits,
+    limits: settings.limits,
+    ...(settings.startupTaint ? { startupTaint: settings.startupTaint } : {}),
     images: view.images(),
     pods: view.pods(),
     targetsOf: (image) => view.targetsOf(image),

@@ -3,8 +3,9 @@ import { informers } from '../../lib/controller/index.ts';
 import type { Kube, Node, Pod } from '../../lib/kube/index.ts';
 import type { Change, Informer } from '../../lib/kube/informer.ts';
 import { createLogger } from '../../lib/log.ts';
+import { policyOf, startupTaintOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, PROBE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { skipReason, targetsIn } from '../../lib/targets.ts';
+import { placementOf, skipReason, targetsIn } from '../../lib/targets.ts';
 import { RegistryHosts } from './hosts.ts';
 
 const log = createLogger({ function: 'pace' });
@@ -91,10 +92,7 @@ export class PacingView {
 
   /** The image's target nodes now (computed once per placement while the nodes stay as they are). */
   targetsOf(image: CachedImage): readonly string[] {
-    return targetsIn(this.nodeCache, {
-      nodeSelector: image.spec?.nodeSelector,
-      tolerations: image.spec?.tolerations,
-    });
+    return targetsIn(this.nodeCache, placementOf(image.spec, startupTaintOf(this.policy(policyOf(image)))));
   }
 
   /** When the node was created (epoch ms), if known. */

@@ -1,8 +1,9 @@
 import type { Hono } from 'hono';
-import { eventApp, eventRecorder } from '../../lib/controller/index.ts';
+import { eventApp, eventRecorder, type Outcome } from '../../lib/controller/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
 import { createLogger } from '../../lib/log.ts';
 import { type ImageScope, reconcileImage, resyncImages, withImageView } from './reconcile.ts';
+import { untaintNodes } from './untaint.ts';
 import { imageWatches } from './watches.ts';
 
 export const FUNCTION = 'reconcile-image';
@@ -25,7 +26,21 @@ export function createReconcileImageApp(options: ReconcileImageOptions): Hono {
     kube: options.kube,
     ...(options.now ? { now: options.now } : {}),
     watches: imageWatches(namespace),
-    reconcile: (name, ctx) => withImageView(ctx, namespace, (view) => reconcileImage(ctx, scope, name, view)),
-    resync: (ctx) => withImageView(ctx, namespace, (view) => resyncImages(ctx, namespace, view)),
+    reconcile: (name, ctx) =>
+      withImageView(ctx, namespace, async (view) => {
+        const outcome = await reconcileImage(ctx, scope, name, view);
+        return withDetail(outcome, await untaintNodes(ctx, scope, view, name));
+      }),
+    resync: (ctx) =>
+      withImageView(ctx, namespace, async (view) => {
+        const outcome = await resyncImages(ctx, namespace, view);
+        return withDetail(outcome, await untaintNodes(ctx, scope, view));
+      }),
   });
+}
+
+/** The outcome with what the startup-taint step did added to its log line. */
+function withDetail(outcome: Outcome, more: string): Outcome {
+  if (!more) return outcome;
+  return { ...outcome, detail: outcome.detail ? `${outcome.detail}; ${more}` : more };
 }

@@ -678,3 +678,23 @@ describe('garbage-collection probes', () => {
     expect(plan.deletePods.map((p) => p.node).sort()).toEqual(['a', 'b']);
   });
 });
+
+describe('planImage and the startup taint', () => {
+  const condition = (plan: ReturnType<typeof planImage>) =>
+    plan.status.conditions.find((c) => c.type === 'StartupTaint');
+
+  it('says StartupTaintForbidden, naming the role to install, when Drop may not patch nodes', () => {
+    const plan = planImage(observe({ startupTaint: { permitted: false } }));
+    expect(condition(plan)).toMatchObject({ status: 'False', reason: 'StartupTaintForbidden' });
+    expect(condition(plan)?.message).toContain('drop-startup-taint');
+    // The images are still cached: the condition is about the nodes' taint, not the pulls.
+    expect(plan.status.conditions.find((c) => c.type === 'Ready')?.reason).not.toBe('StartupTaintForbidden');
+  });
+
+  it('says Permitted once the role is there, and nothing once the policy drops startupTaint', () => {
+    const forbidden = planImage(observe({ startupTaint: { permitted: false } })).status;
+    const permitted = planImage(observe({ previous: forbidden, startupTaint: { permitted: true } }));
+    expect(condition(permitted)).toMatchObject({ status: 'True', reason: 'Permitted' });
+    expect(condition(planImage(observe({ previous: permitted.status })))).toBeUndefined();
+  });
+});

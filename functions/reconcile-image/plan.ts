@@ -86,6 +86,8 @@ export interface ObservedImage {
   readonly nodeImages?: ReadonlyMap<string, NodeImageReport>;
   /** PullPolicy imageProbeInterval (ms; 0: never) when the policy was read; absent: keep the cycle as recorded. */
   readonly probe?: { readonly intervalMs: number };
+  /** Present when the image's PullPolicy sets a startupTaint: whether Drop may remove it (the opt-in role). */
+  readonly startupTaint?: { readonly permitted: boolean };
   readonly now: Date;
 }
 
@@ -369,6 +371,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     ...(throttle ? { throttle } : {}),
     ...(observed.manifest ? { manifest: observed.manifest } : {}),
     notes: observed.notes ?? [],
+    ...(observed.startupTaint ? { startupTaint: observed.startupTaint } : {}),
     resolvedDigest,
     lastPulledAt,
   });

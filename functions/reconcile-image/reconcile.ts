@@ -25,7 +25,7 @@ import { type Kube, type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { pullDuration } from '../../lib/metrics.ts';
 import { imageReportIn, type NodeImageReport } from '../../lib/node-images.ts';
-import { policyOf, sizeLimitOf } from '../../lib/policy/index.ts';
+import { policyOf, sizeLimitOf, startupTaintOf } from '../../lib/policy/index.ts';
 import {
   CACHED_IMAGE_ANNOTATION,
   pullOutcome,
@@ -34,10 +34,11 @@ import {
   recordedPullsSelector,
 } from '../../lib/pull-pod.ts';
 import { type PullSecret, pullSecretProblem } from '../../lib/pull-secret.ts';
-import { skippedIn, targetsIn } from '../../lib/targets.ts';
+import { type Placement, placementOf, skippedIn, targetsIn } from '../../lib/targets.ts';
 import { cachedImages, nodes, pullPods, pullPolicies } from '../../lib/watched.ts';
 import { driftCheckDue } from './drift.ts';
 import { manifestCheckDue, manifestVerdict } from './manifest.ts';
+import { canPatchNodes } from './node-permission.ts';
 import { type ImagePlan, planImage, policyView, specView } from './plan.ts';
 import { askManifest } from './registry.ts';
 import { repullDue } from './repull.ts';
@@ -152,6 +153,8 @@ async function planFor(
   const reads = readsNeeded(image, now);
   const pullPolicy = view.policies.get(policyOf(image));
   const policy = policyView(image, pullPolicy);
+  const startupTaint = startupTaintOf(pullPolicy);
+  const placement = (spec: Placement) => placementOf(spec, startupTaint);
   const secrets = reads.secrets ? await pullSecretsOf(ctx.kube, namespace, image) : NO_SECRET_PROBLEMS;
   const size = spec.ok
     ? await sizeCheck(ctx.kube, namespace, image, spec.reference, pullPolicy, now)
@@ -167,8 +170,8 @@ async function planFor(
     generation: image.metadata.generation ?? 0,
     spec,
     ...(image.status ? { previous: image.status } : {}),
-    targets: spec.ok ? targetsIn(view.nodes, spec.placement) : [],
-    skipped: spec.ok ? skippedIn(view.nodes, spec.placement) : [],
+    targets: spec.ok ? targetsIn(view.nodes, placement(spec.placement)) : [],
+    skipped: spec.ok ? skippedIn(view.nodes, placement(spec.placement)) : [],
     ...(manifest ? { manifest } : {}),
     notes: size.notes,
     pods,
@@ -179,6 +182,7 @@ async function planFor(
     repull: { intervalMs: policy.repullIntervalMs },
     nodeImages: nodeImagesOf(view.nodes, image.status?.cachedNodes ?? []),
     probe: { intervalMs: policy.probeIntervalMs },
+    ...(startupTaint ? { startupTaint: { permitted: await canPatchNodes(ctx.kube, now) } } : {}),
     now,
   });
 }

@@ -20,7 +20,11 @@ import type { RepullCycle } from './repull.ts';
 // words (at a thousand nodes those made statuses of hundreds of kilobytes that every watcher got on
 // every write). The records the pulls need stay per node: cachedNodes, and failedNodes for backoff.
 
-export const IMAGE_CONDITIONS = new ConditionSet('Ready', 'PullSecretsFound');
+export const IMAGE_CONDITIONS = new ConditionSet('Ready', 'PullSecretsFound', 'StartupTaint');
+
+/** What to do when the policy asks for a startup taint that Drop may not remove. */
+export const STARTUP_TAINT_FORBIDDEN =
+  'the PullPolicy sets startupTaint, but reconcile-image may not patch nodes, so nodes keep the taint: install the opt-in ClusterRole drop-startup-taint (helm: --set startupTaint.enabled=true; kustomize: the component config/startup-taint)';
 
 /** How many nodes a summary names. */
 export const EXAMPLES = 3;
@@ -58,6 +62,8 @@ export interface ImageFindings {
   /** Digest drift: which digest each cached node holds, and those holding an older one. */
   readonly digests?: readonly DigestGroup[];
   readonly outdated?: readonly string[];
+  /** The image's PullPolicy sets a startupTaint: whether reconcile-image may remove it from nodes. */
+  readonly startupTaint?: { readonly permitted: boolean };
   /** The latest throttled pull of the image, for the pacer (status.throttle). */
   readonly throttle?: CachedImageStatus['throttle'];
   /** Pulls this plan found throttled by the registry (not failures of their nodes). */
@@ -319,7 +325,12 @@ function listNodes(names: readonly string[], total: number): string {
 }
 
 function conditionsOf(f: ImageFindings, word: string, message: string): Condition[] {
-  const marks = IMAGE_CONDITIONS.manage(f.conditions, { now: f.now, observedGeneration: f.generation });
+  // A policy that no longer sets a startupTaint leaves no condition about it behind.
+  const kept = f.startupTaint ? f.conditions : f.conditions.filter((c) => c.type !== 'StartupTaint');
+  const marks = IMAGE_CONDITIONS.manage(kept, { now: f.now, observedGeneration: f.generation });
+  if (f.startupTaint?.permitted === true)
+    marks.markTrue('StartupTaint', 'Permitted', 'reconcile-image may remove the startup taint from nodes');
+  else if (f.startupTaint) marks.markFalse('StartupTaint', 'StartupTaintForbidden', STARTUP_TAINT_FORBIDDEN);
   marks.markHappy(word === 'Cached', word, message);
   if (f.missingSecrets.length > 0)
     marks.markFalse(

@@ -3,9 +3,9 @@ import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/control
 import { type Node, type Pod, paths } from '../../lib/kube/index.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { imageReportIn, imageReportOf, type NodeImageReport } from '../../lib/node-images.ts';
-import { policyOf } from '../../lib/policy/index.ts';
+import { policyOf, startupTaintOf } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, pullOutcome } from '../../lib/pull-pod.ts';
-import { isSelected, isTarget, placed, skipReason } from '../../lib/targets.ts';
+import { isSelected, isTarget, type Placement, placed, placementOf, skipReason } from '../../lib/targets.ts';
 import { goneFromNodeStatus } from './collected.ts';
 import { type ImageView, withImageView } from './reconcile.ts';
 
@@ -136,7 +136,13 @@ async function onNode(
       .list()
       .filter(
         (image) =>
-          nodeChangesTargets(image, name, node, node ?? (event.object as Node | undefined)) ||
+          nodeChangesTargets(
+            image,
+            placementOf(image.spec, startupTaintOf(view.policies.get(policyOf(image)))),
+            name,
+            node,
+            node ?? (event.object as Node | undefined),
+          ) ||
           (report !== undefined && listsImageGone(image, name, report)),
       )
       .map((image) => image.metadata.name);
@@ -197,6 +203,7 @@ function fingerprint(node: Node): string {
 
 function nodeChangesTargets(
   image: CachedImage,
+  placement: Placement,
   nodeName: string,
   node: Node | undefined,
   last: Node | undefined,
@@ -208,12 +215,9 @@ function nodeChangesTargets(
   // A node the status names as skipped that changed: it may be a target again, or gone. A placed
   // node that is skipped now, or while the image has skipped nodes (not all named): the count moves.
   if ((status?.skipped ?? []).some((g) => g.examples.includes(nodeName))) return true;
-  const placement = { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations };
   if (node && placed(node, placement) && (skipReason(node) || (status?.skipped ?? []).length > 0))
     return true;
-  const target =
-    node !== undefined &&
-    isTarget(node, { nodeSelector: image.spec?.nodeSelector, tolerations: image.spec?.tolerations });
+  const target = node !== undefined && isTarget(node, placement);
   // A node that stops being a target mid-pull (cordoned, NotReady, deleted) is recorded nowhere: the
   // status counts pulls in flight, it does not list them. An image still on its way is woken for
   // any node its selector picks, or it would go on counting that pull.

@@ -3,6 +3,7 @@ import { DURATION_PATTERN, parseDuration } from '../duration.ts';
 import { kindSchema } from './core.ts';
 import { quantitySchema } from './discovery-fields.ts';
 import { durationSchema, statusFields } from './fields.ts';
+import { labelKeySchema } from './labels.ts';
 
 // A malformed duration is its own field's error: comparing it would only add "type conversion
 // error from 'string' to 'google.protobuf.Duration'" to the message.
@@ -53,6 +54,25 @@ const registryCapSchema = z
       'A cap on one registry host, across every policy and replica (the strictest of all policies holds; kept in the Lease drop-registry-<host>).',
   });
 
+// PreferNoSchedule is left out: it keeps no workload off a node, so there is nothing to wait for.
+const startupTaintSchema = z
+  .object({
+    key: labelKeySchema(
+      'The taint key the node template sets, e.g. drop.corewire.io/warming (any value matches).',
+    ),
+    effect: z
+      .enum(['NoSchedule', 'NoExecute'])
+      .default('NoSchedule')
+      .meta({ description: 'The taint effect (default NoSchedule).' }),
+    timeout: durationSchema(
+      "Remove the taint this long after the node's creationTimestamp even if some image is not cached, so a broken registry never strands a node (default 10m).",
+    ).default('10m'),
+  })
+  .meta({
+    description:
+      "Nodes that join with this taint get every image this policy paces (their pull pods tolerate it), then Drop removes the taint: once all are cached there, or at the timeout. Needs the opt-in role drop-startup-taint (Helm startupTaint.enabled); without it the images' status says StartupTaintForbidden.",
+  });
+
 export const pullPolicySpecSchema = z
   .object({
     maxConcurrentNodes: atLeastOne(
@@ -89,6 +109,7 @@ export const pullPolicySpecSchema = z
     newNodeWindow: durationSchema(
       'A node that joined less than this long ago is warmed first: within each priority its pulls take the slots before the rest of a rollout, re-pulls and re-warms on older nodes. 0s: no node is served first. Unset: 15m.',
     ).optional(),
+    startupTaint: startupTaintSchema.optional(),
     maxImageSize: quantitySchema(
       'Refuse to cache an image whose manifest (config and layers, as the registry lists them) is larger, e.g. 2Gi; an image may set its own. Unset: no limit.',
     ).optional(),

@@ -48,6 +48,11 @@ export interface ListOptions {
  * One handler's view of the API: typed reads and writes that count their requests, so every
  * handled event can log and export how many API calls it cost.
  */
+/** One operation of a JSON patch (RFC 6902) that Drop uses. */
+export type JsonPatchOp =
+  | { readonly op: 'test' | 'replace' | 'add'; readonly path: string; readonly value: unknown }
+  | { readonly op: 'remove'; readonly path: string };
+
 export class Kube {
   private count = 0;
 
@@ -113,6 +118,18 @@ export class Kube {
     return this.call<T>('PATCH', path, {
       body: patch,
       contentType: CONTENT_TYPE.mergePatch,
+      query: { fieldManager: this.fieldManager },
+    });
+  }
+
+  /**
+   * JSON patch (RFC 6902), for built-in kinds: a `test` op first makes the patch conditional on
+   * what was read (a 422 `invalid` when it no longer holds), for lists a merge patch cannot guard.
+   */
+  jsonPatch<T extends KubeObject>(path: string, ops: readonly JsonPatchOp[]): Promise<T> {
+    return this.call<T>('PATCH', path, {
+      body: ops,
+      contentType: CONTENT_TYPE.jsonPatch,
       query: { fieldManager: this.fieldManager },
     });
   }

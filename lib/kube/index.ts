@@ -1,5 +1,6 @@
 export {
   createKube,
+  type JsonPatchOp,
   Kube,
   type KubeObject,
   type ObjectList,

@@ -25,6 +25,8 @@ export const paths = {
   allEvents: () => '/api/v1/events',
   /** events.k8s.io/v1: the Events API with series (client-go's recorder writes here too). */
   kubeEvents: (namespace: string) => `/apis/events.k8s.io/v1/namespaces/${namespace}/events`,
+  /** Whether this client may do something: every authenticated user may ask (system:basic-user). */
+  selfSubjectAccessReviews: () => '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
   kubeEvent: (namespace: string, name: string) =>
     `/apis/events.k8s.io/v1/namespaces/${namespace}/events/${encodeURIComponent(name)}`,
 } as const;

@@ -18,8 +18,17 @@ export type PolicySettings =
       readonly repullIntervalMs?: number;
       /** imageProbeInterval in ms (0: never); undefined: unset, the default applies. */
       readonly probeIntervalMs?: number;
+      /** startupTaint: the taint its images' nodes join with, and when Drop removes it anyway. */
+      readonly startupTaint?: StartupTaintSetting;
     }
   | { readonly ok: false; readonly reason: string; readonly message: string };
+
+export interface StartupTaintSetting {
+  readonly key: string;
+  readonly effect: 'NoSchedule' | 'NoExecute';
+  /** From the node's creationTimestamp to the removal whatever is cached. */
+  readonly timeoutMs: number;
+}
 
 // Every pace round and image reconcile asks; the same policy object (a watch cache's) is read once.
 const known = new WeakMap<object, PolicySettings>();
@@ -59,5 +68,20 @@ function readSettings(policy: PullPolicy): PolicySettings {
     ...(spec.imageProbeInterval !== undefined
       ? { probeIntervalMs: parseDuration(spec.imageProbeInterval) ?? 0 }
       : {}),
+    ...(spec.startupTaint
+      ? {
+          startupTaint: {
+            key: spec.startupTaint.key,
+            effect: spec.startupTaint.effect,
+            timeoutMs: parseDuration(spec.startupTaint.timeout) ?? 0,
+          },
+        }
+      : {}),
   };
+}
+
+/** The startup taint of the policy, when it sets one and is valid. */
+export function startupTaintOf(policy: PullPolicy | undefined): StartupTaintSetting | undefined {
+  const settings = settingsOf(policy);
+  return settings.ok ? settings.startupTaint : undefined;
 }

@@ -13,6 +13,9 @@ const STANDALONE_FILES = ['rbac.yaml', 'deployment.yaml'] as const;
 
 export type Mode = 'knative' | 'standalone';
 
+/** The opt-in role that lets reconcile-image remove startup taints (config/startup-taint/), in either mode. */
+const OPT_IN_STARTUP_TAINT = 'charts/drop/templates/startup-taint-rbac.yaml';
+
 /** Where each generated template comes from: `charts/…` path → `config/…` or `crds/…` path. */
 export function templateSources(crdFiles: readonly string[]): ReadonlyMap<string, string> {
   const sources = new Map<string, string>();
@@ -21,6 +24,7 @@ export function templateSources(crdFiles: readonly string[]): ReadonlyMap<string
       sources.set(`charts/drop/templates/knative/${fn}-${file}`, `config/${fn}/${file}`);
   for (const file of STANDALONE_FILES)
     sources.set(`charts/drop/templates/standalone/${file}`, `config/standalone/${file}`);
+  sources.set(OPT_IN_STARTUP_TAINT, 'config/startup-taint/rbac.yaml');
   for (const file of crdFiles) {
     sources.set(`charts/drop/templates/crds/${file}`, `crds/${file}`);
     sources.set(`charts/drop-crds/templates/${file}`, `crds/${file}`);
@@ -36,6 +40,8 @@ export function renderTemplates(read: (source: string) => string, crdFiles: read
     if (source.startsWith('crds/')) {
       const values = target.startsWith('charts/drop-crds/') ? '.Values' : '.Values.crds';
       out[target] = crdTemplate(source, text, values);
+    } else if (target === OPT_IN_STARTUP_TAINT) {
+      out[target] = optInTemplate(source, text, '.Values.startupTaint.enabled');
     } else {
       out[target] = configTemplate(
         source,
@@ -109,6 +115,18 @@ export function configTemplate(source: string, text: string, mode: Mode): string
     return `---\n${yamlOf(doc)}`;
   });
   return `${header(source)}{{- if eq (include "drop.mode" .) "${mode}" }}\n${p.fill(docs.join(''))}{{- end }}\n`;
+}
+
+/** A file of an opt-in component of config/, rendered in either mode when `enabled` is true. */
+export function optInTemplate(source: string, text: string, enabled: string): string {
+  const p = new Placeholders();
+  const docs = parseAllDocuments(text).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors[0]?.message}`);
+    addLabels(doc, p, source);
+    nameStandaloneServiceAccount(doc, p);
+    return `---\n${yamlOf(doc)}`;
+  });
+  return `${header(source)}{{- if ${enabled} }}\n${p.fill(docs.join(''))}{{- end }}\n`;
 }
 
 const HELM_LABELS = [

@@ -298,6 +298,33 @@ export const APPLY_CASES: readonly ApplyCase[] = [
     spec: { maxConcurrentPulls: 'ten' },
     message: /spec.maxConcurrentPulls in body must be of type integer/,
   },
+  // startupTaint
+  {
+    name: 'startupTaint without a key',
+    kind: 'PullPolicy',
+    spec: { startupTaint: { effect: 'NoSchedule' } },
+    message: /spec\.startupTaint\.key: Required value/,
+  },
+  {
+    name: 'startupTaint key with a space',
+    kind: 'PullPolicy',
+    spec: { startupTaint: { key: 'drop warming' } },
+    message:
+      /spec\.startupTaint\.key: Invalid value: "drop warming": "drop warming" is not a valid label key/,
+  },
+  {
+    name: 'startupTaint with effect PreferNoSchedule',
+    kind: 'PullPolicy',
+    spec: { startupTaint: { key: 'drop.corewire.io/warming', effect: 'PreferNoSchedule' } },
+    message:
+      /spec\.startupTaint\.effect: Unsupported value: "PreferNoSchedule": supported values: "NoSchedule", "NoExecute"/,
+  },
+  {
+    name: 'startupTaint timeout in days',
+    kind: 'PullPolicy',
+    spec: { startupTaint: { key: 'drop.corewire.io/warming', timeout: '1d' } },
+    message: /spec\.startupTaint\.timeout: Invalid value: "1d": "1d" is not a Go duration: .*no days/,
+  },
   // URLs and discovery sources
   {
     name: 'registry URL without a scheme',

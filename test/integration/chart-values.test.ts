@@ -200,6 +200,43 @@ describe('what a value turns off or renames', () => {
     expect(text).not.toMatch(/"name":"drop-standalone","namespace":"drop-system"\}\]/);
   });
 
+  it('startupTaint.enabled=true adds the opt-in role that patches nodes, in either mode; off, nothing may', async () => {
+    const startupTaint = (objects: readonly Manifest[]) =>
+      objects.filter((o) => o.metadata.name === 'drop-startup-taint');
+    const patchesNodes = (objects: readonly Manifest[]) =>
+      objects.filter((o) =>
+        ((o as { rules?: { resources?: string[]; verbs?: string[] }[] }).rules ?? []).some(
+          (r) => r.resources?.includes('nodes') && r.verbs?.includes('patch'),
+        ),
+      );
+    for (const mode of ['knative', 'standalone']) {
+      const off = await renderChart(helm, [...IMAGE_VALUES, '--set', `mode=${mode}`]);
+      expect(startupTaint(off), mode).toEqual([]);
+      expect(patchesNodes(off), mode).toEqual([]);
+      const on = await renderChart(helm, [
+        ...IMAGE_VALUES,
+        '--set',
+        `mode=${mode}`,
+        '--set',
+        'startupTaint.enabled=true',
+        '--set',
+        'serviceAccount.name=drop-runner',
+      ]);
+      expect(
+        startupTaint(on).map((o) => o.kind),
+        mode,
+      ).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+      expect(
+        patchesNodes(on).map((o) => o.metadata.name),
+        mode,
+      ).toEqual(['drop-startup-taint']);
+      expect(startupTaint(on)[1]?.subjects, mode).toEqual([
+        { kind: 'ServiceAccount', name: 'drop-reconcile-image', namespace: NAMESPACE },
+        { kind: 'ServiceAccount', name: 'drop-runner', namespace: NAMESPACE },
+      ]);
+    }
+  });
+
   it('metrics.enabled=false leaves out the metrics Service', async () => {
     const objects = await renderChart(helm, [...IMAGE_VALUES, '--set', 'metrics.enabled=false']);
     expect(objects.filter((o) => o.metadata.name === 'drop-metrics')).toEqual([]);

@@ -70,8 +70,20 @@ describe('config/', () => {
       .filter((d) => d.isDirectory())
       .map((d) => d.name)
       .sort();
-    expect(folders).toEqual([...FUNCTIONS, 'namespace', 'standalone'].sort());
+    expect(folders).toEqual([...FUNCTIONS, 'namespace', 'standalone', 'startup-taint'].sort());
     for (const fn of FUNCTIONS) expect(readdirSync(`${CONFIG_DIR}${fn}`).sort()).toEqual([...FILES]);
+  });
+
+  it('keeps the startup-taint role opt-in: a kustomize Component that neither deploy lists', () => {
+    expect(kustomization('startup-taint/')).toMatchObject({ kind: 'Component', resources: ['rbac.yaml'] });
+    expect(kustomization('').resources).not.toContain('startup-taint');
+    expect(kustomization('standalone/').resources).not.toContain('../startup-taint');
+    const [role, binding] = readManifests('startup-taint/rbac.yaml');
+    expect(role).toMatchObject({
+      kind: 'ClusterRole',
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['patch'] }],
+    });
+    expect(binding).toMatchObject({ kind: 'ClusterRoleBinding', roleRef: { name: 'drop-startup-taint' } });
   });
 
   it('puts every namespaced object in drop-system, which enforces the restricted Pod Security Standard, but the Events roles', () => {
