@@ -97,6 +97,13 @@ export const pullsWithdrawnTotal = new Counter({
   registers: [registry],
 });
 
+export const startupTaintsRemovedTotal = new Counter({
+  name: 'drop_startup_taints_removed_total',
+  help: 'Startup taints reconcile-image removed from nodes, by reason: warm (every marked image cached) or deadline (the timeout passed first).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
 export const runnerEventsTotal = new Counter({
   name: 'drop_runner_events_total',
   help: 'Changes the standalone runner saw, by function: delivered as a CloudEvent, or coalesced into a later change of the same object.',

@@ -1,6 +1,7 @@
 import type { CachedImage } from '../../lib/api/index.ts';
 import type { HandlerContext } from '../../lib/controller/index.ts';
 import { KubeError, type Node, paths } from '../../lib/kube/index.ts';
+import { startupTaintsRemovedTotal } from '../../lib/metrics.ts';
 import { policyOf, type StartupTaintSetting, startupTaintOf } from '../../lib/policy/index.ts';
 import { placementOf, targetsIn } from '../../lib/targets.ts';
 import { canPatchNodes, forgetNodePermission } from './node-permission.ts';
@@ -63,6 +64,7 @@ export async function untaintNodes(
       ]);
       view.nodes.observe(patched);
       removed++;
+      startupTaintsRemovedTotal.inc({ reason: removal.why });
       await scope.events.record(
         ctx.kube,
         { apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid ?? '' },

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { createKube, KubeError, loadKubeConfig, type Node, paths } from '../../lib/kube/index.ts';
+import { startupTaintsRemovedTotal } from '../../lib/metrics.ts';
 import { functionManifests, grantsOf, readManifests } from '../config/manifests.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { auditedKube } from './audited-kube.ts';
@@ -147,6 +148,12 @@ describe('startup taint, with reconcile-image as its own ServiceAccount', { time
   });
 });
 
+/** drop_startup_taints_removed_total{reason} as Prometheus would scrape it from this process. */
+async function removedTotal(reason: 'warm' | 'deadline'): Promise<number> {
+  const { values } = await startupTaintsRemovedTotal.get();
+  return values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
 describe('startup taint, with Drop running as cluster admin', { timeout: 420_000 }, () => {
   let drop: RunningDrop;
 
@@ -162,8 +169,15 @@ describe('startup taint, with Drop running as cluster admin', { timeout: 420_000
       'registry.example/team/st-app-slow-2s',
       'registry.example/team/st-db-slow-2s',
     ]);
+    const warmBefore = await removedTotal('warm');
     const node = await joinTainted(pool, key);
     await untainted(node, key, 180_000);
+    // Counted once the patch returned, which may be just after the test saw the node untainted.
+    await waitFor(async () => (await removedTotal('warm')) === warmBefore + 1, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      message: 'drop_startup_taints_removed_total{reason="warm"} counted the removal',
+    });
     // The taint went only once both were recorded as cached there.
     for (const name of names) {
       const image = await admin.get<CachedImage>(paths.cachedImage(name));
@@ -211,9 +225,16 @@ describe('startup taint, with Drop running as cluster admin', { timeout: 420_000
       'registry.example/team/st-ok',
       'registry.example/team/st-errimagepull',
     ]);
+    const deadlineBefore = await removedTotal('deadline');
     const node = await joinTainted(pool, key);
     const created = Date.parse((await admin.get<Node>(paths.node(node)))?.metadata.creationTimestamp ?? '');
     await untainted(node, key, 180_000);
+    // Counted once the patch returned, which may be just after the test saw the node untainted.
+    await waitFor(async () => (await removedTotal('deadline')) === deadlineBefore + 1, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      message: 'drop_startup_taints_removed_total{reason="deadline"} counted the removal',
+    });
     // Not before the deadline (creationTimestamp has whole seconds).
     expect(Date.now()).toBeGreaterThanOrEqual(created + 25_000);
     const described = await waitFor(
