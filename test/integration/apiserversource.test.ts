@@ -204,7 +204,7 @@ describe('ApiServerSource adapter, delivery', () => {
     await kubectl(['create', '-f', '-'], { input: configMap(dropped, run) });
     await kubectl(['create', '-f', '-'], { input: configMap(retried, run) });
     await waitFor(() => sink.typesFor(retried).length === 3, {
-      timeoutMs: 10_000,
+      timeoutMs: 60_000,
       message: 'three attempts',
     });
     const ids = sink.deliveries

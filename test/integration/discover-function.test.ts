@@ -98,7 +98,7 @@ describe('the discover function', () => {
           const policy = await readPolicy(kube, name);
           return policy.status?.phase === 'Synced' && policy;
         },
-        { timeoutMs: 20_000, message: `${name} synced from its add event` },
+        { timeoutMs: 90_000, message: `${name} synced from its add event` },
       );
       expect(synced.status?.imageCount).toBeGreaterThan(0);
       // The status write comes back as an update event; give the adapter time to deliver it.
@@ -110,7 +110,7 @@ describe('the discover function', () => {
     it('syncs again when the spec changes', async () => {
       const name = await newPolicy({ sources: [prometheusSource()] });
       await waitFor(async () => (await readPolicy(kube, name)).status?.observedGeneration === 1, {
-        timeoutMs: 20_000,
+        timeoutMs: 90_000,
       });
       await kubectl(['patch', 'discoverypolicy', name, '--type=merge', '-p', '{"spec":{"maxImages":2}}']);
       const after = await waitFor(
@@ -118,7 +118,7 @@ describe('the discover function', () => {
           const policy = await readPolicy(kube, name);
           return policy.status?.observedGeneration === 2 && policy;
         },
-        { timeoutMs: 20_000, message: `${name} synced after its spec changed` },
+        { timeoutMs: 90_000, message: `${name} synced after its spec changed` },
       );
       expect(after.status?.imageCount).toBe(2);
       expect(await syncCount(name)).toBe(2);
