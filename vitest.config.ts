@@ -6,6 +6,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Generous for a busy machine: a unit test is fast or wrong, never judged by vitest's 5 s.
+          testTimeout: 60_000,
           include: [
             'lib/**/*.test.ts',
             'functions/**/*.test.ts',
