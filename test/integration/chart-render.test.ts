@@ -2,7 +2,8 @@
 // objects kustomize renders from config/ (one source of truth), and their output passes a
 // server-side dry run against the real API server with the real Knative and prometheus-operator
 // CRDs. The values of Go Drop's chart do what they say. (chart-install.test.ts installs them.)
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../config/manifests.ts';
 import { installKnativeCrds, installServiceMonitorCrd } from '../controlplane/index.ts';
@@ -19,6 +20,7 @@ import {
   ROOT,
   removeScratch,
   renderChart,
+  scratchDir,
   withoutChartMetadata,
 } from './charts.ts';
 import { kubeconfigPath, kubectl, kubectlResult } from './harness.ts';
@@ -45,8 +47,21 @@ describe('helm lint', () => {
 });
 
 describe('one source of truth: the chart renders the objects of config/', () => {
-  async function kustomized(dir: string): Promise<Map<string, Manifest>> {
-    return byKey(objectsOf(await kubectl(['kustomize', join(ROOT, 'config', dir)])));
+  /** config/<dir> as kustomize builds it, with config/'s opt-in components added as a user would. */
+  async function kustomized(dir: string, components: readonly string[] = []): Promise<Map<string, Manifest>> {
+    const base = join(ROOT, 'config', dir);
+    if (components.length === 0) return byKey(objectsOf(await kubectl(['kustomize', base])));
+    // Kustomize takes only relative paths to other kustomizations.
+    const root = scratchDir('kustomize');
+    const from = (path: string) => relative(root, path);
+    const kustomization = [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      `resources: [${from(base)}]`,
+      `components: [${components.map((c) => from(join(ROOT, 'config', c))).join(', ')}]`,
+    ];
+    writeFileSync(join(root, 'kustomization.yaml'), `${kustomization.join('\n')}\n`);
+    return byKey(objectsOf(await kubectl(['kustomize', root])));
   }
 
   // What only one side has, on purpose: the chart leaves the namespace to `--create-namespace`
@@ -55,20 +70,28 @@ describe('one source of truth: the chart renders the objects of config/', () => 
   const ONLY_IN_CONFIG = [`Namespace ${NAMESPACE}`];
   const ONLY_IN_CHART = [`ConfigMap ${NAMESPACE}/drop-dashboards`, `Service ${NAMESPACE}/drop-metrics`];
 
+  const TAINT = ['--set', 'startupTaint.enabled=true'];
   it.each([
-    ['knative', '', KNATIVE],
-    ['standalone', 'standalone', STANDALONE],
-  ])('%s: every object equal, but for the labels and keep annotation Helm adds', async (_mode, dir, args) => {
-    const config = await kustomized(dir);
-    const chart = byKey(await renderChart(helm, [...args, ...IMAGE_VALUES]));
-    expect([...config.keys()].filter((k) => !chart.has(k))).toEqual(ONLY_IN_CONFIG);
-    expect([...chart.keys()].filter((k) => !config.has(k))).toEqual(ONLY_IN_CHART);
-    expect(config.size).toBeGreaterThan(10);
-    for (const [key, object] of config) {
-      if (ONLY_IN_CONFIG.includes(key)) continue;
-      expect(withoutChartMetadata(chart.get(key) as Manifest), key).toEqual(object);
-    }
-  });
+    ['knative', '', [], KNATIVE],
+    ['standalone', 'standalone', [], STANDALONE],
+    // The opt-in role: the component config/startup-taint and the value startupTaint.enabled.
+    ['knative with the startup-taint role', '', ['startup-taint'], [...KNATIVE, ...TAINT]],
+    ['standalone with the startup-taint role', 'standalone', ['startup-taint'], [...STANDALONE, ...TAINT]],
+  ])(
+    '%s: every object equal, but for the labels and keep annotation Helm adds',
+    async (_mode, dir, components, args) => {
+      const config = await kustomized(dir, components);
+      if (components.length > 0) expect(config.has('ClusterRole drop-startup-taint')).toBe(true);
+      const chart = byKey(await renderChart(helm, [...args, ...IMAGE_VALUES]));
+      expect([...config.keys()].filter((k) => !chart.has(k))).toEqual(ONLY_IN_CONFIG);
+      expect([...chart.keys()].filter((k) => !config.has(k))).toEqual(ONLY_IN_CHART);
+      expect(config.size).toBeGreaterThan(10);
+      for (const [key, object] of config) {
+        if (ONLY_IN_CONFIG.includes(key)) continue;
+        expect(withoutChartMetadata(chart.get(key) as Manifest), key).toEqual(object);
+      }
+    },
+  );
 
   it('labels every object it renders as Helm’s, and keeps the CRDs on uninstall', async () => {
     const objects = await renderChart(helm, [...KNATIVE, ...IMAGE_VALUES]);
