@@ -63,3 +63,33 @@ export function bearerChallenge(
   const { realm, service, scope } = bearer.params;
   return { realm, ...(service ? { service } : {}), ...(scope ? { scope } : {}) };
 }
+
+/**
+ * Where to ask for the token a Bearer challenge wants (distribution's token auth): its realm with
+ * `service` and `scope` added — the challenge's own scope if it named one, else `scope`. Undefined
+ * when the realm is not a URL.
+ */
+export function tokenUrl(
+  challenge: { readonly realm: string; readonly service?: string; readonly scope?: string },
+  scope: string,
+): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(challenge.realm);
+  } catch {
+    return undefined;
+  }
+  if (challenge.service) url.searchParams.set('service', challenge.service);
+  url.searchParams.set('scope', challenge.scope ?? scope);
+  return url;
+}
+
+/** The token in a token service's JSON answer: `token`, or OAuth2's `access_token` (GHCR, ECR…). */
+export function issuedToken(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { token?: unknown; access_token?: unknown } | null;
+    for (const token of [parsed?.token, parsed?.access_token])
+      if (typeof token === 'string' && token.length > 0) return token;
+  } catch {}
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bearerChallenge } from './challenge.ts';
+import { bearerChallenge, issuedToken, tokenUrl } from './challenge.ts';
 import { authorizationOf, basicAuthorization, type Credentials } from './credentials.ts';
 import { type HttpResponse, retryAfterMs, send } from './http.ts';
 import type { QueryIo } from './io.ts';
@@ -17,10 +17,6 @@ const MAX_RATE_LIMIT_WAIT_MS = 10_000;
 
 const tagsSchema = z.object({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() });
 const catalogSchema = z.object({ repositories: z.array(z.string()) });
-const tokenSchema = z.union([
-  z.object({ token: z.string().min(1) }),
-  z.object({ access_token: z.string().min(1) }),
-]);
 const errorsSchema = z.object({
   errors: z.array(z.object({ code: z.string().optional(), message: z.string().optional() })),
 });
@@ -197,10 +193,8 @@ export class RegistryClient {
   ): Promise<
     { readonly ok: true; readonly token: string } | { readonly ok: false; readonly failure: SourceFailure }
   > {
-    let realm: URL;
-    try {
-      realm = new URL(challenge.realm);
-    } catch {
+    const realm = tokenUrl(challenge, scope);
+    if (!realm)
       return {
         ok: false,
         failure: failure(
@@ -208,9 +202,6 @@ export class RegistryClient {
           `the registry's token realm ${JSON.stringify(challenge.realm)} is not a URL`,
         ),
       };
-    }
-    if (challenge.service) realm.searchParams.set('service', challenge.service);
-    realm.searchParams.set('scope', challenge.scope ?? scope);
     const basic = this.credentials.basic;
     const fetched = await this.send(realm, basic ? basicAuthorization(basic) : undefined);
     if (!fetched.ok) return fetched;
@@ -233,13 +224,13 @@ export class RegistryClient {
         ok: false,
         failure: failure('InvalidResponse', `the token service ${where} answered HTTP ${status}`),
       };
-    const parsed = parseJson(body, tokenSchema);
-    if (!parsed)
+    const token = issuedToken(body);
+    if (!token)
       return {
         ok: false,
         failure: failure('InvalidResponse', `the token service ${where} answered no token`),
       };
-    return { ok: true, token: 'token' in parsed ? parsed.token : parsed.access_token };
+    return { ok: true, token };
   }
 
   private send(url: URL, authorization: string | undefined): Promise<Fetched> {

@@ -2,7 +2,7 @@
 // for its digest (Docker Hub does not count a HEAD against the pull rate limit), and GET it by
 // digest for its size when asked. Anonymous first; a Bearer challenge gets a token from its realm
 // (with the pull secret's username and password, if any), a Basic challenge the credentials.
-import { bearerChallenge } from '../discovery/challenge.ts';
+import { bearerChallenge, issuedToken, tokenUrl } from '../discovery/challenge.ts';
 import { basicAuthorization } from '../discovery/credentials.ts';
 import { type HttpResponse, retryAfterMs, send } from '../discovery/http.ts';
 import type { ImageReference } from '../image-ref.ts';
@@ -114,22 +114,18 @@ class Session {
     readonly realm: string;
     readonly service?: string;
   }): Promise<{ ok: true; token: string } | { ok: false; check: ManifestCheck; tls: boolean }> {
-    let realm: URL;
-    try {
-      realm = new URL(challenge.realm);
-    } catch {
+    // Always the repository's pull scope (whatever the challenge named): what a node's runtime asks for.
+    const { realm: at, service } = challenge;
+    const realm = tokenUrl(
+      { realm: at, ...(service ? { service } : {}) },
+      `repository:${this.request.ref.repository}:pull`,
+    );
+    if (!realm)
       return {
         ok: false,
         tls: false,
-        check: {
-          ok: false,
-          reason: 'InvalidResponse',
-          message: `the token realm ${challenge.realm} is not a URL`,
-        },
+        check: { ok: false, reason: 'InvalidResponse', message: `the token realm ${at} is not a URL` },
       };
-    }
-    if (challenge.service) realm.searchParams.set('service', challenge.service);
-    realm.searchParams.set('scope', `repository:${this.request.ref.repository}:pull`);
     const credentials = this.request.credentials;
     const got = await this.send('GET', realm, credentials ? basicAuthorization(credentials) : undefined);
     if (!got.ok) return got;
@@ -144,11 +140,8 @@ class Session {
           message: `the token service ${realm.origin}${realm.pathname} answered ${status}${credentials ? '' : ' (no pull secret for this registry)'}`,
         },
       };
-    try {
-      const parsed = JSON.parse(body) as { token?: unknown; access_token?: unknown };
-      const token = typeof parsed.token === 'string' ? parsed.token : parsed.access_token;
-      if (typeof token === 'string' && token) return { ok: true, token };
-    } catch {}
+    const token = issuedToken(body);
+    if (token) return { ok: true, token };
     return {
       ok: false,
       tls: false,
