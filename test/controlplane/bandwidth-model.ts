@@ -1,5 +1,7 @@
 // The per-node bandwidth model, as plain data: what a pod asks of it, and how the pulls on one node
 // share that node's bandwidth over time. No clock, no client: the caller passes `now` (ms).
+
+import { quantityValue } from '../../lib/discovery/quantity.ts';
 import type { Node, Pod } from '../../lib/kube/index.ts';
 import { LABEL, MANAGED_BY, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 
@@ -19,28 +21,12 @@ export const MODELLED_POD_SELECTOR = PULL_POD_SELECTOR;
 // The same pattern as the stages' jq `test("size-[0-9]+[kmg]i"; "i")`. Case-insensitive because a
 // repository path must be lower case (`registry.example/big-size-200mi`), a tag need not (`:size-2Gi`).
 const SIZE_MARKER = /size-([0-9]+)([kmg]i)/i;
-const QUANTITY = /^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-const MULTIPLIER: Readonly<Record<string, number>> = {
-  '': 1,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-};
 
-/** A Kubernetes quantity of bytes (`100Mi`, `1.5G`, `512`), or undefined when it is not one. */
+/** A Kubernetes quantity of bytes (`100Mi`, `1.5G`, `512`, `1e3`), or undefined when it is not one. */
 export function parseQuantity(text: string): number | undefined {
-  const match = QUANTITY.exec(text.trim());
-  if (!match) return undefined;
-  return Number(match[1]) * (MULTIPLIER[match[2] ?? ''] ?? 1);
+  // Read as Drop reads maxImageSize (lib/policy/image-size.ts), so the model and Drop agree.
+  const bytes = quantityValue(text);
+  return bytes !== undefined && bytes >= 0 ? bytes : undefined;
 }
 
 export type ImageSize =
@@ -66,8 +52,7 @@ export function imageSize(pod: Pod): ImageSize {
   }
   const marker = SIZE_MARKER.exec(pod.spec?.containers[0]?.image ?? '');
   if (!marker) return { kind: 'unsized' };
-  const unit = `${marker[2]![0]!.toUpperCase()}i`;
-  return { kind: 'sized', bytes: Number(marker[1]) * (MULTIPLIER[unit] ?? 1) };
+  return { kind: 'sized', bytes: parseQuantity(`${marker[1]}${marker[2]![0]!.toUpperCase()}i`) ?? 0 };
 }
 
 /** A node's bandwidth in bytes per second: its annotation, else the default. */

@@ -67,7 +67,10 @@ describe('the bandwidth model, as plain data', () => {
     expect(nodeBandwidth(node('fast'))).toBe(100 * Mi);
     expect(nodeBandwidth(node('0'))).toBe(100 * Mi);
     expect(nodeBandwidth(undefined)).toBe(100 * Mi);
-    expect(parseQuantity('1e3')).toBeUndefined();
+    expect(parseQuantity('1e3')).toBe(1_000);
+    expect(parseQuantity('1.5Gi')).toBe(1.5 * 1024 * Mi);
+    expect(parseQuantity('-1Mi')).toBeUndefined();
+    expect(nodeBandwidth(node('-10Mi'))).toBe(100 * Mi);
   });
 
   it('one pull alone takes size ÷ bandwidth', () => {
