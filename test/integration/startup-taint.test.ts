@@ -154,6 +154,32 @@ async function removedTotal(reason: 'warm' | 'deadline'): Promise<number> {
   return values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
 
+/**
+ * Waits until the taint is gone from the node, the removal is counted once by its reason, and
+ * `kubectl describe node` shows the Event; returns that output.
+ */
+async function removed(
+  node: string,
+  key: string,
+  reason: 'warm' | 'deadline',
+  before: number,
+): Promise<string> {
+  await untainted(node, key, 180_000);
+  // Counted once the patch returned, which may be just after the test saw the node untainted.
+  await waitFor(async () => (await removedTotal(reason)) === before + 1, {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    message: `drop_startup_taints_removed_total{reason="${reason}"} counted the removal`,
+  });
+  return waitFor(
+    async () => {
+      const out = await kubectl(['describe', 'node', node]);
+      return /StartupTaintRemoved/.test(out) ? out : Promise.reject(new Error(out.slice(-600)));
+    },
+    { timeoutMs: 60_000, intervalMs: 500, message: 'the Event on the Node' },
+  );
+}
+
 describe('startup taint, with Drop running as cluster admin', { timeout: 420_000 }, () => {
   let drop: RunningDrop;
 
@@ -171,26 +197,13 @@ describe('startup taint, with Drop running as cluster admin', { timeout: 420_000
     ]);
     const warmBefore = await removedTotal('warm');
     const node = await joinTainted(pool, key);
-    await untainted(node, key, 180_000);
-    // Counted once the patch returned, which may be just after the test saw the node untainted.
-    await waitFor(async () => (await removedTotal('warm')) === warmBefore + 1, {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      message: 'drop_startup_taints_removed_total{reason="warm"} counted the removal',
-    });
+    const described = await removed(node, key, 'warm', warmBefore);
     // The taint went only once both were recorded as cached there.
     for (const name of names) {
       const image = await admin.get<CachedImage>(paths.cachedImage(name));
       expect(image?.status?.cachedNodes).toContain(node);
       expect(statusWord(image?.status)).toBe('Cached');
     }
-    const described = await waitFor(
-      async () => {
-        const out = await kubectl(['describe', 'node', node]);
-        return /StartupTaintRemoved/.test(out) ? out : Promise.reject(new Error(out.slice(-600)));
-      },
-      { timeoutMs: 60_000, intervalMs: 500, message: 'the Event on the Node' },
-    );
     expect(described).toMatch(
       new RegExp(
         `Normal +StartupTaintRemoved .*drop-reconcile-image +Removed ${key}:NoSchedule: warm, 2 images cached`,
@@ -228,22 +241,9 @@ describe('startup taint, with Drop running as cluster admin', { timeout: 420_000
     const deadlineBefore = await removedTotal('deadline');
     const node = await joinTainted(pool, key);
     const created = Date.parse((await admin.get<Node>(paths.node(node)))?.metadata.creationTimestamp ?? '');
-    await untainted(node, key, 180_000);
-    // Counted once the patch returned, which may be just after the test saw the node untainted.
-    await waitFor(async () => (await removedTotal('deadline')) === deadlineBefore + 1, {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      message: 'drop_startup_taints_removed_total{reason="deadline"} counted the removal',
-    });
+    const described = await removed(node, key, 'deadline', deadlineBefore);
     // Not before the deadline (creationTimestamp has whole seconds).
     expect(Date.now()).toBeGreaterThanOrEqual(created + 25_000);
-    const described = await waitFor(
-      async () => {
-        const out = await kubectl(['describe', 'node', node]);
-        return /StartupTaintRemoved/.test(out) ? out : Promise.reject(new Error(out.slice(-600)));
-      },
-      { timeoutMs: 60_000, intervalMs: 500, message: 'the Event on the Node' },
-    );
     expect(described).toMatch(
       new RegExp(
         `Warning +StartupTaintRemoved .*Removed ${key}:NoSchedule: deadline passed with 1 image not cached: ${names[1]}`,
