@@ -73,6 +73,34 @@ describe('eventApp', () => {
     expect(seen[0]).not.toHaveProperty('object');
   });
 
+  it('reads the reference from the extension headers when a Reference-mode event carries no data', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const res = await app.request('/', {
+      method: 'POST',
+      headers: {
+        'ce-specversion': '1.0',
+        'ce-id': 'ref-1',
+        'ce-source': 'https://10.96.0.1:443',
+        'ce-type': 'dev.knative.apiserver.ref.update',
+        'ce-time': '2026-12-03T17:00:00.123Z',
+        'ce-apiversion': 'v1',
+        'ce-kind': 'Pod',
+        'ce-name': 'pull-y',
+        'ce-namespace': 'drop-system',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(seen[0]).toEqual({
+      id: 'ref-1',
+      source: 'https://10.96.0.1:443',
+      time: '2026-12-03T17:00:00.123Z',
+      type: 'object',
+      action: 'update',
+      mode: 'reference',
+      ref: { apiVersion: 'v1', kind: 'Pod', name: 'pull-y', namespace: 'drop-system' },
+    });
+  });
+
   it('parses a PingSource tick', async () => {
     const { app, seen } = appRecording({ result: 'done' });
     expect((await app.request('/', post(knativePing()))).status).toBe(200);

@@ -14,7 +14,7 @@ export interface Rejection {
 }
 
 const REQUIRED = ['specversion', 'id', 'source', 'type'] as const;
-const STRUCTURED = 'application/cloudevents+json';
+export const STRUCTURED = 'application/cloudevents+json';
 const BATCH = 'application/cloudevents-batch+json';
 // RFC 3339 as CloudEvents 1.0 requires for `time`: a date, a time and an offset.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
