@@ -405,6 +405,27 @@ describe('re-pulls (PullPolicy repullInterval)', () => {
     expect(done.pacing).toBeUndefined();
   });
 
+  it('while the registry holds the host, says the nodes wait for the registry, not for a slot', () => {
+    const paused = {
+      at: NOW.toISOString(),
+      waiting: [
+        {
+          limit: 'registryRateLimited',
+          nodes: 3,
+          examples: ['a', 'b', 'c'],
+          message: 'registry docker.io answered 429: new pulls from it resume at 2026-11-25T10:01:00Z',
+        },
+      ],
+    };
+    const status = planImage(
+      observe({ previous: { ...planImage(observe()).status, pacing: paused } }),
+    ).status;
+    expect(statusWord(status)).toBe('RegistryRateLimited');
+    expect(status.message).toBe(
+      'registry docker.io answered 429: new pulls from it resume at 2026-11-25T10:01:00Z; cached on 0/3 nodes; 3 waiting for the registry',
+    );
+  });
+
   it('without reading the policy, keeps the cycle and the next due time as the status has them', () => {
     const cycle = planImage(observe({ previous: cachedEverywhere, repull: { intervalMs: DAY } })).status;
     const { repull: _read, ...unread } = observe({ previous: cycle, pods: [pod('a', pulled)] });

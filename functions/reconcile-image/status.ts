@@ -315,7 +315,9 @@ function messageOf(
   }
   if (failures.length > 3) parts.push(`${counted(failures.length - 3, 'more reason')}`);
   const waiting = counts.pending - f.failed.length;
-  if (waiting > 0 && word !== 'Cached') parts.push(`${waiting} waiting for a pacing slot`);
+  // While the registry holds the host, the nodes wait for it, not for a slot (the first part says until when).
+  if (waiting > 0 && word !== 'Cached')
+    parts.push(`${waiting} waiting for ${word === 'RegistryRateLimited' ? 'the registry' : 'a pacing slot'}`);
   return parts.join('; ');
 }
 
