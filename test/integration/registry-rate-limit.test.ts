@@ -72,6 +72,16 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * Lets the pacer's serving windows end, so its next round starts from a fresh list of the
+   * policies. A cap added to one policy limits every policy's pulls from the host; a pacer still
+   * serving from its watch may see the images before the cap when the machine is busy (a window of
+   * milliseconds on an idle one), and would start their pulls uncapped meanwhile.
+   */
+  async function freshPolicies(): Promise<void> {
+    await drop.pacer.idle();
+  }
+
   async function create(name: string, host: string, repository: string, policy: string): Promise<void> {
     created.push(name);
     await drop.kube.create(
@@ -164,6 +174,7 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
   });
 
   it('a host cap of one pull at once is never exceeded, across two policies', async () => {
+    await freshPolicies();
     await drop.kube.mergePatch(paths.pullPolicy(policies[0]!), {
       spec: { registries: [{ host: other.host, maxConcurrentPulls: 1 }] },
     });
@@ -178,6 +189,7 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
   });
 
   it('with two replicas, a host cap of one pull at once still holds: slots are reserved in the host Lease', async () => {
+    await freshPolicies();
     const second = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
     try {
       const capped = await startRegistryProxy(registry.url);
