@@ -93,6 +93,20 @@ describe('paceRound', () => {
     expect(r.memory.lastStart).toEqual({ a: NOW });
   });
 
+  it('a node whose pull ended unrecorded waits, and the round wakes when that hold ends', () => {
+    const ends = NOW + 20_000;
+    const r = round({
+      images: [image('a', ['n1'])],
+      unrecorded: () => new Set(['n1']),
+      unrecordedEnds: ends,
+    });
+    expect(started(r)).toEqual([]);
+    // Nothing else may come to say the node is free: without the wake it waited for the next ping.
+    expect(r.nextWakeAt).toBe(ends);
+    const after = round({ images: [image('a', ['n1'])], now: ends, unrecorded: () => new Set() });
+    expect(started(after)).toEqual(['a@n1']);
+  });
+
   it("the pull pods of a policy with a startupTaint tolerate that taint as well as the image's own", () => {
     const own = { ...image('a', ['n1']) };
     own.spec = { ...own.spec!, tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] };

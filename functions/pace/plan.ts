@@ -41,6 +41,8 @@ export interface PaceInput {
    * status (watches of pods and images deliver in no common order): still busy for that image.
    */
   readonly unrecorded?: (image: string) => ReadonlySet<string>;
+  /** When the earliest of those holds ends (epoch ms): a round wakes then, for nothing else may. */
+  readonly unrecordedEnds?: number;
   /** When a node joined (epoch ms), so a wait is not counted from before it existed. */
   readonly joinedAt?: (node: string) => number | undefined;
   readonly memory: PacerMemory;
@@ -129,9 +131,12 @@ export function paceRound(input: PaceInput): PaceRound {
   };
 }
 
-// A node held off comes back when its hold ends: wake then, too.
+// A node held off, or busy with a pull whose outcome went unrecorded, comes back when that ends:
+// wake then, too (no event may come to say so).
 function wakeOf(scheduled: number | undefined, input: PaceInput): { nextWakeAt?: number } {
-  const holds = [...(input.holdOff?.values() ?? [])].filter((until) => until > input.now);
+  const holds = [...(input.holdOff?.values() ?? []), input.unrecordedEnds ?? 0].filter(
+    (until) => until > input.now,
+  );
   const wake = Math.min(scheduled ?? Number.POSITIVE_INFINITY, ...holds);
   return Number.isFinite(wake) ? { nextWakeAt: wake } : {};
 }

@@ -123,6 +123,7 @@ function decide(
     pods: view.pods(),
     targetsOf: (image) => view.targetsOf(image),
     unrecorded: (image) => view.unrecorded(image),
+    unrecordedEnds: view.unrecordedEnds(),
     joinedAt: (node) => view.joinedAt(node),
     memory: input.memory,
     namespace: input.namespace,

@@ -110,6 +110,20 @@ export class PacingView {
     return new Set(nodesOf.keys());
   }
 
+  /**
+   * When the earliest unrecorded hold ends (epoch ms), if any: nothing else may happen then (its
+   * status can be written before the pod's delete arrives, or never), so a round must wake for it.
+   */
+  unrecordedEnds(): number | undefined {
+    let earliest: number | undefined;
+    const now = Date.now();
+    for (const nodesOf of this.#unrecorded.values())
+      for (const at of nodesOf.values())
+        if (now - at <= UNRECORDED_MS)
+          earliest = Math.min(earliest ?? Number.POSITIVE_INFINITY, at + UNRECORDED_MS + 1);
+    return earliest;
+  }
+
   /** Calls `listener` when a slot frees or work or limits change; returns the unsubscribe. */
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
