@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HttpEvent, pingEvent } from '../lib/controller/source-events.ts';
+import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
 import { freePort, refusingKubeconfig } from '../lib/entrypoint/train.ts';
 import { bundleFunctions, ENTRYPOINT, functionNames, writeCodeCaches } from '../scripts/build-functions.ts';
 import { missingBinaries, startControlPlane } from '../test/controlplane/index.ts';
@@ -106,8 +107,8 @@ export async function benchColdStart(runs: number, log: (line: string) => void):
       { name: 'hello', args: [HELLO], env: {}, first: undefined },
       ...names.map((name) => ({
         name,
-        args: [ENTRYPOINT],
-        env: { FUNCTION: name, KUBECONFIG: api.kubeconfig, DROP_LOG_LEVEL: 'warn' },
+        args: [...NODE_FLAGS, ENTRYPOINT],
+        env: { ...NODE_ENVIRONMENT, FUNCTION: name, KUBECONFIG: api.kubeconfig, DROP_LOG_LEVEL: 'warn' },
         first: () => pingEvent('drop-system', 'bench-coldstart', {}),
       })),
     ];

@@ -3,6 +3,7 @@
 // (test/chaos/) both launch Drop through here.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
 import { OUT_DIR } from '../scripts/build-functions.ts';
 import { readSources } from '../standalone/config-files.ts';
 import { optionsOfSource, startApiServerSource } from '../test/controlplane/index.ts';
@@ -82,11 +83,16 @@ export async function startBundle(name: string, options: LaunchOptions): Promise
   const profile = process.env.BENCH_PROFILE_DIR
     ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
-  // BENCH_NODE_FLAGS: V8/Node flags for Drop's processes (as NODE_OPTIONS would set them in the image).
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // As the image starts them (lib/entrypoint/runtime.ts); BENCH_NODE_FLAGS replaces the flags
+  // (BENCH_NODE_FLAGS=none: Node's defaults).
+  const flags =
+    process.env.BENCH_NODE_FLAGS === undefined
+      ? NODE_FLAGS
+      : process.env.BENCH_NODE_FLAGS.split(' ').filter((flag) => flag && flag !== 'none');
   const child = spawn(process.execPath, [...flags, ...profile, `${OUT_DIR}/${name}.cjs`], {
     env: {
       ...process.env,
+      ...NODE_ENVIRONMENT,
       KUBECONFIG: options.kubeconfigPath,
       DROP_NAMESPACE: NAMESPACE,
       DROP_CONFIG_DIR: CONFIG_DIR,

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 export const OUT_DIR = join(ROOT, 'dist', 'functions');
@@ -79,9 +80,15 @@ export async function bundleFunctions(names = functionNames()): Promise<string[]
   return entries.map((e) => join(OUT_DIR, `${e.out}.cjs`));
 }
 
-/** Runs the entrypoint's training mode, which writes <name>.cache beside each bundle. */
+/**
+ * Runs the entrypoint's training mode, which writes <name>.cjs.v8cache beside each bundle, with the
+ * flags the functions run with (one of them is part of the cache's flag hash).
+ */
 export function writeCodeCaches(): void {
-  const run = spawnSync(process.execPath, [ENTRYPOINT, '--write-code-cache'], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, [...NODE_FLAGS, ENTRYPOINT, '--write-code-cache'], {
+    stdio: 'inherit',
+    env: { ...process.env, ...NODE_ENVIRONMENT },
+  });
   if (run.status !== 0) throw new Error(`writing the code caches failed (exit ${run.status})`);
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBundle } from './code-cache.ts';
 import { bundledFunctions, bundleOf, selectFunction } from './functions.ts';
+import { NODE_FLAGS } from './runtime.ts';
 
 describe('selectFunction', () => {
   const available = ['pace', 'reconcile-image'];
@@ -66,6 +67,13 @@ describe('bundles and their code cache', () => {
     expect(runInChild(bundle.path, bundle.cachePath, 'read')).toBe('accepted');
   });
 
+  it("accepts a cache only under the flags it was written with (why the image writes it with Drop's)", () => {
+    const bundle = writeBundle('pace');
+    expect(runInChild(bundle.path, bundle.cachePath, 'write', NODE_FLAGS)).toBe('absent');
+    expect(runInChild(bundle.path, bundle.cachePath, 'read', NODE_FLAGS)).toBe('accepted');
+    expect(runInChild(bundle.path, bundle.cachePath, 'read')).toBe('rejected');
+  });
+
   it('runs a bundle without a cache that does not match it, and says so', () => {
     const bundle = writeBundle('pace');
     writeFileSync(bundle.cachePath, 'not a V8 code cache');
@@ -76,16 +84,25 @@ describe('bundles and their code cache', () => {
 });
 
 /** Runs the bundle through runBundle in a fresh Node process; returns how its cache was used. */
-function runInChild(path: string, cachePath: string, mode: 'write' | 'read'): string {
+function runInChild(
+  path: string,
+  cachePath: string,
+  mode: 'write' | 'read',
+  flags: readonly string[] = [],
+): string {
   const codeCache = new URL('./code-cache.ts', import.meta.url).href;
   const script = `
     import { runBundle, saveCodeCache } from ${JSON.stringify(codeCache)};
     const run = runBundle(${JSON.stringify(path)}, ${JSON.stringify(cachePath)});
     if (${JSON.stringify(mode)} === 'write') saveCodeCache(run.script, ${JSON.stringify(cachePath)});
     process.stdout.write(run.cache);`;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    [...flags, '--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (child.status !== 0) throw new Error(child.stderr);
   return child.stdout;
 }

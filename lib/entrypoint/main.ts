@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { createLogger } from '../log.ts';
 import { runBundle } from './code-cache.ts';
 import { bundledFunctions, bundleOf, selectFunction } from './functions.ts';
+import { NODE_FLAGS } from './runtime.ts';
 import { TRAINING_ENV, trainAndSave, writeCodeCaches } from './train.ts';
 
 const log = createLogger({ component: 'entrypoint' });
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     log.warn('starting without the V8 code cache', {
       function: selected.name,
       cache,
-      detail: 'write it with this Node: node entrypoint.cjs --write-code-cache',
+      detail: `write it with this Node and these flags: node ${NODE_FLAGS.join(' ')} entrypoint.cjs --write-code-cache`,
     });
 }
 
