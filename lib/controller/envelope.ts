@@ -14,13 +14,13 @@ export interface Rejection {
 }
 
 const REQUIRED = ['specversion', 'id', 'source', 'type'] as const;
-export const STRUCTURED = 'application/cloudevents+json';
+const STRUCTURED = 'application/cloudevents+json';
 const BATCH = 'application/cloudevents-batch+json';
 // RFC 3339 as CloudEvents 1.0 requires for `time`: a date, a time and an offset.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** The media type without parameters, lower case; '' when absent. */
-export function mediaType(contentType: string | undefined): string {
+function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
@@ -28,16 +28,31 @@ function isJsonType(type: string): boolean {
   return type === 'application/json' || type === 'text/json' || type.endsWith('+json');
 }
 
-/** A request's CloudEvent envelope checked; undefined when the SDK may read it. */
-export function checkEnvelope(
-  headers: Readonly<Record<string, string>>,
-  body: string,
-): Rejection | undefined {
+/**
+ * What checkEnvelope found: why the request is refused, or how to read it — structured mode through
+ * the SDK, binary mode from its checked headers and the data parsed here (once: it is most of the
+ * request).
+ */
+export type Envelope =
+  | ({ readonly ok: false } & Rejection)
+  | { readonly ok: true; readonly mode: 'structured' }
+  | { readonly ok: true; readonly mode: 'binary'; readonly data: unknown };
+
+/** A request's CloudEvent envelope checked. */
+export function checkEnvelope(headers: Readonly<Record<string, string>>, body: string): Envelope {
   const type = mediaType(headers['content-type']);
   if (type === BATCH)
-    return { status: 400, message: 'batched CloudEvents are not supported: send one event per request' };
-  if (type === STRUCTURED) return checkStructured(body);
-  return checkBinary(headers, type, body);
+    return {
+      ok: false,
+      status: 400,
+      message: 'batched CloudEvents are not supported: send one event per request',
+    };
+  if (type === STRUCTURED) {
+    const rejected = checkStructured(body);
+    return rejected ? { ok: false, ...rejected } : { ok: true, mode: 'structured' };
+  }
+  const binary = checkBinary(headers, type, body);
+  return 'status' in binary ? { ok: false, ...binary } : { ok: true, mode: 'binary', data: binary.data };
 }
 
 function checkStructured(body: string): Rejection | undefined {
@@ -73,7 +88,7 @@ function checkBinary(
   headers: Readonly<Record<string, string>>,
   type: string,
   body: string,
-): Rejection | undefined {
+): Rejection | { readonly data: unknown } {
   const present = REQUIRED.filter((name) => headers[`ce-${name}`]);
   if (present.length === 0)
     return {
@@ -96,14 +111,12 @@ function checkBinary(
       status: 415,
       message: `content type "${type}" is not supported: Drop's events carry JSON data (application/json) or are ${STRUCTURED}`,
     };
-  if (body.trim()) {
-    try {
-      JSON.parse(body);
-    } catch (error) {
-      return { status: 400, message: `the event's data is not valid JSON: ${(error as Error).message}` };
-    }
+  if (!body.trim()) return { data: undefined };
+  try {
+    return { data: JSON.parse(body) };
+  } catch (error) {
+    return { status: 400, message: `the event's data is not valid JSON: ${(error as Error).message}` };
   }
-  return undefined;
 }
 
 function checkValues(specversion: string, time: unknown, timeField: string): Rejection | undefined {
