@@ -161,7 +161,13 @@ export class PolicyHolder {
         }
       }
       if (!keepServing)
-        return { result: 'done', detail: `started ${this.#started} pulls for policy ${this.policy}` };
+        return {
+          result: 'done',
+          detail: `started ${this.#started} pulls for policy ${this.policy}`,
+          // A delay that ends after the window (a long minDelay, a backoff, a pause): the pacer
+          // wakes this policy then, while the process is up; the ping catches up if it is not.
+          ...(wake !== undefined && !this.env.stopped() ? { requeueAfterMs: Math.max(0, wake - now) } : {}),
+        };
       if (rerun) continue;
       if ((await this.#waitUntil(Math.min(wake ?? deadline, deadline))) === 'poked') {
         const lost = await this.#retake();

@@ -34,6 +34,8 @@ export interface Pacer {
 export function createPacer(options: PacerOptions): Pacer {
   const running = new Set<Promise<unknown>>();
   const serving = new Map<string, PolicyHolder>();
+  // Per policy: the wake its last holder owed after its window ended.
+  const wakes = new Map<string, NodeJS.Timeout>();
   let closed = false;
   const env: HolderEnv = {
     namespace: options.namespace,
@@ -45,7 +47,20 @@ export function createPacer(options: PacerOptions): Pacer {
     stopped: () => closed,
     events: eventRecorder('drop-pace', options.log),
   };
-  return {
+  const wakeLater = (policy: string, afterMs: number, kube: Kube) => {
+    clearTimeout(wakes.get(policy));
+    const timer = setTimeout(() => {
+      wakes.delete(policy);
+      if (closed) return;
+      pacer.request(policy, kube).catch((error: unknown) =>
+        // The ping serves it instead (it wakes every policy with work).
+        options.log?.warn('a timed pacing round failed', { policy, error: String(error) }),
+      );
+    }, afterMs);
+    timer.unref();
+    wakes.set(policy, timer);
+  };
+  const pacer: Pacer = {
     async request(policy, kube = options.kube) {
       const current = serving.get(policy);
       if (current) {
@@ -67,6 +82,9 @@ export function createPacer(options: PacerOptions): Pacer {
       }
       const holder = new PolicyHolder(env, kube, policy);
       serving.set(policy, holder);
+      clearTimeout(wakes.get(policy));
+      wakes.delete(policy);
+      let last: Outcome | undefined;
       let answered = false;
       let resolve!: (outcome: Outcome) => void;
       const answer = new Promise<Outcome>((r) => {
@@ -82,7 +100,8 @@ export function createPacer(options: PacerOptions): Pacer {
             holder.takeRerun();
             // The adapter sends one event at a time per watch: answering once the Lease is ours, not
             // after the rounds, keeps the next event from waiting behind this round's API requests.
-            reply(await holder.serve(() => reply({ result: 'done', detail: `serving policy ${policy}` })));
+            last = await holder.serve(() => reply({ result: 'done', detail: `serving policy ${policy}` }));
+            reply(last);
             // No await between this check and the delete below: a request either asks before it
             // (and gets another round) or finds the policy no longer served here.
           } while (holder.takeRerun() && !closed);
@@ -92,6 +111,8 @@ export function createPacer(options: PacerOptions): Pacer {
           reply({ result: 'retry', status: 503, detail: `pacing policy ${policy} failed: ${String(error)}` });
         } finally {
           serving.delete(policy);
+          if (last?.result === 'done' && last.requeueAfterMs !== undefined && !closed)
+            wakeLater(policy, last.requeueAfterMs, kube);
           // Deleted while served: the Lease was released at the end of the window; it goes now.
           if (!serving.has(policy) && (await isPolicyGone(kube, policy).catch(() => false)))
             await forgetPolicy(kube, env.namespace, policy, env.now()).catch(() => undefined);
@@ -106,11 +127,14 @@ export function createPacer(options: PacerOptions): Pacer {
     },
     async close() {
       closed = true;
+      for (const timer of wakes.values()) clearTimeout(timer);
+      wakes.clear();
       for (const holder of serving.values()) holder.nudge();
       await this.idle();
       await env.events.flush();
     },
   };
+  return pacer;
 }
 
 /** One PacingView for all of a process's holders, open while any of them serves. */
