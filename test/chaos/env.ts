@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CachedImage } from '../../lib/api/index.ts';
-import { createKube, type Kube, type KubeObject, loadKubeConfig } from '../../lib/kube/index.ts';
+import { type Lease, leaseState } from '../../lib/controller/index.ts';
+import { createKube, type Kube, type KubeObject, loadKubeConfig, paths } from '../../lib/kube/index.ts';
+import { CACHED_IMAGE_ANNOTATION } from '../../lib/pull-pod.ts';
 import { targetNodes } from '../../lib/targets.ts';
 import { bundleFunctions } from '../../scripts/build-functions.ts';
 import {
@@ -154,7 +156,54 @@ export async function untilConverged(env: ChaosEnv, withinMs: number): Promise<n
     }
     await new Promise((r) => setTimeout(r, 500));
   }
+  for (const line of stuckDetail(env.watcher)) env.log(`chaos: not converged: ${line}`);
+  // The pacers' memory (last starts, cursor) is kept in their Leases.
+  const leases = await env.kube.list<Lease>(paths.leases(NAMESPACE)).catch(() => ({ items: [] as Lease[] }));
+  for (const lease of leases.items.filter((l) => l.metadata.name.startsWith('drop-pace-')))
+    env.log(
+      `chaos: not converged: Lease ${lease.metadata.name} held by ${lease.spec?.holderIdentity ?? 'nobody'}: ${JSON.stringify(leaseState(lease)).slice(0, 600)}`,
+    );
   throw new Error(`not converged within ${Math.round(withinMs / 1000)} s: ${waiting.slice(0, 4).join('; ')}`);
+}
+
+/**
+ * For an image short of READY n/n: what its status and the pull pods say about each target node
+ * it lacks (a failure record, a pod and its phase), and why the pacer last said pulls wait — so a
+ * failed convergence names its cause rather than only its symptom (logged, not in the table).
+ */
+function stuckDetail(watcher: ChaosWatcher): string[] {
+  const nodes = watcher.nodes.list();
+  const lines: string[] = [];
+  for (const image of watcher.images.list()) {
+    const status = image.status;
+    const targets = targetNodes(nodes, {
+      nodeSelector: image.spec?.nodeSelector,
+      tolerations: image.spec?.tolerations,
+    });
+    const missing = targets.filter((node) => !(status?.cachedNodes ?? []).includes(node));
+    if (missing.length === 0) continue;
+    for (const node of missing.slice(0, 3)) {
+      const failed = status?.failedNodes?.find((f) => f.node === node);
+      const pods = watcher.pods
+        .list()
+        .filter(
+          (p) =>
+            p.spec?.nodeName === node &&
+            p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] === image.metadata.name,
+        )
+        .map(
+          (p) =>
+            `${p.metadata.name} ${p.status?.phase ?? '-'}${p.metadata.deletionTimestamp ? ' deleting' : ''}`,
+        );
+      lines.push(
+        `${image.metadata.name} on ${node}: ${failed ? `failed ${JSON.stringify(failed)}` : 'no failure record'}; pods: ${pods.join(', ') || 'none'}`,
+      );
+    }
+    lines.push(
+      `${image.metadata.name}: reference ${status?.reference ?? '-'}, waiting ${status?.nodesWaiting ?? '-'}, pacing ${JSON.stringify(status?.pacing ?? null)}`,
+    );
+  }
+  return lines;
 }
 
 function waitingOf(watcher: ChaosWatcher): string[] {

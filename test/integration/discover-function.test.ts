@@ -108,7 +108,7 @@ describe('the discover function', () => {
     });
 
     it('syncs again when the spec changes', async () => {
-      const name = await newPolicy({ sources: [prometheusSource()] });
+      const name = await newPolicy({ sources: [prometheusSource({ lookback: '168h' })] });
       await waitFor(async () => (await readPolicy(kube, name)).status?.observedGeneration === 1, {
         timeoutMs: 90_000,
       });
