@@ -41,6 +41,30 @@ describe('Informer.observe', () => {
     cache.close();
   });
 
+  it("refuses a write's answer that comes after the object's delete, and takes the object made again", () => {
+    const { cache, changes } = informer();
+    // The watch says the pod our create made (version 5) was deleted at version 9 …
+    cache.observe(object('a', '5'));
+    cache.observe(object('a', '9'), true);
+    // … before the create's answer reached us: it must not bring the pod back.
+    cache.observe(object('a', '5'));
+    expect(cache.get('a')).toBeUndefined();
+    expect(changes.map((c) => c.type)).toEqual(['add', 'delete']);
+    // A pod made again under the same name is newer than the delete.
+    cache.observe(object('a', '12'));
+    expect(cache.get('a')?.metadata.resourceVersion).toBe('12');
+    cache.close();
+  });
+
+  it('takes any answer when resourceVersions are not etcd integers (nothing can be compared)', () => {
+    const { cache } = informer();
+    cache.observe(object('a', 'x9'));
+    cache.observe(object('a', 'x9'), true);
+    cache.observe(object('a', 'x5'));
+    expect(cache.get('a')?.metadata.resourceVersion).toBe('x5');
+    cache.close();
+  });
+
   it('drops managedFields and keeps objects findable by their index value', () => {
     const { cache } = informer();
     cache.observe(

@@ -19,6 +19,8 @@ export interface InformerSpec<T extends KubeObject> extends WatchTarget {
 }
 
 const SYNC_TIMEOUT_MS = 30_000;
+/** How long a deleted object's resourceVersion is kept to refuse a write's answer that comes too late. */
+const TOMBSTONE_MS = 5 * 60_000;
 
 /**
  * A watch-backed cache of one collection — what client-go's informer is: list once, then keep up
@@ -29,6 +31,11 @@ export class Informer<T extends KubeObject> {
   readonly #objects = new Map<string, T>();
   readonly #index = new Map<string, Set<string>>();
   readonly #listeners = new Set<(change: Change<T>) => void>();
+  /** Objects deleted lately: key → the resourceVersion of the delete, and when it was seen. */
+  readonly #deleted = new Map<
+    string,
+    { readonly resourceVersion: string | undefined; readonly at: number }
+  >();
   readonly #controller = new AbortController();
   readonly #synced: Promise<void>;
   #revision = 0;
@@ -128,6 +135,13 @@ export class Informer<T extends KubeObject> {
       (held.metadata.resourceVersion === trimmed.metadata.resourceVersion || isOlder(trimmed, held))
     )
       return;
+    // A create's answer that arrives after the watch said the object was deleted (someone deleted
+    // it at once, the answer waited behind a busy event loop) would bring it back for good: the
+    // watch has nothing more to say about it. The chaos suite found a pull pod kept so, its node
+    // busy for ever.
+    const tombstone = this.#deleted.get(keyOfObject(trimmed));
+    const since = tombstone && compareVersions(trimmed.metadata.resourceVersion, tombstone.resourceVersion);
+    if (!held && since !== undefined && since <= 0) return;
     this.#apply(held ? 'update' : 'add', trimmed);
   }
 
@@ -155,9 +169,25 @@ export class Informer<T extends KubeObject> {
   #apply(type: Change<T>['type'], object: T): void {
     const key = keyOfObject(object);
     const before = this.#objects.get(key);
-    if (type === 'delete') this.#remove(key);
-    else this.#put(key, object);
+    if (type === 'delete') {
+      this.#remove(key);
+      this.#tombstone(key, object);
+    } else {
+      this.#put(key, object);
+      this.#deleted.delete(key);
+    }
     this.#emit({ type, object, before });
+  }
+
+  #tombstone(key: string, object: T): void {
+    const now = Date.now();
+    // Oldest first (re-inserted keys move to the end), so the expired ones are at the front.
+    for (const [old, { at }] of this.#deleted) {
+      if (now - at < TOMBSTONE_MS) break;
+      this.#deleted.delete(old);
+    }
+    this.#deleted.delete(key);
+    this.#deleted.set(key, { resourceVersion: object.metadata.resourceVersion, at: now });
   }
 
   #put(key: string, object: T): void {
@@ -199,6 +229,7 @@ export class Informer<T extends KubeObject> {
     for (const [key, object] of this.#objects) {
       if (seen.has(key)) continue;
       this.#remove(key);
+      this.#tombstone(key, object);
       this.#emit({ type: 'delete', object, before: object });
     }
   }
@@ -225,10 +256,14 @@ function keyOfObject(object: KubeObject): string {
 // resourceVersions are opaque to clients in general, but etcd's are increasing integers; only
 // those are compared, so a foreign store never makes a write look stale.
 function isOlder(object: KubeObject, than: KubeObject): boolean {
-  const a = object.metadata.resourceVersion;
-  const b = than.metadata.resourceVersion;
-  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
-  return BigInt(a) < BigInt(b);
+  return (compareVersions(object.metadata.resourceVersion, than.metadata.resourceVersion) ?? 0) < 0;
+}
+
+/** Negative, zero or positive as `a` is older than, the same as, or newer than `b`; undefined when either is not etcd's. */
+function compareVersions(a: string | undefined, b: string | undefined): number | undefined {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return undefined;
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /**
