@@ -15,7 +15,7 @@ import { samplePulls } from './pull-sampler.ts';
 const leaseOf = (drop: RunningDrop, policy: string) =>
   drop.kube.get<Lease>(paths.lease(NAMESPACE, `drop-pace-${policy}`));
 
-describe('pace Leases', () => {
+describe('pace Leases and wake-ups', () => {
   let drop: RunningDrop;
   let nodes: string[] = [];
   const pool = uniqueName('leases');
@@ -100,54 +100,45 @@ describe('pace Leases', () => {
     expect(await leaseOf(drop, 'default')).toBeDefined();
     await drop.kube.delete(paths.cachedImage(name));
   });
-});
 
-describe('a pacing delay longer than the serving window', () => {
-  let drop: RunningDrop;
-  let nodes: string[] = [];
-  const pool = uniqueName('late-wake');
-  beforeAll(async () => {
-    // A 3 s window: the 20 s minDelay below ends long after the holder has stopped serving.
-    drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true, windowMs: 3_000 });
-    nodes = await createNodes(2, {
-      kubeconfigPath: kubeconfigPath(),
-      prefix: pool,
-      labels: { 'drop.test/pool': pool },
-    });
-  });
-  afterAll(async () => {
-    await drop?.stop();
-    await deleteNodes(kubeconfigPath(), nodes);
-  });
-
-  it('the second pull starts when the delay ends, with no event or ping to wake pace', async () => {
+  it('a delay longer than the serving window: the second pull starts when it ends, with no event or ping', async () => {
     const name = uniqueName('late-wake');
-    await drop.kube.create(
-      paths.pullPolicies(),
-      pullPolicy(name, { maxConcurrentNodes: 2, minDelayBetweenPulls: '20s' }) as PullPolicy,
-    );
-    const sampler = samplePulls(drop.kube, NAMESPACE);
-    await drop.kube.create(
-      paths.cachedImages(),
-      cachedImage(name, {
-        image: 'registry.example/leases/late-wake',
-        tag: 'v1',
-        nodeSelector: { 'drop.test/pool': pool },
-        policyRef: { name },
-      }),
-    );
-    // The first pull's events (its pod's changes, its record, its deletion) are over within
-    // seconds; this test sends no ping, so only the pacer's own timer can start the second pull.
-    await waitFor(
-      async () => (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status?.ready === '2/2',
-      { timeoutMs: 120_000, message: 'both nodes cached' },
-    );
-    await sampler.stop();
-    const starts = sampler.startsOf(name);
-    expect(starts).toHaveLength(2);
-    // First-seen times come from ~100 ms sampling.
-    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(20_000 - 250);
-    await drop.kube.delete(paths.cachedImage(name));
-    await drop.kube.delete(paths.pullPolicy(name));
+    const pair = await createNodes(2, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: name,
+      labels: { 'drop.test/pool': name },
+    });
+    try {
+      // The window is 3 s: the 20 s minDelay ends long after the holder stopped serving.
+      await drop.kube.create(
+        paths.pullPolicies(),
+        pullPolicy(name, { maxConcurrentNodes: 2, minDelayBetweenPulls: '20s' }) as PullPolicy,
+      );
+      const sampler = samplePulls(drop.kube, NAMESPACE);
+      await drop.kube.create(
+        paths.cachedImages(),
+        cachedImage(name, {
+          image: 'registry.example/leases/late-wake',
+          tag: 'v1',
+          nodeSelector: { 'drop.test/pool': name },
+          policyRef: { name },
+        }),
+      );
+      // The first pull's events (its pod's changes, its record, its deletion) are over within
+      // seconds; this test sends no ping, so only the pacer's own timer can start the second pull.
+      await waitFor(
+        async () => (await drop.kube.get<CachedImage>(paths.cachedImage(name)))?.status?.ready === '2/2',
+        { timeoutMs: 120_000, message: 'both nodes cached' },
+      );
+      await sampler.stop();
+      const starts = sampler.startsOf(name);
+      expect(starts).toHaveLength(2);
+      // First-seen times come from ~100 ms sampling.
+      expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(20_000 - 250);
+      await drop.kube.delete(paths.cachedImage(name));
+      await drop.kube.delete(paths.pullPolicy(name));
+    } finally {
+      await deleteNodes(kubeconfigPath(), pair);
+    }
   }, 240_000);
 });
