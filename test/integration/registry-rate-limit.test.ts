@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostLeaseName } from '../../functions/pace/hosts.ts';
 import { type CachedImage, statusWord } from '../../lib/api/index.ts';
+import { informers } from '../../lib/controller/index.ts';
 import { type KubeObject, paths } from '../../lib/kube/index.ts';
+import { pullPolicies } from '../../lib/watched.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { ensureDiscoveryServers } from '../discovery/process.ts';
 import { pushImage, startRegistry, type TestRegistry } from '../discovery/registry.ts';
@@ -73,13 +75,28 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
   });
 
   /**
-   * Lets the pacer's serving windows end, so its next round starts from a fresh list of the
-   * policies. A cap added to one policy limits every policy's pulls from the host; a pacer still
-   * serving from its watch may see the images before the cap when the machine is busy (a window of
-   * milliseconds on an idle one), and would start their pulls uncapped meanwhile.
+   * Adds a host cap to a policy and waits until every Drop's own cache of the policies (the one its
+   * pacer reads) holds it. A cap applies from the moment a replica has seen it: a replica whose
+   * watch is behind (a second or more on a busy machine) starts pulls under the policy it has, as
+   * the chaos suite's limit checks allow (test/chaos/README.md). The test checks the cap itself,
+   * so it starts the pulls only once every replica knows it.
    */
-  async function freshPolicies(): Promise<void> {
-    await drop.pacer.idle();
+  async function capHost(policy: string, host: string, drops: readonly RunningDrop[]): Promise<void> {
+    await drop.kube.mergePatch(paths.pullPolicy(policy), {
+      spec: { registries: [{ host, maxConcurrentPulls: 1 }] },
+    });
+    for (const each of drops) {
+      const { informer, release } = await informers(each.kube).acquire(pullPolicies);
+      try {
+        await informer.synced();
+        await waitFor(() => (informer.get(policy)?.spec?.registries ?? []).some((r) => r.host === host), {
+          timeoutMs: 60_000,
+          message: `the cap on ${host} in a Drop's cache of ${policy}`,
+        });
+      } finally {
+        release();
+      }
+    }
   }
 
   async function create(name: string, host: string, repository: string, policy: string): Promise<void> {
@@ -174,10 +191,7 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
   });
 
   it('a host cap of one pull at once is never exceeded, across two policies', async () => {
-    await freshPolicies();
-    await drop.kube.mergePatch(paths.pullPolicy(policies[0]!), {
-      spec: { registries: [{ host: other.host, maxConcurrentPulls: 1 }] },
-    });
+    await capHost(policies[0]!, other.host, [drop]);
     const sampler = samplePulls(drop.kube, NAMESPACE);
     const names = [uniqueName('rl-cap-a'), uniqueName('rl-cap-b')];
     await create(names[0]!, other.host, 'team/d', policies[0]!);
@@ -189,13 +203,10 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
   });
 
   it('with two replicas, a host cap of one pull at once still holds: slots are reserved in the host Lease', async () => {
-    await freshPolicies();
     const second = await startDrop({ kubeconfigPath: kubeconfigPath(), events: true });
     try {
       const capped = await startRegistryProxy(registry.url);
-      await drop.kube.mergePatch(paths.pullPolicy(policies[1]!), {
-        spec: { registries: [{ host: capped.host, maxConcurrentPulls: 1 }] },
-      });
+      await capHost(policies[1]!, capped.host, [drop, second]);
       const sampler = samplePulls(drop.kube, NAMESPACE);
       const names = [uniqueName('rl-two-a'), uniqueName('rl-two-b'), uniqueName('rl-two-c')];
       await create(names[0]!, capped.host, 'team/a', policies[0]!);
