@@ -157,18 +157,23 @@ export class RegistryHosts {
    * the host's Lease is read, what every replica reserved and the pods this one sees pulling are
    * counted against the cap, and the reservation is written with the resourceVersion read, so of two
    * replicas reserving at once the second reads the first's. Returns the pods that may be created.
+   *
+   * `inFlight` says which pods this replica sees pulling and which it knows; it is asked after each
+   * read of the Lease, in one go. Asked before, a pod another replica created meanwhile could be
+   * known by the time its reservation is judged (so the reservation no longer counts) and yet be
+   * missing from the pulling count: two pulls at once under a cap of one, beside a CPU hog.
    */
   async reserve(
     host: string,
     pods: readonly string[],
     cap: HostCap,
-    pulling: number,
-    known: (pod: string) => boolean,
+    inFlight: () => { readonly pulling: number; readonly known: (pod: string) => boolean },
     now: number,
   ): Promise<readonly string[]> {
     const name = hostLeaseName(host);
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.kube.get<HostLease>(paths.lease(this.namespace, name));
+      const { pulling, known } = inFlight();
       const merged = mergeRecords(
         this.record(host),
         parseRecord(current?.metadata.annotations?.[RECORD_ANNOTATION]),

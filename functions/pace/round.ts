@@ -148,18 +148,23 @@ async function reserveCapped(
     if (host !== undefined && caps.has(host)) byHost.set(host, [...(byHost.get(host) ?? []), pod]);
   }
   if (byHost.size === 0) return pods;
-  const seen = input.view.pods();
   const now = input.now().getTime();
-  const known = new Set(seen.map((p) => p.metadata.name));
-  const isKnown = (pod: string) => known.has(pod) || input.view.hosts.seen(pod, now);
+  // Read from the view at one moment, after the Lease (hosts.ts reserve says why).
+  const inFlight = (host: string) => () => {
+    const seen = input.view.pods();
+    const known = new Set(seen.map((p) => p.metadata.name));
+    return {
+      pulling: seen.filter(
+        (p) => pullOutcome(p).kind === 'pulling' && hostOf(p.spec?.containers[0]?.image) === host,
+      ).length,
+      known: (pod: string) => known.has(pod) || input.view.hosts.seen(pod, now),
+    };
+  };
   const refused = new Set<string>();
   for (const [host, hostPods] of byHost) {
-    const pulling = seen.filter(
-      (p) => pullOutcome(p).kind === 'pulling' && hostOf(p.spec?.containers[0]?.image) === host,
-    ).length;
     const names = hostPods.map((p) => p.metadata.name);
     const granted = new Set(
-      await input.view.hosts.reserve(host, names, caps.get(host)!, pulling, isKnown, now),
+      await input.view.hosts.reserve(host, names, caps.get(host)!, inFlight(host), now),
     );
     for (const name of names) if (!granted.has(name)) refused.add(name);
   }
