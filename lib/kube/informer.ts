@@ -137,8 +137,7 @@ export class Informer<T extends KubeObject> {
       return;
     // A create's answer that arrives after the watch said the object was deleted (someone deleted
     // it at once, the answer waited behind a busy event loop) would bring it back for good: the
-    // watch has nothing more to say about it. The chaos suite found a pull pod kept so, its node
-    // busy for ever.
+    // watch has nothing more to say about it: a pull pod kept so would hold its node for ever.
     const tombstone = this.#deleted.get(keyOfObject(trimmed));
     const since = tombstone && compareVersions(trimmed.metadata.resourceVersion, tombstone.resourceVersion);
     if (!held && since !== undefined && since <= 0) return;
