@@ -2,7 +2,7 @@
 // entrypoint, then writes each bundle's V8 code cache (see lib/entrypoint/). Run: npm run build:functions
 // (`-- --no-code-cache` skips the cache, for a build stage whose Node differs from the runtime's).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
@@ -44,13 +44,14 @@ const generatedCodeIsPure: Plugin = {
   },
 };
 
-/** Bundles the functions and the entrypoint; returns the bundle paths. */
+/**
+ * Bundles the functions and the entrypoint; returns the bundle paths. Each bundle is written beside
+ * its place and renamed into it, so a process that starts while another run rebuilds (two chaos or
+ * bench runs in one checkout) loads the old bundle or the new one, never a missing file.
+ */
 export async function bundleFunctions(names = functionNames()): Promise<string[]> {
   mkdirSync(OUT_DIR, { recursive: true });
-  // Only this build's files: `npm run build` (tsc) writes dist/functions/<name>/ beside them.
-  for (const file of readdirSync(OUT_DIR)) {
-    if (/\.cjs(\.v8cache)?$/.test(file)) rmSync(join(OUT_DIR, file));
-  }
+  const staging = mkdtempSync(join(OUT_DIR, '.build-'));
   const entries = [
     ...names.map((name) => ({ in: join(ROOT, 'functions', name, 'main.ts'), out: name })),
     // The standalone runner (config/standalone/): every function in one process, FUNCTION=standalone.
@@ -59,7 +60,7 @@ export async function bundleFunctions(names = functionNames()): Promise<string[]
   ];
   const result = await build({
     entryPoints: entries,
-    outdir: OUT_DIR,
+    outdir: staging,
     outExtension: { '.js': '.cjs' },
     bundle: true,
     // CommonJS, not ESM: Node 20 can load a script from a V8 code cache (vm.Script) but not a module.
@@ -76,7 +77,14 @@ export async function bundleFunctions(names = functionNames()): Promise<string[]
   });
   // A warning here is usually a real fault in CommonJS output (import.meta is {}, a require that
   // cannot be resolved), so it fails the build rather than the function at run time.
-  if (result.warnings.length > 0) throw new Error(`esbuild reported ${result.warnings.length} warning(s)`);
+  try {
+    if (result.warnings.length > 0) throw new Error(`esbuild reported ${result.warnings.length} warning(s)`);
+    // A code cache written for the old bundle is of no use to the new one (writeCodeCaches writes anew).
+    for (const file of readdirSync(OUT_DIR)) if (file.endsWith('.cjs.v8cache')) rmSync(join(OUT_DIR, file));
+    for (const e of entries) renameSync(join(staging, `${e.out}.cjs`), join(OUT_DIR, `${e.out}.cjs`));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   return entries.map((e) => join(OUT_DIR, `${e.out}.cjs`));
 }
 
