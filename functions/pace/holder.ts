@@ -10,6 +10,7 @@ import {
   writeLease,
 } from '../../lib/controller/index.ts';
 import { type Kube, paths } from '../../lib/kube/index.ts';
+import type { Logger } from '../../lib/log.ts';
 import { EMPTY_MEMORY, type PacerMemory } from './plan.ts';
 import { runRound } from './round.ts';
 import { PACING_REFRESH_MS } from './status.ts';
@@ -47,6 +48,8 @@ export interface HolderEnv {
   readonly stopped: () => boolean;
   /** Kubernetes Events on the images it paces. */
   readonly events: EventRecorder;
+  /** Each round and why the holder keeps or lets go of its Lease, at debug level. */
+  readonly log?: Logger;
 }
 
 /**
@@ -152,6 +155,15 @@ export class PolicyHolder {
       // Pulls that wait for a slot keep the holder: the view wakes it the moment one frees.
       const keepServing =
         rerun || (inWindow && (result.waiting > 0 || (wake !== undefined && wake <= deadline)));
+      this.env.log?.debug('pace round', {
+        policy: this.policy,
+        started: result.started,
+        waiting: result.waiting,
+        wakeInMs: wake === undefined ? null : wake - now,
+        windowLeftMs: deadline - now,
+        rerun,
+        keepServing,
+      });
       if (!keepServing || now - this.#writtenAt >= RENEW_MS) {
         // Poked or taken over: take it again (or learn we lost it) and run another round.
         if ((await this.#write(!keepServing)) === 'conflict') {

@@ -46,6 +46,7 @@ export function createPacer(options: PacerOptions): Pacer {
     exclusive: oneAtATime(),
     stopped: () => closed,
     events: eventRecorder('drop-pace', options.log),
+    ...(options.log ? { log: options.log } : {}),
   };
   const wakeLater = (policy: string, afterMs: number, kube: Kube) => {
     clearTimeout(wakes.get(policy));
@@ -64,6 +65,7 @@ export function createPacer(options: PacerOptions): Pacer {
     async request(policy, kube = options.kube) {
       const current = serving.get(policy);
       if (current) {
+        options.log?.debug('pace request: another round of the holder here', { policy });
         current.nudge();
         return { result: 'done', detail: `policy ${policy} is being served here; asked for another round` };
       }
@@ -111,6 +113,12 @@ export function createPacer(options: PacerOptions): Pacer {
           reply({ result: 'retry', status: 503, detail: `pacing policy ${policy} failed: ${String(error)}` });
         } finally {
           serving.delete(policy);
+          options.log?.debug('pace holder ends', {
+            policy,
+            outcome: last?.result,
+            detail: last?.detail,
+            requeueAfterMs: last?.result === 'done' ? last.requeueAfterMs : undefined,
+          });
           if (last?.result === 'done' && last.requeueAfterMs !== undefined && !closed)
             wakeLater(policy, last.requeueAfterMs, kube);
           // Deleted while served: the Lease was released at the end of the window; it goes now.

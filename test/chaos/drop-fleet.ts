@@ -44,7 +44,7 @@ export class DropFleet {
         kubeconfigPath: this.options.kubeconfigPath,
         adapterKubeconfigPath: this.options.adapterKubeconfigPath,
         onLine: this.options.onLine,
-        env: { DROP_LOG_LEVEL: 'info' },
+        env: { DROP_LOG_LEVEL: logLevel() },
         ...(this.options.sinkFor ? { sinkFor: this.options.sinkFor } : {}),
       });
       this.#schedulePings();
@@ -56,7 +56,7 @@ export class DropFleet {
     const running = await startBundle('standalone', {
       kubeconfigPath: this.options.kubeconfigPath,
       onLine: (_, line) => this.options.onLine(name, line),
-      env: { DROP_LOG_LEVEL: 'info', DROP_LEADER_ELECTION: 'true' },
+      env: { DROP_LOG_LEVEL: logLevel(), DROP_LEADER_ELECTION: 'true' },
     });
     return { ...running, name };
   }
@@ -106,4 +106,9 @@ async function sendPing(port: number): Promise<void> {
     },
     body: '{"resync":true}',
   }).catch(() => undefined);
+}
+
+/** Drop's log level in the suite: info, or CHAOS_DROP_LOG_LEVEL (debug shows every pace round). */
+function logLevel(): string {
+  return process.env.CHAOS_DROP_LOG_LEVEL || 'info';
 }

@@ -1,6 +1,6 @@
 // Everything a fault acts on: a control plane of its own (temp dir), ~50 kwok nodes, the real
 // registry and Prometheus, the watcher, the proxies, Drop, and the workload converged once.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CachedImage } from '../../lib/api/index.ts';
@@ -98,10 +98,15 @@ export async function startChaosEnv(log: (line: string) => void, poolNodes = POO
     stops.push(() => badSources.close());
     const apiProxy = await startApiProxy(stateDir, plane.server);
     stops.push(() => apiProxy.close());
+    // CHAOS_DROP_LOG: a file that gets every line Drop writes, to read after a failed convergence.
+    const dropLog = process.env.CHAOS_DROP_LOG;
     const drop = new DropFleet(kube, {
       kubeconfigPath: kubeconfigFor(plane.kubeconfigPath, apiProxy.url, join(stateDir, 'drop.kubeconfig')),
       adapterKubeconfigPath: plane.kubeconfigPath,
-      onLine: (process, line) => watcher.logLine(process, line),
+      onLine: (process, line) => {
+        watcher.logLine(process, line);
+        if (dropLog) appendFileSync(dropLog, `${process} ${line}\n`);
+      },
       sinkFor: (_, url) => events.front(url),
     });
     stops.push(() => drop.stop());
