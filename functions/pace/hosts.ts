@@ -23,10 +23,13 @@ import { pullOutcome } from '../../lib/pull-pod.ts';
 
 /** Label on every host Lease: its value is the host's slug; the annotation has the host itself. */
 export const REGISTRY_HOST_LABEL = 'drop.corewire.io/registry-host';
-const HOST_ANNOTATION = 'drop.corewire.io/registry-host';
-const RECORD_ANNOTATION = 'drop.corewire.io/registry-record';
+export const HOST_ANNOTATION = 'drop.corewire.io/registry-host';
+/** The host's record (lib/pacing/hosts.ts HostRecord) as JSON. */
+export const RECORD_ANNOTATION = 'drop.corewire.io/registry-record';
 /** How often the Leases are read again, for what other replicas wrote. */
 const RELOAD_MS = 10_000;
+/** When a host's Lease kept changing during a reservation, the refused pulls are tried again after this. */
+const LEASE_BUSY_RETRY_MS = 1_000;
 
 interface HostLease extends KubeObject {
   readonly spec?: Record<string, unknown>;
@@ -70,6 +73,18 @@ export function mergeRecords(a: HostRecord, b: HostRecord): HostRecord {
   };
 }
 
+/**
+ * When a refused pull may start without any event to say so: the earliest reservation of a pod
+ * this replica does not know ages out (RESERVATION_MS), or the host's pause ends.
+ */
+function freesAt(record: HostRecord, known: (pod: string) => boolean, now: number): number | undefined {
+  const times = [
+    ...(record.reservations ?? []).filter((r) => !known(r.pod)).map((r) => r.at + RESERVATION_MS),
+    ...(record.pausedUntil !== undefined && record.pausedUntil > now ? [record.pausedUntil] : []),
+  ];
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
 function parseRecord(text: string | undefined): HostRecord {
   try {
     const parsed = JSON.parse(text ?? '') as Partial<HostRecord>;
@@ -98,8 +113,6 @@ function parseRecord(text: string | undefined): HostRecord {
 export class RegistryHosts {
   readonly #records = new Map<string, HostRecord>();
   readonly #counted = new Set<string>();
-  /** Pull pods this process's watch has shown (also those gone since), by name: when last seen. */
-  readonly #seen = new Map<string, number>();
   #loadedAt = 0;
 
   constructor(
@@ -117,7 +130,6 @@ export class RegistryHosts {
    * it first) and is written to the host's Lease. Returns whether the host's record changed.
    */
   observePod(pod: Pod, now: number): boolean {
-    this.#seen.set(pod.metadata.name, now);
     const outcome = pullOutcome(pod);
     if (outcome.kind !== 'failed' || !isThrottle(outcome.message)) return false;
     const id = pod.metadata.uid ?? pod.metadata.name;
@@ -162,6 +174,9 @@ export class RegistryHosts {
    * read of the Lease, in one go. Asked before, a pod another replica created meanwhile could be
    * known by the time its reservation is judged (so the reservation no longer counts) and yet be
    * missing from the pulling count: two pulls at once under a cap of one, beside a CPU hog.
+   *
+   * Pods refused come with `retryAt`, when a slot frees without any event saying so: the earliest
+   * counted reservation ages out, or the host's pause ends (a pull that ends sends its own event).
    */
   async reserve(
     host: string,
@@ -169,7 +184,7 @@ export class RegistryHosts {
     cap: HostCap,
     inFlight: () => { readonly pulling: number; readonly known: (pod: string) => boolean },
     now: number,
-  ): Promise<readonly string[]> {
+  ): Promise<{ readonly granted: readonly string[]; readonly retryAt?: number }> {
     const name = hostLeaseName(host);
     for (let attempt = 0; attempt < 8; attempt++) {
       const current = await this.kube.get<HostLease>(paths.lease(this.namespace, name));
@@ -182,9 +197,11 @@ export class RegistryHosts {
       const record: HostRecord = { ...merged, reservations: fresh };
       const budget = hostBudget(cap, record, inFlightOf(record, pulling, known, now), now);
       const granted = pods.slice(0, Math.max(0, Math.min(pods.length, budget)));
+      const retryAt = granted.length < pods.length ? freesAt(record, known, now) : undefined;
+      const answer = { granted, ...(retryAt !== undefined ? { retryAt } : {}) };
       if (granted.length === 0) {
         this.#records.set(host, record);
-        return [];
+        return answer;
       }
       const next: HostRecord = {
         ...withStarts(record, granted.length, now),
@@ -192,20 +209,11 @@ export class RegistryHosts {
       };
       if (await this.#put(name, host, current, next)) {
         this.#records.set(host, next);
-        return granted;
+        return answer;
       }
     }
-    // The Lease kept changing under us: start nothing from this host in this round.
-    return [];
-  }
-
-  /**
-   * Whether this process's watch has shown the pod lately: then the pod itself (pulling, or its
-   * outcome) says whether it holds a slot, and its reservation no longer counts.
-   */
-  seen(pod: string, now: number): boolean {
-    for (const [name, at] of this.#seen) if (now - at > 2 * RESERVATION_MS) this.#seen.delete(name);
-    return this.#seen.has(pod);
+    // The Lease kept changing under us: start nothing from this host in this round; try again soon.
+    return { granted: [], retryAt: now + LEASE_BUSY_RETRY_MS };
   }
 
   /** What the other replicas wrote, read again at most every RELOAD_MS. */

@@ -10,7 +10,7 @@ import {
 } from '../../lib/metrics.ts';
 import type { HostCap, HostState } from '../../lib/pacing/index.ts';
 import { type PacingLimits, policyOf, settingsOf } from '../../lib/policy/index.ts';
-import { LABEL, PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, LABEL, PULL_POD_SELECTOR, pullOutcome } from '../../lib/pull-pod.ts';
 import type { StartupTaint } from '../../lib/targets.ts';
 import { collisions, contested } from './collisions.ts';
 import { hostOf } from './hosts.ts';
@@ -75,20 +75,21 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     const decideStarted = performance.now();
     const round = decide(input, settings, hosts.hosts);
     const decideMs = performance.now() - decideStarted;
-    const allowed = await reserveCapped(input, round.create, hosts.caps);
+    const reserved = await reserveCapped(input, round.create, hosts.caps);
     const created = await Promise.all(
-      allowed.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
+      reserved.allowed.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
     );
     for (const pod of created) if (pod) input.view.created(pod);
     const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
     const kept = created.filter((pod): pod is Pod => pod !== undefined && !withdrawn.has(pod.metadata.name));
-    return { kind: 'ran' as const, round, decideMs, created, kept, started: kept.length };
+    return { kind: 'ran' as const, round, decideMs, created, kept, started: kept.length, reserved };
   });
   if (decided.kind === 'invalid') return decided;
-  const { round, created, kept, started, decideMs } = decided;
+  const { round, created, kept, started, decideMs, reserved } = decided;
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
-  pullsInFlight.set({ policy }, round.inFlight);
+  const refused = round.create.filter((pod) => !reserved.allowed.includes(pod));
+  pullsInFlight.set({ policy }, round.inFlight - refused.length);
   const madeNow = new Set(created.flatMap((pod) => (pod ? [pod.metadata.name] : [])));
   round.waitedSeconds.forEach((seconds, i) => {
     if (madeNow.has(round.create[i]?.metadata.name ?? '')) slotWait.observe({ policy }, seconds);
@@ -98,14 +99,42 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     await input.events.record(input.kube, regardingOf('CachedImage', image), [occurrence], now);
   if (input.explain) await writeReasons(input, round);
   timer();
+  // A pull its host's Lease refused waits like any other, and is tried again when a slot frees:
+  // a pull that ends says so itself, a reservation that ages out or a pause that ends does not.
+  const wakes = [round.nextWakeAt, reserved.retryAt].filter((t): t is number => t !== undefined);
   return {
     kind: 'ran',
     started,
     decideMs,
-    memory: round.memory,
-    waiting: round.waitingCount,
-    ...(round.nextWakeAt !== undefined ? { nextWakeAt: round.nextWakeAt } : {}),
+    memory:
+      refused.length > 0
+        ? withoutStarts(round.memory, input.memory, refused, reserved.allowed)
+        : round.memory,
+    waiting: round.waitingCount + refused.length,
+    ...(wakes.length > 0 ? { nextWakeAt: Math.min(...wakes) } : {}),
   };
+}
+
+/** The memory after a round whose refused pods never started: their images keep their last start. */
+function withoutStarts(
+  after: PacerMemory,
+  before: PacerMemory,
+  refused: readonly Pod[],
+  allowed: readonly Pod[],
+): PacerMemory {
+  const started = new Set(allowed.map(imageOfPod));
+  const lastStart = { ...after.lastStart };
+  for (const image of new Set(refused.map(imageOfPod))) {
+    if (started.has(image)) continue;
+    const known = before.lastStart[image];
+    if (known === undefined) delete lastStart[image];
+    else lastStart[image] = known;
+  }
+  return { ...after, lastStart };
+}
+
+function imageOfPod(pod: Pod): string {
+  return pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '';
 }
 
 function decide(
@@ -135,40 +164,42 @@ function decide(
 
 /**
  * The pods of this round that their host's cap lets start, reserved in the host's Lease first so
- * that replicas agree (functions/pace/hosts.ts); pods from hosts without a cap all start.
+ * that replicas agree (functions/pace/hosts.ts); pods from hosts without a cap all start. When some
+ * are refused, `retryAt` is when a slot frees with no event to say so.
  */
 async function reserveCapped(
   input: RoundInput,
   pods: readonly Pod[],
   caps: ReadonlyMap<string, HostCap>,
-): Promise<readonly Pod[]> {
+): Promise<{ readonly allowed: readonly Pod[]; readonly retryAt?: number }> {
   const byHost = new Map<string, Pod[]>();
   for (const pod of pods) {
     const host = hostOf(pod.spec?.containers[0]?.image);
     if (host !== undefined && caps.has(host)) byHost.set(host, [...(byHost.get(host) ?? []), pod]);
   }
-  if (byHost.size === 0) return pods;
+  if (byHost.size === 0) return { allowed: pods };
   const now = input.now().getTime();
   // Read from the view at one moment, after the Lease (hosts.ts reserve says why).
-  const inFlight = (host: string) => () => {
-    const seen = input.view.pods();
-    const known = new Set(seen.map((p) => p.metadata.name));
-    return {
-      pulling: seen.filter(
-        (p) => pullOutcome(p).kind === 'pulling' && hostOf(p.spec?.containers[0]?.image) === host,
-      ).length,
-      known: (pod: string) => known.has(pod) || input.view.hosts.seen(pod, now),
-    };
-  };
+  const inFlight = (host: string) => () => ({
+    pulling: input.view
+      .pods()
+      .filter((p) => pullOutcome(p).kind === 'pulling' && hostOf(p.spec?.containers[0]?.image) === host)
+      .length,
+    known: (pod: string) => input.view.knows(pod),
+  });
   const refused = new Set<string>();
+  let retryAt: number | undefined;
   for (const [host, hostPods] of byHost) {
     const names = hostPods.map((p) => p.metadata.name);
-    const granted = new Set(
-      await input.view.hosts.reserve(host, names, caps.get(host)!, inFlight(host), now),
-    );
+    const answer = await input.view.hosts.reserve(host, names, caps.get(host)!, inFlight(host), now);
+    const granted = new Set(answer.granted);
     for (const name of names) if (!granted.has(name)) refused.add(name);
+    if (answer.retryAt !== undefined) retryAt = Math.min(retryAt ?? answer.retryAt, answer.retryAt);
   }
-  return pods.filter((pod) => !refused.has(pod.metadata.name));
+  return {
+    allowed: pods.filter((pod) => !refused.has(pod.metadata.name)),
+    ...(retryAt !== undefined ? { retryAt } : {}),
+  };
 }
 
 /**

@@ -33,6 +33,7 @@ export class PacingView {
   readonly hosts: RegistryHosts;
 
   private constructor(
+    private readonly namespace: string,
     hosts: RegistryHosts,
     private readonly podCache: Informer<Pod>,
     private readonly imageCache: Informer<CachedImage>,
@@ -63,6 +64,7 @@ export class PacingView {
       log.warn('writing a registry host Lease failed', { error: String(error) }),
     );
     return new PacingView(
+      namespace,
       hosts,
       pods.informer,
       images.informer,
@@ -76,6 +78,18 @@ export class PacingView {
 
   pods(): Pod[] {
     return this.podCache.list();
+  }
+
+  /**
+   * Whether this process's watch shows the pull pod, or showed it deleted lately: then the pod
+   * itself (pulling, an outcome, or gone) says whether it holds a slot of its registry host, and
+   * its reservation (functions/pace/hosts.ts) no longer counts — also when the pod came and went
+   * before this view opened, while no holder here served.
+   */
+  knows(pod: string): boolean {
+    return (
+      this.podCache.get(pod, this.namespace) !== undefined || this.podCache.deletedLately(pod, this.namespace)
+    );
   }
 
   images(): CachedImage[] {
@@ -158,6 +172,14 @@ export class PacingView {
     if (this.hosts.observePod(object, Date.now())) this.#changed();
     const wasPulling = before !== undefined && pullOutcome(before).kind === 'pulling';
     const outcome = pullOutcome(object).kind;
+    if (type === 'delete')
+      log.debug('pull pod gone', {
+        pod: object.metadata.name,
+        node: object.spec?.nodeName,
+        outcome,
+        wasPulling,
+        listeners: this.#listeners.size,
+      });
     if (type === 'delete' && outcome !== 'pulling') {
       const image = object.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '';
       const node = object.spec?.nodeName ?? '';

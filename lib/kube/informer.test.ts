@@ -56,6 +56,19 @@ describe('Informer.observe', () => {
     cache.close();
   });
 
+  it('says which objects it saw deleted lately, until one is made again', () => {
+    const { cache } = informer();
+    expect(cache.deletedLately('a')).toBe(false);
+    cache.observe(object('a', '5'));
+    expect(cache.deletedLately('a')).toBe(false);
+    cache.observe(object('a', '9'), true);
+    expect(cache.deletedLately('a')).toBe(true);
+    expect(cache.deletedLately('b')).toBe(false);
+    cache.observe(object('a', '12'));
+    expect(cache.deletedLately('a')).toBe(false);
+    cache.close();
+  });
+
   it('takes any answer when resourceVersions are not etcd integers (nothing can be compared)', () => {
     const { cache } = informer();
     cache.observe(object('a', 'x9'));

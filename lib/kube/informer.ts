@@ -107,6 +107,12 @@ export class Informer<T extends KubeObject> {
     });
   }
 
+  /** Whether the watch (or a relist) showed the object deleted lately (within TOMBSTONE_MS). */
+  deletedLately(name: string, namespace?: string): boolean {
+    const tombstone = this.#deleted.get(keyOf(name, namespace));
+    return tombstone !== undefined && Date.now() - tombstone.at < TOMBSTONE_MS;
+  }
+
   get size(): number {
     return this.#objects.size;
   }

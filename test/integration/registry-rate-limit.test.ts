@@ -6,10 +6,16 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostLeaseName } from '../../functions/pace/hosts.ts';
+import {
+  HOST_ANNOTATION,
+  hostLeaseName,
+  RECORD_ANNOTATION,
+  REGISTRY_HOST_LABEL,
+} from '../../functions/pace/hosts.ts';
 import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { informers } from '../../lib/controller/index.ts';
 import { type KubeObject, paths } from '../../lib/kube/index.ts';
+import { RESERVATION_MS } from '../../lib/pacing/index.ts';
 import { pullPolicies } from '../../lib/watched.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { ensureDiscoveryServers } from '../discovery/process.ts';
@@ -200,6 +206,54 @@ describe('registry rate limits', { timeout: 300_000 }, () => {
       await until(name, (i) => statusWord(i.status) === 'Cached', 'Cached under the cap');
     await sampler.stop();
     expect(sampler.most((s) => s.pods.filter((p) => names.includes(p.image)).length)).toBe(1);
+  });
+
+  it('a pull refused only for a reservation no pod shows for starts when that reservation ages out, with no event to say so', async () => {
+    // A replica that died right after reserving leaves a reservation of a pod nobody will ever see:
+    // it counts for RESERVATION_MS. Here it ages out 8 s after the image is created, and nothing else
+    // happens then (no pull ends, no ping comes): the refused pull must wake itself.
+    const capped = await startRegistryProxy(registry.url);
+    try {
+      await capHost(policies[0]!, capped.host, [drop]);
+      const name = hostLeaseName(capped.host);
+      const reservedAt = Date.now() - RESERVATION_MS + 8_000;
+      await drop.kube.create(paths.leases(NAMESPACE), {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name,
+          namespace: NAMESPACE,
+          labels: { [REGISTRY_HOST_LABEL]: name.slice('drop-registry-'.length) },
+          annotations: {
+            [HOST_ANNOTATION]: capped.host,
+            [RECORD_ANNOTATION]: JSON.stringify({
+              starts: [reservedAt],
+              reservations: [{ pod: 'pull-of-a-replica-that-died', at: reservedAt }],
+            }),
+          },
+        },
+        spec: {},
+      });
+      const image = uniqueName('rl-aged');
+      const sampler = samplePulls(drop.kube, NAMESPACE);
+      await create(image, capped.host, 'team/b', policies[0]!);
+      const cached = await until(
+        image,
+        (i) => statusWord(i.status) === 'Cached',
+        'Cached once the reservation aged out',
+      );
+      await sampler.stop();
+      expect(cached.status?.cachedNodes?.length).toBe(nodes.length);
+      // The reservation held the one slot until it aged out, and the pull started then, not when some
+      // later event happened to come (without the wake: ~20 s later, at the image's next status write).
+      const agedOut = reservedAt + RESERVATION_MS;
+      const first = sampler.startsOf(image)[0] ?? Number.NaN;
+      expect(first).toBeGreaterThan(agedOut - 1_000);
+      expect(first - agedOut).toBeLessThan(12_000);
+      await kubectl(['delete', 'lease', '-n', NAMESPACE, name, '--ignore-not-found']);
+    } finally {
+      await capped.stop();
+    }
   });
 
   it('with two replicas, a host cap of one pull at once still holds: slots are reserved in the host Lease', async () => {
