@@ -88,7 +88,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   const { round, created, kept, started, decideMs, reserved } = decided;
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
-  const refused = round.create.filter((pod) => !reserved.allowed.includes(pod));
+  const { refused } = reserved;
   pullsInFlight.set({ policy }, round.inFlight - refused.length);
   const madeNow = new Set(created.flatMap((pod) => (pod ? [pod.metadata.name] : [])));
   round.waitedSeconds.forEach((seconds, i) => {
@@ -171,13 +171,17 @@ async function reserveCapped(
   input: RoundInput,
   pods: readonly Pod[],
   caps: ReadonlyMap<string, HostCap>,
-): Promise<{ readonly allowed: readonly Pod[]; readonly retryAt?: number }> {
+): Promise<{
+  readonly allowed: readonly Pod[];
+  readonly refused: readonly Pod[];
+  readonly retryAt?: number;
+}> {
   const byHost = new Map<string, Pod[]>();
   for (const pod of pods) {
     const host = hostOf(pod.spec?.containers[0]?.image);
     if (host !== undefined && caps.has(host)) byHost.set(host, [...(byHost.get(host) ?? []), pod]);
   }
-  if (byHost.size === 0) return { allowed: pods };
+  if (byHost.size === 0) return { allowed: pods, refused: [] };
   const now = input.now().getTime();
   // Read from the view at one moment, after the Lease (hosts.ts reserve says why).
   const inFlight = (host: string) => () => ({
@@ -198,6 +202,7 @@ async function reserveCapped(
   }
   return {
     allowed: pods.filter((pod) => !refused.has(pod.metadata.name)),
+    refused: pods.filter((pod) => refused.has(pod.metadata.name)),
     ...(retryAt !== undefined ? { retryAt } : {}),
   };
 }

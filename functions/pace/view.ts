@@ -172,14 +172,6 @@ export class PacingView {
     if (this.hosts.observePod(object, Date.now())) this.#changed();
     const wasPulling = before !== undefined && pullOutcome(before).kind === 'pulling';
     const outcome = pullOutcome(object).kind;
-    if (type === 'delete')
-      log.debug('pull pod gone', {
-        pod: object.metadata.name,
-        node: object.spec?.nodeName,
-        outcome,
-        wasPulling,
-        listeners: this.#listeners.size,
-      });
     if (type === 'delete' && outcome !== 'pulling') {
       const image = object.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '';
       const node = object.spec?.nodeName ?? '';
