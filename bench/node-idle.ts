@@ -1,7 +1,7 @@
 import type { Kube, KubeObject, Pod } from '../lib/kube/index.ts';
 import { paths } from '../lib/kube/index.ts';
 import { runWatch } from '../lib/kube/watch.ts';
-import { PULL_POD_SELECTOR, pullOutcome } from '../lib/pull-pod.ts';
+import { CACHED_IMAGE_ANNOTATION, PULL_POD_SELECTOR, pullOutcome } from '../lib/pull-pod.ts';
 
 /**
  * Watches Drop's pull pods and, per node, the time from one pull's outcome to the next pull pod's
@@ -12,6 +12,7 @@ export function watchNodeIdle(kube: Kube, namespace: string) {
   const created = new Map<string, number>();
   const ended = new Map<string, number>();
   const nodeOf = new Map<string, string>();
+  const imageOf = new Map<string, string>();
   const controller = new AbortController();
   void runWatch(
     kube,
@@ -29,6 +30,7 @@ export function watchNodeIdle(kube: Kube, namespace: string) {
       const now = performance.now();
       if (!created.has(key)) created.set(key, now);
       nodeOf.set(key, pod.spec?.nodeName ?? '');
+      imageOf.set(key, pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
       if (!ended.has(key) && (action === 'delete' || pullOutcome(pod).kind !== 'pulling'))
         ended.set(key, now);
     },
@@ -57,6 +59,31 @@ export function watchNodeIdle(kube: Kube, namespace: string) {
         }
       }
       return gaps.sort((a, b) => a - b);
+    },
+    /**
+     * How full the pacer kept each image's `limit` pull slots while it had nodes left to start:
+     * pull time in flight ÷ (limit × the time from its first pull's creation to its last's), the
+     * mean over images. 1 is every slot busy all along; what is missing is the pacer's turnaround
+     * (outcome seen → next pod created) as this process saw it.
+     */
+    slotOccupancy(limit: number): number {
+      const byImage = new Map<string, string[]>();
+      for (const [key, image] of imageOf) byImage.set(image, [...(byImage.get(image) ?? []), key]);
+      const shares: number[] = [];
+      for (const keys of byImage.values()) {
+        const starts = keys.map((k) => created.get(k) ?? 0);
+        const from = Math.min(...starts);
+        const to = Math.max(...starts);
+        if (to <= from) continue;
+        let busy = 0;
+        for (const k of keys) {
+          const start = created.get(k) ?? 0;
+          const end = Math.min(ended.get(k) ?? to, to);
+          busy += Math.max(0, end - start);
+        }
+        shares.push(busy / (limit * (to - from)));
+      }
+      return shares.length === 0 ? 0 : shares.reduce((a, b) => a + b, 0) / shares.length;
     },
   };
 }

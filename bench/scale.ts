@@ -40,6 +40,8 @@ export interface ScaleResult {
   readonly observedRatio: number;
   readonly pullMs: { readonly p50: number; readonly p90: number };
   readonly nodeIdleMs: { readonly p50: number; readonly p90: number };
+  /** Image pull slots kept busy while the image had nodes left to start (bench/node-idle.ts). */
+  readonly slotOccupancy: number;
   readonly usage: Usage;
   readonly audit: AuditCounts;
   readonly pulls: number;
@@ -146,6 +148,7 @@ export async function benchScale(workload: ScaleWorkload, log: (line: string) =>
       observedRatio: (converged - started) / bound(percentile(pullTimes, 50)),
       pullMs: { p50: percentile(pullTimes, 50), p90: percentile(pullTimes, 90) },
       nodeIdleMs: { p50: percentile(gaps, 50), p90: percentile(gaps, 90) },
+      slotOccupancy: idle.slotOccupancy(workload.maxConcurrentNodes),
       usage,
       audit,
       pulls: workload.nodes * workload.images,
