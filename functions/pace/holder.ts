@@ -139,6 +139,8 @@ export class PolicyHolder {
         holdOff: this.#holdOff,
         exclusive: this.env.exclusive,
         events: this.env.events,
+        // No other round of this policy runs sooner: an image may start again within that time.
+        horizonMs: gatherMs,
       });
       if (result.kind === 'invalid') {
         await this.#write(true);

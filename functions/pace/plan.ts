@@ -48,6 +48,8 @@ export interface PaceInput {
   readonly memory: PacerMemory;
   readonly namespace: string;
   readonly now: number;
+  /** How far past `now` the round may spread an image's starts (nextPulls' horizonMs). */
+  readonly horizonMs?: number;
   /** Nodes this holder leaves alone until the given time (epoch ms), after a collision there. */
   readonly holdOff?: ReadonlyMap<string, number>;
   /** Say why pulls wait (`summary`, for the images' status), or only how many (`wake`, the default). */
@@ -58,6 +60,8 @@ export interface PaceInput {
 
 export interface PaceRound {
   readonly create: readonly Pod[];
+  /** For each pod in `create`: when to create it (epoch ms; `now` for most, later within the horizon). */
+  readonly createAt: readonly number[];
   /** For each pod in `create`: how long its node had waited, in seconds (the slot-wait metric). */
   readonly waitedSeconds: readonly number[];
   /** Pulls of this policy in flight once `create` has started. */
@@ -103,6 +107,7 @@ export function paceRound(input: PaceInput): PaceRound {
     inFlight,
     cursor: input.memory.cursor,
     now: input.now,
+    ...(input.horizonMs ? { horizonMs: input.horizonMs } : {}),
     explain: input.explain ?? 'wake',
     ...(input.hosts ? { hosts: input.hosts } : {}),
     ...(newNodes.size > 0 ? { newNodes } : {}),
@@ -118,9 +123,11 @@ export function paceRound(input: PaceInput): PaceRound {
     const known = input.memory.lastStart[image.metadata.name];
     if (known !== undefined) lastStart[image.metadata.name] = known;
   }
-  for (const start of decision.starts) lastStart[start.image] = input.now;
+  for (const start of decision.starts)
+    lastStart[start.image] = Math.max(lastStart[start.image] ?? 0, start.at ?? input.now);
   return {
     create,
+    createAt: decision.starts.map((start) => start.at ?? input.now),
     waitedSeconds,
     inFlight: inFlight.filter((p) => p.policy === input.policy).length + create.length,
     memory: { cursor: decision.cursor, lastStart },

@@ -44,6 +44,11 @@ export interface RoundInput {
   readonly explain: boolean;
   /** Kubernetes Events on the images (PullStarted, WaitingForSlot). */
   readonly events: EventRecorder;
+  /**
+   * How long until the next round may run (ms): an image's starts are spread over it, minDelay
+   * apart, rather than capped at one per round (lib/pacing nextPulls' horizonMs). 0: all now.
+   */
+  readonly horizonMs?: number;
 }
 
 export type RoundResult =
@@ -76,8 +81,15 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
     const round = decide(input, settings, hosts.hosts);
     const decideMs = performance.now() - decideStarted;
     const reserved = await reserveCapped(input, round.create, hosts.caps);
+    const createAt = new Map(round.create.map((pod, i) => [pod.metadata.name, round.createAt[i] ?? 0]));
     const created = await Promise.all(
-      reserved.allowed.map((pod) => input.kube.create(paths.pods(input.namespace), pod)),
+      reserved.allowed.map(async (pod) => {
+        // A start spread over the horizon waits for its minDelay; still inside `exclusive`, so a
+        // holder of another policy here decides with it counted.
+        const wait = (createAt.get(pod.metadata.name) ?? 0) - input.now().getTime();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        return input.kube.create(paths.pods(input.namespace), pod);
+      }),
     );
     for (const pod of created) if (pod) input.view.created(pod);
     const withdrawn = await withdrawCollisions(input, created, settings.limits.maxConcurrentPullsPerNode);
@@ -157,6 +169,7 @@ function decide(
     memory: input.memory,
     namespace: input.namespace,
     now: input.now().getTime(),
+    ...(input.horizonMs ? { horizonMs: input.horizonMs } : {}),
     holdOff: input.holdOff,
     explain: input.explain ? 'summary' : 'wake',
   });

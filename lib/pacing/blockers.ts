@@ -25,6 +25,8 @@ export interface DraftState {
   readonly limits: PacingLimits;
   readonly occupancy: Occupancy;
   readonly now: number;
+  /** Starts may be spread until `now + horizonMs` (NextPullsInput.horizonMs); 0: all now. */
+  readonly horizonMs: number;
   /** The registry hosts with a cap or a pause; absent: no host limit applies. */
   readonly hosts?: ReadonlyMap<string, HostState> | undefined;
   /** Starts decided in this call per host. */
@@ -40,7 +42,8 @@ export function imageBlockers(image: ImageDemand, state: DraftState): readonly B
     blockers.push({ limit: 'maxConcurrentNodes', inFlight: pulling, max: limits.maxConcurrentNodes });
   }
   const lastStart = lastStartOf(image, state);
-  if (lastStart !== undefined && now < lastStart + limits.minDelayBetweenPullsMs) {
+  // Within the horizon a start may wait for its minDelay (Draft.start says when it starts).
+  if (lastStart !== undefined && now + state.horizonMs < lastStart + limits.minDelayBetweenPullsMs) {
     blockers.push({ limit: 'minDelayBetweenPulls', until: lastStart + limits.minDelayBetweenPullsMs });
   }
   const policyCap = limits.maxConcurrentPulls;
@@ -112,7 +115,7 @@ export function isTimed(blocker: Blocker): blocker is TimedBlocker {
  * The latest known start of the image: the caller's record or the newest pull in flight, whichever
  * is later — so minDelay holds even when the caller lost track of `lastStartAt`.
  */
-function lastStartOf(image: ImageDemand, state: DraftState): number | undefined {
+export function lastStartOf(image: ImageDemand, state: DraftState): number | undefined {
   const inFlight = state.occupancy.lastStartOf(image.name);
   if (image.lastStartAt === undefined) return inFlight;
   if (inFlight === undefined) return image.lastStartAt;

@@ -38,10 +38,15 @@ export interface InFlightPull {
   readonly startedAt: number;
 }
 
-/** A pull the caller should start now: one pull Pod for this image bound to this node. */
+/** A pull the caller should start: one pull Pod for this image bound to this node. */
 export interface PullStart {
   readonly image: string;
   readonly node: string;
+  /**
+   * When to start it (epoch ms), when that is later than `now`: a start spread over the call's
+   * `horizonMs`, `minDelayBetweenPulls` after the image's one before. Absent: now.
+   */
+  readonly at?: number;
 }
 
 export function failureOn(image: ImageDemand, node: string): NodeFailure | undefined {

@@ -1,5 +1,5 @@
 import type { PacingLimits } from '../policy/limits.ts';
-import type { DraftState } from './blockers.ts';
+import { type DraftState, lastStartOf } from './blockers.ts';
 import type { HostState, ImageDemand, InFlightPull, PullStart } from './demand.ts';
 import { Occupancy } from './occupancy.ts';
 import { PendingWork } from './pending-work.ts';
@@ -8,6 +8,8 @@ import { PendingWork } from './pending-work.ts';
 export interface DecidedStart {
   readonly image: ImageDemand;
   node: string;
+  /** When it starts (epoch ms): `now`, or later within the horizon. */
+  readonly at: number;
 }
 
 /**
@@ -18,6 +20,7 @@ export class Draft implements DraftState {
   readonly policy: string;
   readonly limits: PacingLimits;
   readonly now: number;
+  readonly horizonMs: number;
   readonly occupancy: Occupancy;
   readonly pending: PendingWork;
   readonly hosts: ReadonlyMap<string, HostState> | undefined;
@@ -31,6 +34,7 @@ export class Draft implements DraftState {
     policy: string;
     limits: PacingLimits;
     now: number;
+    horizonMs?: number | undefined;
     images: readonly ImageDemand[];
     inFlight: readonly InFlightPull[];
     hosts?: ReadonlyMap<string, HostState> | undefined;
@@ -41,15 +45,22 @@ export class Draft implements DraftState {
     this.policy = input.policy;
     this.limits = input.limits;
     this.now = input.now;
+    this.horizonMs = Math.max(0, input.horizonMs ?? 0);
     this.occupancy = new Occupancy(input.policy, input.inFlight);
     this.pending = new PendingWork(input.images);
   }
 
+  /**
+   * Decides a start: now, or — when only the image's minDelay holds it and the horizon reaches —
+   * minDelay after its start before (imageBlockers let it through only then).
+   */
   start(image: ImageDemand, node: string): void {
-    const decided = { image, node };
+    const last = lastStartOf(image, this);
+    const at = last === undefined ? this.now : Math.max(this.now, last + this.limits.minDelayBetweenPullsMs);
+    const decided = { image, node, at };
     this.#decided.push(decided);
     this.#onNode(node).push(decided);
-    this.occupancy.add({ image: image.name, node }, this.now);
+    this.occupancy.add({ image: image.name, node }, at);
     this.pending.take(image, node);
     if (image.host !== undefined) this.#hostStarts.set(image.host, this.hostStarts(image.host) + 1);
   }
@@ -77,7 +88,9 @@ export class Draft implements DraftState {
 
   /** The starts in the order they were decided, on the nodes they ended up on. */
   starts(): readonly PullStart[] {
-    return this.#decided.map((decided) => ({ image: decided.image.name, node: decided.node }));
+    return this.#decided.map(({ image, node, at }) =>
+      at > this.now ? { image: image.name, node, at } : { image: image.name, node },
+    );
   }
 
   #onNode(node: string): DecidedStart[] {

@@ -176,3 +176,52 @@ function shuffle<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+describe('nextPulls over a horizon, for random inputs', { timeout: PROPERTY_TEST_TIMEOUT_MS }, () => {
+  // Horizons of a few minDelays, so that most inputs have starts spread over them.
+  const withHorizon = fc
+    .tuple(pacingInputArb, fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 999 }))
+    .map(([input, delays, extra]) => [input, delays * input.limits.minDelayBetweenPullsMs + extra] as const);
+
+  it('starts each pull within the horizon, an image’s starts minDelay apart, and breaks no other limit', () => {
+    fc.assert(
+      fc.property(withHorizon, ([input, horizonMs]) => {
+        const decision = nextPulls({ ...input, horizonMs });
+        const { now, limits } = input;
+        const times = new Map<string, number[]>();
+        for (const start of decision.starts) {
+          const when = start.at ?? now;
+          expect(when).toBeGreaterThanOrEqual(now);
+          expect(when).toBeLessThanOrEqual(now + horizonMs);
+          if (start.at !== undefined) expect(start.at).toBeGreaterThan(now);
+          times.set(start.image, [...(times.get(start.image) ?? []), when]);
+        }
+        for (const [name, starts] of times) {
+          const image = input.images.find((i) => i.name === name);
+          const before = [
+            image?.lastStartAt,
+            ...input.inFlight.filter((p) => p.image === name).map((p) => p.startedAt),
+          ].filter((t): t is number => t !== undefined);
+          const all = [...(before.length > 0 ? [Math.max(...before)] : []), ...starts];
+          for (let i = 1; i < all.length; i++)
+            expect(all[i]! - all[i - 1]!).toBeGreaterThanOrEqual(limits.minDelayBetweenPullsMs);
+        }
+        // Every limit but the spacing, which the loop above checks with each start's own time.
+        const counted = {
+          ...input,
+          limits: { ...limits, minDelayBetweenPullsMs: 0 },
+          images: input.images.map((i) => ({ ...i, lastStartAt: undefined })),
+          inFlight: input.inFlight.map((p) => ({ ...p, startedAt: now })),
+        };
+        expect(limitViolations(counted, decision.starts)).toEqual([]);
+      }),
+      runs(RUNS),
+    );
+  });
+
+  it('decides exactly as without one when the horizon is 0', () => {
+    property((input, decision) => {
+      expect(nextPulls({ ...input, horizonMs: 0 })).toEqual(decision);
+    });
+  });
+});

@@ -229,3 +229,67 @@ describe('backoffDelayMs', () => {
     ]);
   });
 });
+
+describe('nextPulls over a horizon', () => {
+  const nodes = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e', 'node-f'];
+  const limits = { maxConcurrentNodes: 6, minDelayBetweenPullsMs: 100 };
+
+  it('without one, an image starts once per call when minDelay holds it', () => {
+    const decision = decide({ limits, images: [image('ci', nodes)] });
+    expect(decision.starts).toEqual([{ image: 'ci', node: 'node-a' }]);
+  });
+
+  it('spreads an image’s starts over it, minDelay apart, the first now', () => {
+    const decision = decide({ limits, horizonMs: 350, images: [image('ci', nodes)] });
+    expect(decision.starts).toEqual([
+      { image: 'ci', node: 'node-a' },
+      { image: 'ci', node: 'node-b', at: NOW + 100 },
+      { image: 'ci', node: 'node-c', at: NOW + 200 },
+      { image: 'ci', node: 'node-d', at: NOW + 300 },
+    ]);
+    expect(decision.waitingCount).toBe(2);
+  });
+
+  it('counts from the image’s last start, and starts nothing past the horizon', () => {
+    const recent = decide({
+      limits,
+      horizonMs: 100,
+      images: [image('ci', nodes, { lastStartAt: NOW - 50 })],
+    });
+    expect(recent.starts).toEqual([{ image: 'ci', node: 'node-a', at: NOW + 50 }]);
+    const tooRecent = decide({
+      limits,
+      horizonMs: 40,
+      images: [image('ci', nodes, { lastStartAt: NOW - 50 })],
+    });
+    expect(tooRecent.starts).toEqual([]);
+  });
+
+  it('keeps every other limit: the image’s node count, the policy cap, the node cap', () => {
+    const few = decide({
+      limits: { ...limits, maxConcurrentNodes: 2 },
+      horizonMs: 1_000,
+      images: [image('ci', nodes)],
+    });
+    expect(few.starts).toHaveLength(2);
+    const policyCap = decide({
+      limits: { ...limits, maxConcurrentPulls: 3 },
+      horizonMs: 1_000,
+      images: [image('ci', nodes), image('tools', nodes)],
+    });
+    expect(policyCap.starts).toHaveLength(3);
+    const oneNode = decide({
+      limits,
+      horizonMs: 1_000,
+      images: [image('ci', ['node-a']), image('tools', ['node-a'])],
+    });
+    expect(oneNode.starts).toEqual([{ image: 'ci', node: 'node-a' }]);
+  });
+
+  it('images take turns: each gets its first start now', () => {
+    const decision = decide({ limits, horizonMs: 150, images: [image('ci', nodes), image('tools', nodes)] });
+    expect(decision.starts.filter((s) => s.at === undefined).map((s) => s.image)).toEqual(['ci', 'tools']);
+    expect(decision.starts.filter((s) => s.at === NOW + 100).map((s) => s.image)).toEqual(['ci', 'tools']);
+    expect(decision.starts).toHaveLength(4);
+  });
+});

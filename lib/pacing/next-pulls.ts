@@ -20,6 +20,14 @@ export interface NextPullsInput {
   /** Epoch ms. */
   readonly now: number;
   /**
+   * How far past `now` starts may be spread (ms; default 0, every start now): an image held only
+   * by its minDelayBetweenPulls may start again within it, each start minDelay after the one
+   * before, with `at` saying when. A caller that decides a round at most every T ms passes T, so
+   * that an image's starts are not capped at one per round (at a thousand nodes a round costs tens
+   * of ms, and rounds are spaced by ten times that).
+   */
+  readonly horizonMs?: number | undefined;
+  /**
    * Registry hosts with a cap or a pause, by host (ImageDemand.host names one): pulls from a host
    * start only while its cap and pause allow, counted across every policy (lib/pacing/hosts.ts).
    */
@@ -39,7 +47,7 @@ export interface NextPullsInput {
 }
 
 export interface PacingDecision {
-  /** In the order decided; start them all now. */
+  /** In the order decided; start each now, or at its `at` (only with `horizonMs`). */
   readonly starts: readonly PullStart[];
   /** To store (in the policy's Lease) and pass to the next call. */
   readonly cursor: PacingCursor;
