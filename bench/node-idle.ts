@@ -47,10 +47,8 @@ export function watchNodeIdle(kube: Kube, namespace: string) {
     },
     /** Idle gaps in ms: for each pull, from its end to the next pull created on the same node. */
     gaps(): number[] {
-      const byNode = new Map<string, string[]>();
-      for (const [key, node] of nodeOf) byNode.set(node, [...(byNode.get(node) ?? []), key]);
       const gaps: number[] = [];
-      for (const keys of byNode.values()) {
+      for (const keys of groupedBy(nodeOf).values()) {
         const ordered = keys.sort((a, b) => (created.get(a) ?? 0) - (created.get(b) ?? 0));
         for (let i = 1; i < ordered.length; i++) {
           const previousEnd = ended.get(ordered[i - 1] ?? '');
@@ -67,10 +65,8 @@ export function watchNodeIdle(kube: Kube, namespace: string) {
      * (outcome seen → next pod created) as this process saw it.
      */
     slotOccupancy(limit: number): number {
-      const byImage = new Map<string, string[]>();
-      for (const [key, image] of imageOf) byImage.set(image, [...(byImage.get(image) ?? []), key]);
       const shares: number[] = [];
-      for (const keys of byImage.values()) {
+      for (const keys of groupedBy(imageOf).values()) {
         const starts = keys.map((k) => created.get(k) ?? 0);
         const from = Math.min(...starts);
         const to = Math.max(...starts);
@@ -86,6 +82,17 @@ export function watchNodeIdle(kube: Kube, namespace: string) {
       return shares.length === 0 ? 0 : shares.reduce((a, b) => a + b, 0) / shares.length;
     },
   };
+}
+
+/** The pulls (keys) of each node or image, from a map of pull → node or image. */
+function groupedBy(of: ReadonlyMap<string, string>): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const [key, group] of of) {
+    const keys = groups.get(group);
+    if (keys) keys.push(key);
+    else groups.set(group, [key]);
+  }
+  return groups;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
