@@ -1,6 +1,7 @@
 // The standalone runner's production entrypoint (config/standalone/): every function in one process.
 // No top-level await: the image runs it as a CommonJS bundle (scripts/build-functions.ts).
 import { replicaIdentity } from '../lib/controller/lease-holder.ts';
+import { servingFlags } from '../lib/entrypoint/runtime.ts';
 import { createKube, dropNamespace, loadKubeConfig } from '../lib/kube/index.ts';
 import { createLogger } from '../lib/log.ts';
 import { configDir, readSources } from './config-files.ts';
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
       : {}),
   });
   log.info('serving', { port: running.port });
+  servingFlags();
   const stop = () => void running.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBundle } from './code-cache.ts';
 import { bundledFunctions, bundleOf, selectFunction } from './functions.ts';
-import { NODE_FLAGS } from './runtime.ts';
+import { NODE_FLAGS, SERVING_NODE_FLAGS, TRAINING_ENV } from './runtime.ts';
 
 describe('selectFunction', () => {
   const available = ['pace', 'reconcile-image'];
@@ -71,7 +71,18 @@ describe('bundles and their code cache', () => {
     const bundle = writeBundle('pace');
     expect(runInChild(bundle.path, bundle.cachePath, 'write', NODE_FLAGS)).toBe('absent');
     expect(runInChild(bundle.path, bundle.cachePath, 'read', NODE_FLAGS)).toBe('accepted');
-    expect(runInChild(bundle.path, bundle.cachePath, 'read')).toBe('rejected');
+    expect(runInChild(bundle.path, bundle.cachePath, 'read', [...NODE_FLAGS, ...SERVING_NODE_FLAGS])).toBe(
+      'rejected',
+    );
+  });
+
+  it('keeps the serving flags out of a training run, whose cache a function starts with', () => {
+    const bundle = writeBundle('pace');
+    runInChild(bundle.path, bundle.cachePath, 'write', NODE_FLAGS, { [TRAINING_ENV]: '1' });
+    expect(runInChild(bundle.path, bundle.cachePath, 'read', NODE_FLAGS)).toBe('accepted');
+    // Set once serving, the flags change the hash a cache written afterwards carries.
+    runInChild(bundle.path, bundle.cachePath, 'write', NODE_FLAGS, {});
+    expect(runInChild(bundle.path, bundle.cachePath, 'read', NODE_FLAGS)).toBe('rejected');
   });
 
   it('runs a bundle without a cache that does not match it, and says so', () => {
@@ -83,17 +94,25 @@ describe('bundles and their code cache', () => {
   });
 });
 
-/** Runs the bundle through runBundle in a fresh Node process; returns how its cache was used. */
+/**
+ * Runs the bundle through runBundle in a fresh Node process; returns how its cache was used. With
+ * `serving`, the process applies the serving flags under that environment before writing, as a
+ * function that has answered a request would.
+ */
 function runInChild(
   path: string,
   cachePath: string,
   mode: 'write' | 'read',
   flags: readonly string[] = [],
+  serving?: Record<string, string>,
 ): string {
   const codeCache = new URL('./code-cache.ts', import.meta.url).href;
+  const runtime = new URL('./runtime.ts', import.meta.url).href;
   const script = `
     import { runBundle, saveCodeCache } from ${JSON.stringify(codeCache)};
+    import { servingFlags } from ${JSON.stringify(runtime)};
     const run = runBundle(${JSON.stringify(path)}, ${JSON.stringify(cachePath)});
+    if (${JSON.stringify(serving !== undefined)}) servingFlags(${JSON.stringify(serving ?? {})});
     if (${JSON.stringify(mode)} === 'write') saveCodeCache(run.script, ${JSON.stringify(cachePath)});
     process.stdout.write(run.cache);`;
   const child = spawnSync(

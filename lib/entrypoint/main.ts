@@ -5,8 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { createLogger } from '../log.ts';
 import { runBundle } from './code-cache.ts';
 import { bundledFunctions, bundleOf, selectFunction } from './functions.ts';
-import { NODE_FLAGS } from './runtime.ts';
-import { TRAINING_ENV, trainAndSave, writeCodeCaches } from './train.ts';
+import { NODE_FLAGS, TRAINING_ENV } from './runtime.ts';
+import { trainAndSave, writeCodeCaches } from './train.ts';
 
 const log = createLogger({ component: 'entrypoint' });
 

@@ -1,18 +1,42 @@
+import { setFlagsFromString } from 'node:v8';
+
 /**
  * How Drop's processes are started: the image's ENTRYPOINT (Containerfile; a unit test holds the two
- * equal), the code-cache build, the benches and the chaos suite all use these.
- *
- * Measured at 100 nodes × 10 images (`npm run bench -- scale`, bench/README.md §Scale): the peak RSS
- * of pace and reconcile-image fell from 157–164 MB to 89–92 MB and the standalone runner's from 145
- * to 95 MB, at the same convergence. Their live heap is ~28 MB; the rest was V8 holding garbage.
- *
- * `--optimize-for-size` makes V8 grow the heap in smaller steps and collect sooner. It is part of
- * the code cache's flag hash, so the cache must be written with it (build-functions.ts,
- * Containerfile) or V8 rejects the cache and the start is slower. A 1 MB young generation
- * (`--max-semi-space-size=1`) gave nothing more at work and slowed every cold start (the bundle's
- * start allocates a lot at once), so it is not used.
+ * equal), the code-cache build, the benches and the chaos suite all use these. None: every flag
+ * tried at start slowed the first answer by 0.3–0.6 × bare Node's start (bench/README.md §Cold
+ * start), and the flag that saves memory can wait until the process serves (SERVING_NODE_FLAGS).
  */
-export const NODE_FLAGS: readonly string[] = ['--optimize-for-size'];
+export const NODE_FLAGS: readonly string[] = [];
+
+/**
+ * Set once a process serves (`servingFlags`): `--optimize-for-size` makes V8 grow the heap in
+ * smaller steps and collect sooner. Measured at 100 nodes × 10 images (bench/README.md §Scale), it
+ * took the peak RSS of pace and reconcile-image from 157–164 MB to 89–92 MB at the same
+ * convergence: their live heap is ~28 MB, the rest was V8 holding garbage. Given at start it also
+ * slowed the start (it is part of the code cache's flag hash too); set after the code is loaded
+ * it only governs the heap from then on. A 1 MB young generation (`--max-semi-space-size=1`) gave
+ * nothing more at work and slowed every cold start, so it is not used.
+ */
+export const SERVING_NODE_FLAGS: readonly string[] = ['--optimize-for-size'];
+
+/** Set in the environment of a code-cache training run (lib/entrypoint/train.ts). */
+export const TRAINING_ENV = 'DROP_CODE_CACHE_TRAINING';
+
+/**
+ * Applies SERVING_NODE_FLAGS, or `DROP_SERVING_NODE_FLAGS` when set (space-separated; `none` for
+ * none: the benches compare settings with it); returns what it set. Node keeps V8's flags writable
+ * after start for exactly this (`v8.setFlagsFromString`), and the heap's growth reads them at each
+ * collection. Not in a training run: the code cache it writes carries a hash of the flags, which
+ * must be those a function starts with.
+ */
+export function servingFlags(env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  if (env[TRAINING_ENV]) return [];
+  const override = env.DROP_SERVING_NODE_FLAGS;
+  const flags =
+    override === undefined ? SERVING_NODE_FLAGS : override.split(' ').filter((f) => f && f !== 'none');
+  for (const flag of flags) setFlagsFromString(flag);
+  return flags;
+}
 
 /**
  * glibc's malloc gives each thread that allocates its own arena (V8 runs four background threads),

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { apiServerEvent, type HttpEvent, pingEvent } from '../controller/source-events.ts';
 import { runBundle, saveCodeCache } from './code-cache.ts';
 import type { FunctionBundle } from './functions.ts';
+import { TRAINING_ENV } from './runtime.ts';
 
-/** Set in the environment of a training run. */
-export const TRAINING_ENV = 'DROP_CODE_CACHE_TRAINING';
 const TIMEOUT_MS = 60_000;
 
 /**
