@@ -3,8 +3,8 @@
 // (`-- --no-code-cache` skips the cache, for a build stage whose Node differs from the runtime's).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -45,6 +45,57 @@ const generatedCodeIsPure: Plugin = {
 };
 
 /**
+ * Two dependencies of dependencies that a function loads on every cold start and never calls
+ * (a third of each bundle: V8 reads and runs all of it before the first answer):
+ * - zod's 40 translations of its error messages (~290 KB): zod re-exports them as one namespace,
+ *   so esbuild keeps every one; Drop's messages are zod's English default (which stays).
+ * - node-fetch 2 with whatwg-url and tr46's Unicode tables (~315 KB), which client-node's
+ *   KubeConfig imports for `Headers` in `applyToFetchOptions`: Drop calls `applyToHTTPSOptions`
+ *   only. Node 20's own fetch classes take its place, so the method would still work.
+ */
+const unusedDependencies: Plugin = {
+  name: 'unused-dependencies',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[/\\]zod[/\\]v4[/\\]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-english' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^node-fetch$/ }, (args) =>
+      args.importer.includes('@kubernetes/client-node')
+        ? { path: 'node-fetch', namespace: 'node-fetch-builtin' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'node-fetch-builtin' }, () => ({
+      contents:
+        'module.exports = globalThis.fetch; module.exports.default = globalThis.fetch; module.exports.Headers = globalThis.Headers; module.exports.Request = globalThis.Request; module.exports.Response = globalThis.Response;',
+      loader: 'js',
+    }));
+  },
+};
+
+/** How every bundle is built (a test bundles its own entry with them). */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  // CommonJS, not ESM: Node 20 can load a script from a V8 code cache (vm.Script) but not a module.
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  // Whitespace and syntax only: identifiers stay, so a logged stack trace still names the
+  // functions (Node applies no source map to a vm.Script). Mangling them too saves ~3%.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [generatedCodeIsPure, unusedDependencies],
+} satisfies BuildOptions;
+
+/**
  * Bundles the functions and the entrypoint; returns the bundle paths. Each bundle is written beside
  * its place and renamed into it, so a process that starts while another run rebuilds (two chaos or
  * bench runs in one checkout) loads the old bundle or the new one, never a missing file.
@@ -59,21 +110,10 @@ export async function bundleFunctions(names = functionNames()): Promise<string[]
     { in: join(ROOT, 'lib', 'entrypoint', 'main.ts'), out: 'entrypoint' },
   ];
   const result = await build({
+    ...BUNDLE_OPTIONS,
     entryPoints: entries,
     outdir: staging,
     outExtension: { '.js': '.cjs' },
-    bundle: true,
-    // CommonJS, not ESM: Node 20 can load a script from a V8 code cache (vm.Script) but not a module.
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    // Whitespace and syntax only: identifiers stay, so a logged stack trace still names the
-    // functions (Node applies no source map to a vm.Script). Mangling them too saves ~3%.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    plugins: [generatedCodeIsPure],
   });
   // A warning here is usually a real fault in CommonJS output (import.meta is {}, a require that
   // cannot be resolved), so it fails the build rather than the function at run time.

@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLE_OPTIONS } from './build-functions.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'drop-bundle-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Bundles `source` (TypeScript, beside this repository's lib/) as the functions are bundled. */
+async function bundle(source: string) {
+  const result = await build({
+    ...BUNDLE_OPTIONS,
+    stdin: { contents: source, resolveDir: new URL('..', import.meta.url).pathname, loader: 'ts' },
+    outfile: join(dir, 'out.cjs'),
+    metafile: true,
+  });
+  return {
+    path: join(dir, 'out.cjs'),
+    inputs: Object.keys(result.metafile.inputs),
+    warnings: result.warnings,
+  };
+}
+
+describe('the function bundles', () => {
+  it("leave out zod's translations and node-fetch, and KubeConfig still applies fetch options", async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: 'https://127.0.0.1:6443', insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: secret-token}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`,
+    );
+    const built = await bundle(`
+      import { z } from 'zod';
+      import { loadKubeConfig } from './lib/kube/config.ts';
+      void loadKubeConfig(${JSON.stringify(kubeconfig)}).applyToFetchOptions({}).then((opts) => {
+        const parsed = z.object({ name: z.string() }).safeParse({ name: 1 });
+        const auth = opts.headers.get('authorization');
+        console.log(JSON.stringify({ auth, error: parsed.error.issues[0].message }));
+      });
+    `);
+    expect(built.warnings).toEqual([]);
+    expect(
+      built.inputs.filter((i) =>
+        /^node_modules\/(zod\/v4\/locales\/(?!en\.js)|node-fetch|tr46|whatwg-url)/.test(i),
+      ),
+    ).toEqual([]);
+    const run = spawnSync(process.execPath, [built.path], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      auth: 'Bearer secret-token',
+      error: 'Invalid input: expected string, received number',
+    });
+  });
+});
