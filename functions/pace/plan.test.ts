@@ -107,22 +107,6 @@ describe('paceRound', () => {
     expect(started(after)).toEqual(['a@n1']);
   });
 
-  it('pulls a cached node only when a re-pull cycle wants it, and leaves a held-off node alone', () => {
-    const img = image('a', ['n1', 'n2', 'n3', 'n4'], { cachedNodes: ['n1', 'n2'], repullNodes: ['n2'] });
-    const r = round({
-      limits: { ...LIMITS, maxConcurrentNodes: 10 },
-      images: [img],
-      holdOff: new Map([
-        ['n4', NOW + 5_000],
-        ['n3', NOW - 1],
-      ]),
-    });
-    // n1 holds the image; n4 is held off for 5 s more; n3's hold has ended.
-    expect(started(r).sort()).toEqual(['a@n2', 'a@n3']);
-    expect(r.waitingCount).toBe(0);
-    expect(r.nextWakeAt).toBe(NOW + 5_000);
-  });
-
   it("the pull pods of a policy with a startupTaint tolerate that taint as well as the image's own", () => {
     const own = { ...image('a', ['n1']) };
     own.spec = { ...own.spec!, tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] };

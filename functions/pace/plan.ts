@@ -95,9 +95,10 @@ export function paceRound(input: PaceInput): PaceRound {
   const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));
   const inFlight = input.pods.filter(isPulling).map(inFlightOf);
   // Nodes that joined recently are warmed first (lib/pacing/new-nodes.ts): only pending ones matter.
+  const pendingNodes = new Set(demands.flatMap((d) => d.pendingNodes));
   const window = input.limits.newNodeWindowMs ?? NEW_NODE_WINDOW_MS;
   const newNodes = input.joinedAt
-    ? newNodesOf(pendingOf(demands), input.joinedAt, input.now, window)
+    ? newNodesOf(pendingNodes, input.joinedAt, input.now, window)
     : new Set<string>();
   const decision = nextPulls({
     policy: input.policy,
@@ -135,11 +136,6 @@ export function paceRound(input: PaceInput): PaceRound {
     waiting: decision.waitingSummary,
     newNodes,
   };
-}
-
-// Each pending node, once per image that waits on it (newNodesOf collects them into a set).
-function* pendingOf(demands: readonly ImageDemand[]): Iterable<string> {
-  for (const demand of demands) yield* demand.pendingNodes;
 }
 
 // A node held off, or busy with a pull whose outcome went unrecorded, comes back when that ends:
@@ -180,23 +176,18 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
     const failedAt = Date.parse(f.lastFailedAt ?? f.retryAt);
     failures[f.node] = { failures: f.failures, lastFailedAt: Number.isNaN(failedAt) ? 0 : failedAt };
   }
-  const podStarts = pods.map((p) => inFlightOf(p).startedAt);
+  const podStarts = pods.map((p) => Date.parse(p.metadata.creationTimestamp ?? '') || 0);
   const lastStartAt = Math.max(input.memory.lastStart[image.metadata.name] ?? 0, ...podStarts);
-  // One loop over the targets, each record consulted only if it holds anything: at a thousand
-  // nodes this is the largest part of a round.
-  const wanted = again.size > 0 || probe.size > 0;
-  const holdOff = input.holdOff !== undefined && input.holdOff.size > 0 ? input.holdOff : undefined;
-  const skip = unrecorded !== undefined && unrecorded.size > 0 ? unrecorded : undefined;
-  const pendingNodes: string[] = [];
-  for (const n of input.targetsOf(image)) {
-    if (cached.has(n) && !(wanted && (again.has(n) || probe.has(n)))) continue;
-    if (busy.has(n) || skip?.has(n) || (holdOff !== undefined && (holdOff.get(n) ?? 0) > input.now)) continue;
-    pendingNodes.push(n);
-  }
+  const held = (n: string) => (input.holdOff?.get(n) ?? 0) > input.now;
   return {
     name: image.metadata.name,
     priority: image.spec?.priority ?? 0,
-    pendingNodes,
+    pendingNodes: input
+      .targetsOf(image)
+      .filter(
+        (n) =>
+          (!cached.has(n) || again.has(n) || probe.has(n)) && !busy.has(n) && !unrecorded?.has(n) && !held(n),
+      ),
     failures,
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
     host: hostOf(status.reference),
@@ -222,30 +213,16 @@ function waitingSince(image: CachedImage, node: string, input: PaceInput): numbe
 // is free, even before reconcile-image has recorded the outcome and deleted the pod. The pod still
 // keeps its (image, node) busy (demandOf), so an unrecorded failure is never retried early.
 function isPulling(pod: Pod): boolean {
-  return readOnce(pulling, pod, () => pullOutcome(pod).kind === 'pulling');
+  return pullOutcome(pod).kind === 'pulling';
 }
 
 function inFlightOf(pod: Pod): InFlightPull {
-  return readOnce(inFlight, pod, () => ({
+  return {
     image: pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',
     node: pod.spec?.nodeName ?? '',
     policy: pod.metadata.labels?.[LABEL.policy] ?? '',
     startedAt: Date.parse(pod.metadata.creationTimestamp ?? '') || 0,
-  }));
-}
-
-// Every round reads every pull pod in flight (at a thousand nodes, hundreds): a watch cache keeps
-// a pod's object until the pod changes, so what a round reads from it is read once per version.
-const pulling = new WeakMap<Pod, boolean>();
-const inFlight = new WeakMap<Pod, InFlightPull>();
-
-function readOnce<T>(cache: WeakMap<Pod, T>, pod: Pod, read: () => T): T {
-  let value = cache.get(pod);
-  if (value === undefined) {
-    value = read();
-    cache.set(pod, value);
-  }
-  return value;
+  };
 }
 
 function podFor(image: CachedImage, node: string, input: PaceInput): Pod {

@@ -111,14 +111,7 @@ export class PacingView {
 
   /** When the node was created (epoch ms), if known. */
   joinedAt(node: string): number | undefined {
-    const object = this.nodeCache.get(node);
-    if (object === undefined) return undefined;
-    // Every round asks for every pending node: parsed once per version of the Node.
-    let created = joined.get(object);
-    if (created === undefined) {
-      created = Date.parse(object.metadata.creationTimestamp ?? '');
-      joined.set(object, created);
-    }
+    const created = Date.parse(this.nodeCache.get(node)?.metadata.creationTimestamp ?? '');
     return Number.isNaN(created) ? undefined : created;
   }
 
@@ -256,5 +249,3 @@ function targetPrint(node: Node): string {
     skipReason(node),
   ]);
 }
-
-const joined = new WeakMap<Node, number>();

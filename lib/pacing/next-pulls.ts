@@ -123,7 +123,7 @@ function explain(
   let nextWakeAt: number | undefined;
   for (const image of [...images].sort((a, b) => compareNames(a.name, b.name))) {
     const heldByImage = imageBlockers(image, draft);
-    for (const node of [...draft.pending.unorderedNodesOf(image)].sort(compareNames)) {
+    for (const node of [...draft.pending.nodesOf(image)].sort(compareNames)) {
       const blockers = [...nodeBlockers(image, node, draft), ...heldByImage];
       waiting.push(toWaiting(image.name, node, blockers, draft.policy));
       const wake = wakeAt(blockers);
@@ -145,7 +145,7 @@ function summarize(images: readonly ImageDemand[], draft: Draft): Omit<PacingDec
     const heldByImage = imageBlockers(image, draft);
     const imageTimed = heldByImage.every(isTimed);
     const imageUntil = Math.max(...heldByImage.flatMap((b) => (isTimed(b) ? [b.until] : [])));
-    for (const node of [...draft.pending.unorderedNodesOf(image)].sort(compareNames)) {
+    for (const node of [...draft.pending.nodesOf(image)].sort(compareNames)) {
       waitingCount++;
       const block = firstNodeBlock(image, node, draft);
       const limit = block?.limit ?? heldByImage[0]?.limit;
@@ -171,7 +171,7 @@ function wakeOnly(images: readonly ImageDemand[], draft: Draft): Omit<PacingDeci
   let nextWakeAt: number | undefined;
   let waitingCount = 0;
   for (const image of images) {
-    const pending = draft.pending.unorderedNodesOf(image);
+    const pending = draft.pending.nodesOf(image);
     waitingCount += pending.size;
     const heldByImage = imageBlockers(image, draft);
     if (pending.size === 0 || !heldByImage.every(isTimed)) continue;
