@@ -10,12 +10,12 @@ export const NODE_FLAGS: readonly string[] = [];
 
 /**
  * Set once a process serves (`servingFlags`): `--optimize-for-size` makes V8 grow the heap in
- * smaller steps and collect sooner. Measured at 100 nodes × 10 images (bench/README.md §Scale), it
- * took the peak RSS of pace and reconcile-image from 157–164 MB to 89–92 MB at the same
- * convergence: their live heap is ~28 MB, the rest was V8 holding garbage. Given at start it also
- * slowed the start (it is part of the code cache's flag hash too); set after the code is loaded
- * it only governs the heap from then on. A 1 MB young generation (`--max-semi-space-size=1`) gave
- * nothing more at work and slowed every cold start, so it is not used.
+ * smaller steps and collect sooner. At 100 nodes × 10 images (bench/README.md §Scale) pace and
+ * reconcile-image peaked at 142 MB without it, 97–99 MB with it set once serving, 88 MB with it
+ * from the start: their live heap is ~28 MB, the rest was V8 holding garbage. From the start it
+ * also slowed the first answer and cost more CPU (26.3 against 21.9 CPU s per 1,000 pulls). A 1 MB
+ * young generation (`--max-semi-space-size=1`) gave nothing more at work and slowed every cold
+ * start, so it is not used.
  */
 export const SERVING_NODE_FLAGS: readonly string[] = ['--optimize-for-size'];
 
@@ -24,18 +24,17 @@ export const TRAINING_ENV = 'DROP_CODE_CACHE_TRAINING';
 
 /**
  * Applies SERVING_NODE_FLAGS, or `DROP_SERVING_NODE_FLAGS` when set (space-separated; `none` for
- * none: the benches compare settings with it); returns what it set. Node keeps V8's flags writable
+ * none: the benches compare settings with it). Node keeps V8's flags writable
  * after start for exactly this (`v8.setFlagsFromString`), and the heap's growth reads them at each
  * collection. Not in a training run: the code cache it writes carries a hash of the flags, which
  * must be those a function starts with.
  */
-export function servingFlags(env: NodeJS.ProcessEnv = process.env): readonly string[] {
-  if (env[TRAINING_ENV]) return [];
+export function servingFlags(env: NodeJS.ProcessEnv = process.env): void {
+  if (env[TRAINING_ENV]) return;
   const override = env.DROP_SERVING_NODE_FLAGS;
   const flags =
     override === undefined ? SERVING_NODE_FLAGS : override.split(' ').filter((f) => f && f !== 'none');
   for (const flag of flags) setFlagsFromString(flag);
-  return flags;
 }
 
 /**
