@@ -128,7 +128,7 @@ async function onNode(
   else targetsSeen.delete(name);
   // A node joins NotReady and turns Ready in an update its event source does not send: the node
   // watch stays open a while after a join, so that the function sees it while it is up.
-  if (event.action === 'add') void withImageView(ctx, namespace, () => delay(JOINING_NODE_WATCH_MS));
+  if (event.action === 'add') keepNodeWatchOpen(ctx, namespace);
   return withImageView(ctx, namespace, async (view: ImageView) => {
     if (node) absorb(view.nodes, event, node);
     else if (event.object) absorb(view.nodes, event, event.object as Node);
@@ -184,6 +184,16 @@ function listsImageGone(image: CachedImage, node: string, report: NodeImageRepor
 
 /** How long the node watch stays open after a node joins: about as long as Knative keeps the pod. */
 const JOINING_NODE_WATCH_MS = 120_000;
+
+/**
+ * Holds the image view (and with it the node watch) for JOINING_NODE_WATCH_MS. A function of its
+ * own: a closure made inside onNode would keep onNode's whole scope — the node object as the event
+ * brought it, image list and managedFields included — for those two minutes, a thousand of them
+ * when a runner starts beside a thousand nodes.
+ */
+function keepNodeWatchOpen(ctx: HandlerContext, namespace: string): void {
+  void withImageView(ctx, namespace, () => delay(JOINING_NODE_WATCH_MS));
+}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
