@@ -3,7 +3,7 @@
 // (test/chaos/) both launch Drop through here.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
+import { NODE_ENVIRONMENT, startFlags } from '../lib/entrypoint/runtime.ts';
 import { OUT_DIR } from '../scripts/build-functions.ts';
 import { readSources } from '../standalone/config-files.ts';
 import { optionsOfSource, startApiServerSource } from '../test/controlplane/index.ts';
@@ -87,7 +87,7 @@ export async function startBundle(name: string, options: LaunchOptions): Promise
   // (BENCH_NODE_FLAGS=none: Node's defaults).
   const flags =
     process.env.BENCH_NODE_FLAGS === undefined
-      ? NODE_FLAGS
+      ? startFlags(name)
       : process.env.BENCH_NODE_FLAGS.split(' ').filter((flag) => flag && flag !== 'none');
   const child = spawn(process.execPath, [...flags, ...profile, `${OUT_DIR}/${name}.cjs`], {
     env: {

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { createLogger } from '../log.ts';
 import { runBundle } from './code-cache.ts';
 import { bundledFunctions, bundleOf, selectFunction } from './functions.ts';
-import { NODE_FLAGS, TRAINING_ENV } from './runtime.ts';
+import { NODE_FLAGS, startFlags, TRAINING_ENV } from './runtime.ts';
 import { trainAndSave, writeCodeCaches } from './train.ts';
 
 const log = createLogger({ component: 'entrypoint' });
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     log.warn('starting without the V8 code cache', {
       function: selected.name,
       cache,
-      detail: `write it with this Node and these flags: node ${NODE_FLAGS.join(' ')} entrypoint.cjs --write-code-cache`,
+      detail: `the cache is written by this Node (${['node', ...NODE_FLAGS, 'entrypoint.cjs', '--write-code-cache'].join(' ')}) for a start as: ${['node', ...startFlags(selected.name), 'entrypoint.cjs'].join(' ')}`,
     });
 }
 

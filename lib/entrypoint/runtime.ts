@@ -9,6 +9,28 @@ import { setFlagsFromString } from 'node:v8';
 export const NODE_FLAGS: readonly string[] = [];
 
 /**
+ * Flags a bundle starts with beyond NODE_FLAGS: only the standalone runner's. It runs for weeks and
+ * nobody waits on its start, and `--optimize-for-size` set at start also sizes the heap V8 reserves
+ * then, which setting it once serving cannot: at 1,000 nodes × 20 images the runner peaked at
+ * 116 MB with it from the start and 139 MB with it set once serving (bench/README.md §Scale). The
+ * image's code-cache build trains each bundle under its own flags (train.ts), and the runner's
+ * Deployment starts Node with them (charts/drop, config/standalone; a unit test holds them equal).
+ */
+const BUNDLE_START_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  standalone: ['--optimize-for-size'],
+};
+
+/** The flags a bundle starts with beyond NODE_FLAGS. */
+export function bundleFlags(bundle: string): readonly string[] {
+  return BUNDLE_START_FLAGS[bundle] ?? [];
+}
+
+/** The Node flags a bundle starts with: NODE_FLAGS and its own. */
+export function startFlags(bundle: string): readonly string[] {
+  return [...NODE_FLAGS, ...bundleFlags(bundle)];
+}
+
+/**
  * Set once a process serves (`servingFlags`): `--optimize-for-size` makes V8 grow the heap in
  * smaller steps and collect sooner. At 100 nodes × 10 images (bench/README.md §Scale) pace and
  * reconcile-image peaked at 142 MB without it, 97–99 MB with it set once serving, 88 MB with it

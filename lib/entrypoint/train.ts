@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { apiServerEvent, type HttpEvent, pingEvent } from '../controller/source-events.ts';
 import { runBundle, saveCodeCache } from './code-cache.ts';
 import type { FunctionBundle } from './functions.ts';
-import { TRAINING_ENV } from './runtime.ts';
+import { bundleFlags, TRAINING_ENV } from './runtime.ts';
 
 const TIMEOUT_MS = 60_000;
 
@@ -83,7 +83,8 @@ async function untilAnswered(url: string): Promise<void> {
 
 function runChild(entrypoint: string, name: string, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, entrypoint], {
+    // Under the flags the bundle runs with: the training process's own, and the bundle's.
+    const child = spawn(process.execPath, [...process.execArgv, ...bundleFlags(name), entrypoint], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
