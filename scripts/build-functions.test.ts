@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUNDLE_OPTIONS } from './build-functions.ts';
+import { BUNDLE_OPTIONS, outsideAscii } from './build-functions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'drop-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,6 +25,21 @@ async function bundle(source: string) {
 }
 
 describe('the function bundles', () => {
+  it('are ASCII, so V8 holds their source one byte a character', async () => {
+    // Drop's own regular expressions with µ and μ, which esbuild leaves as they are written.
+    const built = await bundle(`
+      import { parseDuration } from './lib/duration.ts';
+      import { readPullMessage } from './lib/discovery/pull-events.ts';
+      const pulled = 'Successfully pulled image "x:1" in 800\\u00b5s (800\\u00b5s including waiting)';
+      console.log(JSON.stringify([parseDuration('300\\u00b5s'), parseDuration('300\\u03bcs'), readPullMessage('Pulled', pulled)]));
+    `);
+    expect(outsideAscii(readFileSync(built.path, 'utf8'))).toBeUndefined();
+    const run = spawnSync(process.execPath, [built.path], { encoding: 'utf8' });
+    expect(JSON.parse(run.stdout)).toEqual([0.3, 0.3, { kind: 'pulled', image: 'x:1', seconds: 0.0008 }]);
+    const literal = await bundle('console.log(/(ms|\\u03bcs)/.test("1μs"), /μs/.source);');
+    expect(outsideAscii(readFileSync(literal.path, 'utf8'))).toMatch(/outside ASCII at offset \d+ .*μs/);
+  });
+
   it("leave out zod's translations and node-fetch, and KubeConfig still applies fetch options", async () => {
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(

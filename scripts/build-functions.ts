@@ -2,7 +2,16 @@
 // entrypoint, then writes each bundle's V8 code cache (see lib/entrypoint/). Run: npm run build:functions
 // (`-- --no-code-cache` skips the cache, for a build stage whose Node differs from the runtime's).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
@@ -96,6 +105,18 @@ export const BUNDLE_OPTIONS = {
 } satisfies BuildOptions;
 
 /**
+ * Where a bundle leaves ASCII, or undefined. V8 holds a script's source for as long as the script
+ * lives, one byte a character while every character is Latin-1 and two bytes for all of it as soon
+ * as one is not: a single μ in a regular expression literal (esbuild escapes non-ASCII in strings
+ * and names, not there) kept each bundle's 1–1.3 MB of source twice over in every process.
+ */
+export function outsideAscii(text: string): string | undefined {
+  const at = text.search(/[\u0080-\uffff]/);
+  if (at < 0) return undefined;
+  return `a character outside ASCII at offset ${at} (…${text.slice(Math.max(0, at - 40), at + 10)}…): write it as a \\u escape in the source`;
+}
+
+/**
  * Bundles the functions and the entrypoint; returns the bundle paths. Each bundle is written beside
  * its place and renamed into it, so a process that starts while another run rebuilds (two chaos or
  * bench runs in one checkout) loads the old bundle or the new one, never a missing file.
@@ -119,6 +140,10 @@ export async function bundleFunctions(names = functionNames()): Promise<string[]
   // cannot be resolved), so it fails the build rather than the function at run time.
   try {
     if (result.warnings.length > 0) throw new Error(`esbuild reported ${result.warnings.length} warning(s)`);
+    for (const e of entries) {
+      const outside = outsideAscii(readFileSync(join(staging, `${e.out}.cjs`), 'utf8'));
+      if (outside) throw new Error(`${e.out}.cjs: ${outside}`);
+    }
     // A code cache written for the old bundle is of no use to the new one (writeCodeCaches writes anew).
     for (const file of readdirSync(OUT_DIR)) if (file.endsWith('.cjs.v8cache')) rmSync(join(OUT_DIR, file));
     for (const e of entries) renameSync(join(staging, `${e.out}.cjs`), join(OUT_DIR, `${e.out}.cjs`));

@@ -17,7 +17,8 @@ export interface PullMessage {
 }
 
 const IMAGE_RE = /\bimage\s+"([^"]+)"/i;
-const PULL_TIME_RE = /\bin\s+((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)/;
+// µ as an escape, as in lib/duration.ts.
+const PULL_TIME_RE = /\bin\s+((?:\d+(?:\.\d+)?(?:ns|us|\u00b5s|ms|s|m|h))+)/;
 const SIZE_RE = /\bimage\s+size:\s*(\d+)\s+bytes\b/i;
 
 /** What a message says, by its reason, or undefined when it is not an image event. `image`: read elsewhere. */
