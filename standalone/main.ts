@@ -1,7 +1,6 @@
 // The standalone runner's production entrypoint (config/standalone/): every function in one process.
 // No top-level await: the image runs it as a CommonJS bundle (scripts/build-functions.ts).
 import { replicaIdentity } from '../lib/controller/lease-holder.ts';
-import { servingFlags } from '../lib/entrypoint/runtime.ts';
 import { createKube, dropNamespace, loadKubeConfig } from '../lib/kube/index.ts';
 import { createLogger } from '../lib/log.ts';
 import { configDir, readSources } from './config-files.ts';
@@ -24,7 +23,9 @@ async function main(): Promise<void> {
       : {}),
   });
   log.info('serving', { port: running.port });
-  servingFlags();
+  // No serving flags here: the runner's are given at start (startFlags in lib/entrypoint/runtime.ts).
+  // The functions' frozen young generation cost the runner 8.2 against 4.9 CPU s per 1,000 pulls at
+  // 1,000 x 20 for no memory (104 MB either way).
   const stop = () => void running.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -31,8 +31,8 @@ export function startFlags(bundle: string): readonly string[] {
 }
 
 /**
- * Set once a process serves (`servingFlags`): `--optimize-for-size` makes V8 grow the heap in
- * smaller steps and collect sooner. At 100 nodes × 10 images (bench/README.md §Scale) pace and
+ * Set once a function serves (`servingFlags`; the runner has its flags from the start, above):
+ * `--optimize-for-size` makes V8 grow the heap in smaller steps and collect sooner. At 100 nodes × 10 images (bench/README.md §Scale) pace and
  * reconcile-image peaked at 142 MB without it, 97–99 MB with it set once serving, 88 MB with it
  * from the start: their live heap is ~28 MB, the rest was V8 holding garbage. From the start it
  * also slowed the first answer and cost more CPU (26.3 against 21.9 CPU s per 1,000 pulls). A 1 MB
