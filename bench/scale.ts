@@ -168,8 +168,9 @@ function describe(w: ScaleWorkload): string {
 }
 
 function imageOf(name: string, index: number, w: ScaleWorkload): unknown {
+  // A repository path is lower case (the CRD's pattern); the size marker is read case-insensitively.
   const marker =
-    w.model === 'bandwidth' ? `size-${w.pullSeconds * BANDWIDTH_MIB}Mi` : `slow-${w.pullSeconds}s`;
+    w.model === 'bandwidth' ? `size-${w.pullSeconds * BANDWIDTH_MIB}mi` : `slow-${w.pullSeconds}s`;
   return {
     apiVersion: 'drop.corewire.io/v1alpha1',
     kind: 'CachedImage',
