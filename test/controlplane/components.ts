@@ -6,6 +6,8 @@ import type { Credentials } from './credentials.ts';
 
 /** Our kwok Stage files: node lifecycle and the pull-pod outcomes (see README.md, "Pull outcomes"). */
 export const STAGES_DIR = new URL('./stages/', import.meta.url).pathname;
+/** kwok's own options (its stages are in STAGES_DIR). */
+export const KWOK_CONFIGURATION = new URL('./kwok.yaml', import.meta.url).pathname;
 
 /** The annotation kwok selects the nodes it manages by. */
 export const FAKE_NODE_ANNOTATION = { key: 'kwok.x-k8s.io/node', value: 'fake' } as const;
@@ -169,6 +171,8 @@ export function kwokArgs(kubeconfigPath: string): string[] {
     '--cidr=10.244.0.0/16',
     '--node-ip=10.0.0.1',
     '--node-lease-duration-seconds=40',
+    `--config=${KWOK_CONFIGURATION}`,
+    ...(process.env.KWOK_SERVER_ADDRESS ? [`--server-address=${process.env.KWOK_SERVER_ADDRESS}`] : []),
     ...stages,
   ];
 }
