@@ -26,6 +26,12 @@ export class Draft implements DraftState {
   readonly hosts: ReadonlyMap<string, HostState> | undefined;
   /** Nodes served first (lib/pacing/new-nodes.ts); their starts never move to make room. */
   readonly newNodes: ReadonlySet<string>;
+  /**
+   * How many waves of pulls the policy's work takes at least, as the images' limits allow: the
+   * most any image needs through its maxConcurrentNodes slots, or all pending pairs through
+   * maxConcurrentPulls. A node with about this many pulls left bounds convergence (node-choice.ts).
+   */
+  readonly wavesLeft: number;
   readonly #hostStarts = new Map<string, number>();
   readonly #decided: DecidedStart[] = [];
   readonly #byNode = new Map<string, DecidedStart[]>();
@@ -48,6 +54,7 @@ export class Draft implements DraftState {
     this.horizonMs = Math.max(0, input.horizonMs ?? 0);
     this.occupancy = new Occupancy(input.policy, input.inFlight);
     this.pending = new PendingWork(input.images);
+    this.wavesLeft = wavesLeft(input.images, input.limits);
   }
 
   /**
@@ -101,4 +108,15 @@ export class Draft implements DraftState {
     }
     return starts;
   }
+}
+
+function wavesLeft(images: readonly ImageDemand[], limits: PacingLimits): number {
+  let waves = 0;
+  let pairs = 0;
+  for (const image of images) {
+    pairs += image.pendingNodes.length;
+    waves = Math.max(waves, Math.ceil(image.pendingNodes.length / Math.max(1, limits.maxConcurrentNodes)));
+  }
+  const policyCap = limits.maxConcurrentPulls;
+  return policyCap === undefined ? waves : Math.max(waves, Math.ceil(pairs / Math.max(1, policyCap)));
 }

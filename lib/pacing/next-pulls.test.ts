@@ -184,6 +184,34 @@ describe('nextPulls', () => {
     ]);
   });
 
+  it('among nodes that do not bound convergence, serves the one closest to done first', () => {
+    // `a` needs six waves through its one slot; n1..n3 have two pulls left, n4..n6 one: none comes
+    // near six waves, so `a` finishes a node (n4) rather than leave a pull on each of n1..n3.
+    const decision = decide({
+      limits: { maxConcurrentNodes: 1, minDelayBetweenPullsMs: 0 },
+      images: [image('a', ['n1', 'n2', 'n3', 'n4', 'n5', 'n6']), image('b', ['n1', 'n2', 'n3'])],
+    });
+    expect(decision.starts).toEqual([
+      { image: 'a', node: 'n4' },
+      { image: 'b', node: 'n1' },
+    ]);
+  });
+
+  it('serves first a node whose pulls left would outlast the images’ waves', () => {
+    // n1 has five pulls left, within two waves of `a`'s six: left for later it would finish last.
+    // b..e wait for their one slot each, held elsewhere.
+    const others = ['b', 'c', 'd', 'e'];
+    const decision = decide({
+      limits: { maxConcurrentNodes: 1, minDelayBetweenPullsMs: 0 },
+      images: [
+        image('a', ['n1', 'n2', 'n3', 'n4', 'n5', 'n6']),
+        ...others.map((name) => image(name, ['n1'])),
+      ],
+      inFlight: others.map((name) => pulling(name, 'n9')),
+    });
+    expect(decision.starts).toEqual([{ image: 'a', node: 'n1' }]);
+  });
+
   it('moves an earlier start to another node rather than leave a node idle', () => {
     // `a` alone would take n1 (the node with more work); then `b`, which can only use n1, would wait
     // while n2 idles. Moving `a` to n2 starts both.

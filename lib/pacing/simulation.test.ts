@@ -175,3 +175,34 @@ describe('100 nodes × 10 images, every image on every node, 30 s pulls', {
     });
   }
 });
+
+describe('200 nodes × 10 images at 8 nodes per image, 5 s pulls: more nodes than image slots', {
+  timeout: PROPERTY_TEST_TIMEOUT_MS,
+}, () => {
+  it('pulls each node’s images back to back, without slowing convergence', () => {
+    const pullMs = 5 * S;
+    const nodes = names('node', 200);
+    const images = names('img', 10).map((name) => ({ name, priority: 0, nodes }));
+    const limits = { ...DEFAULT_PACING_LIMITS, maxConcurrentNodes: 8, minDelayBetweenPullsMs: 100 };
+    const run = simulate({ policy: POLICY, limits, images, pullMs: () => pullMs });
+    const bound = convergenceLowerBoundMs({
+      limits,
+      images: images.map(() => ({ nodes: 200 })),
+      nodesTotal: 200,
+      pullMs,
+    });
+    expect(run.violations).toEqual([]);
+    expect(run.converged).toBe(true);
+    expect(run.finishedAt / bound).toBeLessThanOrEqual(1.02);
+    // A node busy a fifth of the time, its pulls spread evenly, would wait ~5 s between them.
+    const startsByNode = new Map<string, number[]>();
+    for (const call of run.calls)
+      for (const start of call.starts)
+        startsByNode.set(start.node, [...(startsByNode.get(start.node) ?? []), call.at]);
+    const gaps = [...startsByNode.values()]
+      .flatMap((starts) => starts.slice(1).map((at, i) => at - (starts[i] ?? 0) - pullMs))
+      .sort((a, b) => a - b);
+    expect(gaps).toHaveLength(200 * 10 - 200);
+    expect(gaps[Math.floor(gaps.length / 2)]).toBeLessThanOrEqual(1 * S);
+  });
+});
