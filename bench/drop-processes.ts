@@ -90,9 +90,11 @@ export async function startBundle(name: string, options: LaunchOptions): Promise
       ? startFlags(name)
       : process.env.BENCH_NODE_FLAGS.split(' ').filter((flag) => flag && flag !== 'none');
   const child = spawn(process.execPath, [...flags, ...profile, `${OUT_DIR}/${name}.cjs`], {
+    // The image's environment, unless the bench's own sets the same variable (MALLOC_ARENA_MAX=1
+    // npm run bench … measures another setting).
     env: {
-      ...process.env,
       ...NODE_ENVIRONMENT,
+      ...process.env,
       KUBECONFIG: options.kubeconfigPath,
       DROP_NAMESPACE: NAMESPACE,
       DROP_CONFIG_DIR: CONFIG_DIR,
