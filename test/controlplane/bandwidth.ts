@@ -56,6 +56,10 @@ export function startBandwidthModel(options: BandwidthModelOptions): BandwidthMo
   // Let go, until a watch event shows it: an older event still in the stream must not start it again.
   const released = new Set<string>();
   const inFlight = new Set<Promise<void>>();
+  // Each node's bandwidth, from a watch of the nodes: fetching the node when a pull starts held up
+  // the pod watch behind every fetch (its events are handled one at a time), and at 1,000 nodes
+  // with 400 pulls in flight the model saw each pull start ~2 s late.
+  const bandwidths = new Map<string, number>();
 
   const setLink = (node: string, link: Link) => {
     clearTimeout(timers.get(node));
@@ -120,12 +124,25 @@ export function startBandwidthModel(options: BandwidthModelOptions): BandwidthMo
       onError(`pod ${key}`, new Error(`${change.message}; let go without a modelled pull time`));
       return letGo(key, 'not modelled', { node, problem: change.message });
     }
-    const bandwidth = nodeBandwidth(await kube.get<Node>(paths.node(node)).catch(() => undefined));
+    const bandwidth =
+      bandwidths.get(node) ?? nodeBandwidth(await kube.get<Node>(paths.node(node)).catch(() => undefined));
     // Read the link again: a timer may have moved it while the node was fetched.
     const now = Date.now();
     setLink(node, join(links.get(node) ?? emptyLink(bandwidth, now), key, change.bytes, bandwidth, now));
   };
 
+  void runWatch(
+    kube,
+    kube.transport,
+    { apiVersion: 'v1', kind: 'Node', plural: 'nodes', path: paths.nodes() },
+    async (action, object) => {
+      const name = object.metadata.name ?? '';
+      if (action === 'delete') bandwidths.delete(name);
+      else bandwidths.set(name, nodeBandwidth(object as Node));
+    },
+    controller.signal,
+    (error) => onError('watch nodes', error),
+  );
   void runWatch(
     kube,
     kube.transport,
