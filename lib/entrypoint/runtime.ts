@@ -32,14 +32,15 @@ export function startFlags(bundle: string): readonly string[] {
 
 /**
  * Set once a function serves (`servingFlags`; the runner has its flags from the start, above):
- * `--optimize-for-size` makes V8 grow the heap in smaller steps and collect sooner. At 100 nodes × 10 images (bench/README.md §Scale) pace and
- * reconcile-image peaked at 142 MB without it, 97–99 MB with it set once serving, 88 MB with it
- * from the start: their live heap is ~28 MB, the rest was V8 holding garbage. From the start it
- * also slowed the first answer and cost more CPU (26.3 against 21.9 CPU s per 1,000 pulls). A 1 MB
- * young generation (`--max-semi-space-size=1`) gave nothing more at work and slowed every cold
- * start, so it is not used. `--semi-space-growth-factor=1` (the young generation grows no more
- * once serving) took them from 96–98 MB to 83–85 MB in two pairs of runs the same hour, at 22–27
- * CPU s per 1,000 pulls against 24–26: within a run's spread.
+ * `--optimize-for-size` makes V8 grow the heap in smaller steps and collect sooner. At 100 nodes ×
+ * 10 images (bench/README.md §Scale) pace and reconcile-image peaked at 142 MB without it, 97–99 MB
+ * with it set once serving, 88 MB with it from the start: their live heap is ~28 MB, the rest was
+ * V8 holding garbage. From the start it also slowed the first answer and cost more CPU (26.3
+ * against 21.9 CPU s per 1,000 pulls). A 1 MB young generation (`--max-semi-space-size=1`) gave
+ * nothing more at work and slowed every cold start, so it is not used.
+ * `--semi-space-growth-factor=1` (the young generation grows no more once serving) took them from
+ * 96–98 MB to 83–85 MB in two pairs of runs the same hour, at 22–27 CPU s per 1,000 pulls against
+ * 24–26: within a run's spread.
  */
 export const SERVING_NODE_FLAGS: readonly string[] = ['--optimize-for-size', '--semi-space-growth-factor=1'];
 

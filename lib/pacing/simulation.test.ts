@@ -197,8 +197,11 @@ describe('200 nodes × 10 images at 8 nodes per image, 5 s pulls: more nodes tha
     // A node busy a fifth of the time, its pulls spread evenly, would wait ~5 s between them.
     const startsByNode = new Map<string, number[]>();
     for (const call of run.calls)
-      for (const start of call.starts)
-        startsByNode.set(start.node, [...(startsByNode.get(start.node) ?? []), call.at]);
+      for (const start of call.starts) {
+        const starts = startsByNode.get(start.node) ?? [];
+        starts.push(call.at);
+        startsByNode.set(start.node, starts);
+      }
     const gaps = [...startsByNode.values()]
       .flatMap((starts) => starts.slice(1).map((at, i) => at - (starts[i] ?? 0) - pullMs))
       .sort((a, b) => a - b);
