@@ -104,12 +104,13 @@ function isPreferred(node: string, best: string, draft: Draft): boolean {
 }
 
 /**
- * A node whose pulls left, one wave per maxConcurrentPullsPerNode of them, reach within two waves
- * of the images' own: the slack keeps it from becoming the last node to finish.
+ * A node whose pulls left, one wave each, reach within two waves of the images' own: the slack keeps
+ * it from becoming the last node to finish. A pull counts a whole wave even where
+ * maxConcurrentPullsPerNode lets pulls run side by side: pulls on one node share its bandwidth and
+ * disk, so side by side they take about as long as one after another.
  */
 function isCritical(pullsLeft: number, draft: Draft): boolean {
-  const waves = Math.ceil(pullsLeft / Math.max(1, draft.limits.maxConcurrentPullsPerNode));
-  return waves + CRITICAL_SLACK_WAVES >= draft.wavesLeft;
+  return pullsLeft + CRITICAL_SLACK_WAVES >= draft.wavesLeft;
 }
 
 const CRITICAL_SLACK_WAVES = 2;

@@ -18,7 +18,13 @@ export interface Simulation {
   readonly policy: string;
   readonly limits: PacingLimits;
   readonly images: readonly SimulatedImage[];
+  /** How long a pull takes alone on its node. */
   readonly pullMs: (start: PullStart, attempt: number) => number;
+  /**
+   * Pulls on one node share its bandwidth: k of them side by side each go at 1/k of the speed
+   * (foreign pulls aside). Off by default: each pull takes its pullMs whatever else runs.
+   */
+  readonly sharedBandwidth?: boolean;
   /** How many attempts of (image, node) fail before one succeeds; none by default. */
   readonly failingAttempts?: (start: PullStart) => number;
   /** Pulls of other policies, in flight from t=0 until `until`. */
@@ -44,7 +50,8 @@ export interface SimulationResult {
 }
 
 interface Running extends InFlightPull {
-  readonly endsAt: number;
+  /** What is left of the pull, in ms at full speed. */
+  left: number;
   readonly fails: boolean;
 }
 
@@ -62,20 +69,20 @@ export function simulate(sim: Simulation): SimulationResult {
   let finishedAt = 0;
 
   for (let call = 0; call < (sim.maxCalls ?? 100_000); call++) {
-    for (const pull of running.filter((p) => p.endsAt <= now)) {
-      finishedAt = Math.max(finishedAt, pull.endsAt);
+    for (const pull of running.filter(isDone)) {
+      finishedAt = now;
       const record = failures.get(pull.image)!;
       if (pull.fails) {
         record.set(pull.node, {
           failures: (record.get(pull.node)?.failures ?? 0) + 1,
-          lastFailedAt: pull.endsAt,
+          lastFailedAt: now,
         });
         pending.get(pull.image)!.add(pull.node);
       } else {
         record.delete(pull.node);
       }
     }
-    running = running.filter((p) => p.endsAt > now);
+    running = running.filter((p) => !isDone(p));
     const foreign = (sim.foreign ?? [])
       .filter((f) => f.until > now)
       .map((f) => ({ image: 'foreign', node: f.node, policy: 'other', startedAt: 0 }));
@@ -108,23 +115,32 @@ export function simulate(sim: Simulation): SimulationResult {
         ...start,
         policy,
         startedAt: now,
-        endsAt: now + sim.pullMs(start, attempt),
+        left: sim.pullMs(start, attempt),
         fails: attempt <= (sim.failingAttempts?.(start) ?? 0),
       });
       pending.get(start.image)?.delete(start.node);
       startsOf.set(start.image, [...(startsOf.get(start.image) ?? []), now]);
     }
+    const shares = sharesOf(running);
     const next = Math.min(
-      ...running.map((p) => p.endsAt),
+      ...running.map((p) => now + p.left * (shares.get(p.node) ?? 1)),
       ...(sim.foreign ?? []).map((f) => f.until).filter((t) => t > now),
       ...(sim.extraCallsAt ?? []).filter((t) => t > now),
       decision.nextWakeAt ?? Number.POSITIVE_INFINITY,
     );
     if (next === Number.POSITIVE_INFINITY) break;
+    for (const pull of running) pull.left -= (next - now) / (shares.get(pull.node) ?? 1);
     now = next;
   }
   const converged = running.length === 0 && [...pending.values()].every((nodes) => nodes.size === 0);
   return { converged, finishedAt, calls, violations };
+
+  /** How many pulls share each node's speed, where pulls share it. */
+  function sharesOf(pulls: readonly Running[]): ReadonlyMap<string, number> {
+    const shares = new Map<string, number>();
+    if (sim.sharedBandwidth) for (const p of pulls) shares.set(p.node, (shares.get(p.node) ?? 0) + 1);
+    return shares;
+  }
 
   /** The four rules, against this run's own record of what is running and what happened. */
   function check(start: PullStart): string[] {
@@ -146,4 +162,9 @@ export function simulate(sim: Simulation): SimulationResult {
       say('backoff');
     return found;
   }
+}
+
+// Shared speed divides a pull's time left by fractions; what remains after it ends is rounding.
+function isDone(pull: Running): boolean {
+  return pull.left <= 1e-6;
 }
