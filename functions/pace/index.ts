@@ -10,12 +10,12 @@ export const FUNCTION = 'pace';
 /** drop_reconcile_total's controller label: pace reconciles PullPolicies. */
 const CONTROLLER = 'pullpolicy';
 
-/** The pace function: pull pods finishing, CachedImages with waiting nodes, PullPolicies, and the ping. */
+/** The pace function: CachedImages (new work, outcomes recorded), PullPolicies, and the ping. */
 export function createPaceApp(pacer: Pacer, options: { kube: Kube; namespace: string }): Hono {
   return eventApp({
     name: FUNCTION,
     kube: options.kube,
-    watches: paceWatches(options.namespace),
+    watches: paceWatches(),
     reconcile: (policy, ctx) => counted(CONTROLLER, pacer.request(policy, ctx.kube)),
     resync: async (ctx) => {
       const wake = await policiesWithWork(ctx);

@@ -182,7 +182,7 @@ export class PacingView {
       }
     }
     if (wasPulling && (type === 'delete' || outcome !== 'pulling')) this.#changed();
-    // A deleted probe frees its node for the pull it may have found needed (watches.ts freesSlot).
+    // A deleted probe frees its node for the pull it may have found needed.
     else if (type === 'delete' && object.metadata.annotations?.[PROBE_ANNOTATION]) this.#changed();
   }
 

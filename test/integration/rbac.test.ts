@@ -208,9 +208,8 @@ describe('each function with its own ServiceAccount token', () => {
           { timeoutMs: 30_000, message: `a finished pull pod not on ${exclude || 'no node'}` },
         );
       const first = await finished('');
-      // A finished pull frees a slot (pace reads the pod), and reconcile-image records its outcome
-      // (a PullSucceeded Event is created) and deletes the pod.
-      expect((await send(paceApp, referenceEvent('update', first))).status).toBe(200);
+      // reconcile-image records a finished pull's outcome (a PullSucceeded Event is created) and
+      // deletes the pod; pace is not sent pull pods (config/pace/sources.yaml).
       expect((await send(imageApp, referenceEvent('update', first))).status).toBe(200);
       // Status writes are paced (at most every 5 s per image): the outcome is recorded a moment later.
       await waitFor(async () => (await read<CachedImage>(paths.cachedImage(name))).status?.nodesReady === 1, {
