@@ -1,3 +1,7 @@
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { knativeEvent, knativePing, post } from '../../test/fixtures/knative-events.ts';
 import { unreachableKube } from '../../test/fixtures/unreachable-kube.ts';
@@ -222,6 +226,50 @@ describe('eventApp', () => {
     expect(seen).toEqual([]);
   });
 
+  it('over a socket, refuses a declared length over the limit before reading the body', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    await withServer(app, async (port) => {
+      const answer = await new Promise<{ status: number; connection: string; body: string }>(
+        (resolve, reject) => {
+          const req = request(
+            {
+              port,
+              host: '127.0.0.1',
+              method: 'POST',
+              headers: { ...binary, 'content-length': String(MAX_EVENT_BYTES + 1) },
+            },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk) => {
+                body += chunk;
+              });
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, connection: res.headers.connection ?? '', body }),
+              );
+            },
+          );
+          req.on('error', reject);
+          // A first piece only: the answer must not wait for the rest.
+          req.write('{"pad":"');
+        },
+      );
+      expect(answer.status).toBe(413);
+      expect(answer.connection).toBe('close');
+      expect(answer.body).toMatch(/larger than 2097152 bytes/);
+    });
+    expect(seen).toEqual([]);
+  });
+
+  it('over a socket, reads an event of a declared length', async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const event = post(knativeEvent('update', cachedImage, { plural: 'cachedimages' }));
+    await withServer(app, async (port) => {
+      const res = await fetch(`http://127.0.0.1:${port}/`, event);
+      expect(res.status).toBe(200);
+    });
+    expect(seen).toMatchObject([{ action: 'update', object: { spec: { tag: '1.25-alpine' } } }]);
+  });
+
   it('accepts an event just under the limit', async () => {
     const { app, seen } = appRecording({ result: 'done' });
     const body = JSON.stringify({ resync: true, pad: 'x'.repeat(MAX_EVENT_BYTES - 100) });
@@ -332,3 +380,15 @@ describe('eventApp', () => {
     expect(reconciled).toEqual(['a', 'b', 'c']);
   });
 });
+
+/** Serves the app as the functions do (@hono/node-server) on a loopback port for the length of `use`. */
+async function withServer(app: Hono, use: (port: number) => Promise<void>): Promise<void> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+  });
+  try {
+    await use((server.address() as AddressInfo).port);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}

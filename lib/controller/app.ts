@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kube, KubeObject } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
@@ -116,17 +116,27 @@ export function eventApp(options: EventAppOptions): Hono {
     c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
   // Read before any parsing: a body over the limit is refused as it streams in, never buffered whole.
-  const limit = bodyLimit({
-    maxSize: MAX_EVENT_BYTES,
-    onError: (c) => {
-      const message = `the event is larger than ${MAX_EVENT_BYTES} bytes, the most a Kubernetes object can take`;
-      record(options.name, 'invalid', performance.now());
-      log.warn('rejected event', { outcome: 'invalid', detail: message, eventId: c.req.header('ce-id') });
-      // The rest of the body is never read: the connection closes, and says so, so that a client
-      // does not send its next request down a socket the server is about to drop.
-      return c.json({ error: message }, 413, { connection: 'close' });
-    },
-  });
+  const tooLarge = (c: Context) => {
+    const message = `the event is larger than ${MAX_EVENT_BYTES} bytes, the most a Kubernetes object can take`;
+    record(options.name, 'invalid', performance.now());
+    log.warn('rejected event', { outcome: 'invalid', detail: message, eventId: c.req.header('ce-id') });
+    // The rest of the body is never read: the connection closes, and says so, so that a client
+    // does not send its next request down a socket the server is about to drop.
+    return c.json({ error: message }, 413, { connection: 'close' });
+  };
+  const streamLimit = bodyLimit({ maxSize: MAX_EVENT_BYTES, onError: tooLarge });
+  // A declared length is checked here, as bodyLimit would check it, but without bodyLimit's look at
+  // the body stream: under @hono/node-server that look builds a web Request and a stream for each
+  // event, where text() otherwise reads the socket straight into a buffer (100 × 10, four functions:
+  // reconcile-image 4.8 against 5.8 CPU s per 1,000 pulls). The adapters always declare a length;
+  // chunked bodies go through bodyLimit.
+  const limit: MiddlewareHandler = async (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared === undefined || c.req.header('transfer-encoding') !== undefined)
+      return streamLimit(c, next);
+    if (Number.parseInt(declared, 10) > MAX_EVENT_BYTES) return tooLarge(c);
+    await next();
+  };
   app.post('/', limit, async (c) => {
     const started = performance.now();
     const headers = Object.fromEntries(c.req.raw.headers);
