@@ -63,15 +63,8 @@ describe("config/reconcile-image's source", () => {
     expect(passes(filters, { ...event('update', 'Node'), type: 'dev.knative.apiserver.ref.update' })).toBe(
       false,
     );
-    for (const kind of ['CachedImage', 'PullPolicy'])
+    for (const kind of ['CachedImage', 'PullPolicy', 'Pod'])
       for (const type of ['add', 'update', 'delete']) expect(passes(filters, event(type, kind))).toBe(true);
-  });
-
-  it('sends what becomes of a pull pod, not its creation', () => {
-    expect(passes(filters, event('add', 'Pod'))).toBe(false);
-    expect(passes(filters, { ...event('add', 'Pod'), type: 'dev.knative.apiserver.ref.add' })).toBe(false);
-    expect(passes(filters, event('update', 'Pod'))).toBe(true);
-    expect(passes(filters, event('delete', 'Pod'))).toBe(true);
   });
 
   it('is the only source with filters: the others send everything', () => {

@@ -155,32 +155,6 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
     await deleteNodes(kubeconfigPath(), [member ?? '', outsider ?? '']);
   });
 
-  it('counts a pull while it runs, though its source sends no pod creations', async () => {
-    // config/reconcile-image/sources.yaml filters pod adds out, and the pod's next change (the
-    // kubelet's "still pulling") is skipped: only the function's own pod watch can count the pull
-    // before its outcome, ten minutes later.
-    const pool = uniqueName('counted');
-    const name = uniqueName('counted');
-    const nodes = await createNodes(1, {
-      kubeconfigPath: kubeconfigPath(),
-      prefix: pool,
-      labels: { 'drop.test/pool': pool },
-    });
-    await drop.kube.create(
-      paths.cachedImages(),
-      imageWith(name, {
-        image: 'registry.example/big/counted-slow-600s',
-        tag: 'v1',
-        nodeSelector: { 'drop.test/pool': pool },
-      }),
-    );
-    const pulling = await waitForStatus(drop, name, (s) => s.nodesPulling === 1, 120_000);
-    expect(pulling.status).toMatchObject({ nodesTargeted: 1, nodesWaiting: 0, nodesReady: 0 });
-    await drop.kube.delete(paths.cachedImage(name));
-    await untilNoPullPods(drop, name);
-    await deleteNodes(kubeconfigPath(), nodes);
-  });
-
   it('deleting a CachedImage removes its pull pods', async () => {
     const name = uniqueName('deleted');
     await drop.kube.create(
