@@ -32,6 +32,22 @@ const GATHER = 10;
 const GATHER_MIN_MS = 50;
 const GATHER_MAX_MS = 1_000;
 
+/**
+ * When a holder whose window ended should serve its policy again in this process (ms from now), if
+ * nothing asks before. Pulls that wait for a slot while others are in flight: at once, for the view
+ * that would tell of the slot freeing goes with the holder, and no pull pod is sent to pace (the
+ * CachedImage status that records the outcome, at most every 5 s per image, would be the next
+ * word). A delay that ends after the window (a long minDelay, a backoff, a pause): then. The ping
+ * catches up on either if the process is not up.
+ */
+function nextServe(
+  result: { readonly waiting: number; readonly inFlight: number; readonly nextWakeAt?: number },
+  now: number,
+): number | undefined {
+  if (result.waiting > 0 && result.inFlight > 0) return 0;
+  return result.nextWakeAt === undefined ? undefined : Math.max(0, result.nextWakeAt - now);
+}
+
 /** What the process gives every holder: shared by the holders of all its policies. */
 export interface HolderEnv {
   readonly namespace: string;
@@ -174,14 +190,14 @@ export class PolicyHolder {
           continue;
         }
       }
-      if (!keepServing)
+      if (!keepServing) {
+        const again = this.env.stopped() ? undefined : nextServe(result, now);
         return {
           result: 'done',
           detail: `started ${this.#started} pulls for policy ${this.policy}`,
-          // A delay that ends after the window (a long minDelay, a backoff, a pause): the pacer
-          // wakes this policy then, while the process is up; the ping catches up if it is not.
-          ...(wake !== undefined && !this.env.stopped() ? { requeueAfterMs: Math.max(0, wake - now) } : {}),
+          ...(again !== undefined ? { requeueAfterMs: again } : {}),
         };
+      }
       if (rerun) continue;
       if ((await this.#waitUntil(Math.min(wake ?? deadline, deadline))) === 'poked') {
         const lost = await this.#retake();

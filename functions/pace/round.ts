@@ -61,6 +61,8 @@ export type RoundResult =
       readonly nextWakeAt?: number;
       /** Pending pulls this round could not start. */
       readonly waiting: number;
+      /** Pulls of this policy in flight after this round. */
+      readonly inFlight: number;
     }
   | { readonly kind: 'invalid'; readonly detail: string };
 
@@ -123,6 +125,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
         ? withoutStarts(round.memory, input.memory, refused, reserved.allowed)
         : round.memory,
     waiting: round.waitingCount + refused.length,
+    inFlight: round.inFlight - refused.length,
     ...(wakes.length > 0 ? { nextWakeAt: Math.min(...wakes) } : {}),
   };
 }

@@ -142,3 +142,53 @@ describe('pace Leases and wake-ups', () => {
     }
   }, 240_000);
 });
+
+describe('a holder whose window ends while pulls wait for a slot', () => {
+  it('serves on, and starts the waiting pull when the slot frees, with no event or ping', async () => {
+    // No adapter feeds this Drop: pace is asked once, and nothing else would wake it. The window
+    // (3 s) ends while the first pull (8 s) holds the image's one slot and the second node waits.
+    const drop = await startDrop({ kubeconfigPath: kubeconfigPath(), events: false, windowMs: 3_000 });
+    const name = uniqueName('one-slot');
+    const pair = await createNodes(2, {
+      kubeconfigPath: kubeconfigPath(),
+      prefix: name,
+      labels: { 'drop.test/pool': name },
+    });
+    try {
+      await drop.kube.create(paths.pullPolicies(), pullPolicy(name, { maxConcurrentNodes: 1 }) as PullPolicy);
+      const sampler = samplePulls(drop.kube, NAMESPACE);
+      await drop.kube.create(
+        paths.cachedImages(),
+        cachedImage(name, {
+          image: 'registry.example/leases/one-slot-slow-8s',
+          tag: 'v1',
+          nodeSelector: { 'drop.test/pool': name },
+          policyRef: { name },
+        }),
+      );
+      // reconcile-image writes the two nodes waiting (its resync), then pace is asked once.
+      await waitFor(
+        async () => {
+          await drop.pingAll();
+          const image = await drop.kube.get<CachedImage>(paths.cachedImage(name));
+          return image?.status?.nodesWaiting === 2;
+        },
+        { timeoutMs: 60_000, message: 'both nodes waiting' },
+      );
+      expect(await drop.pacer.request(name)).toMatchObject({ result: 'done' });
+      await waitFor(() => sampler.startsOf(name).length === 2, {
+        timeoutMs: 90_000,
+        message: 'the second pull started',
+      });
+      await sampler.stop();
+      const starts = sampler.startsOf(name);
+      // One slot: the second started once the first ended (first-seen times from ~100 ms sampling).
+      expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(8_000 - 250);
+      await drop.kube.delete(paths.cachedImage(name));
+      await drop.kube.delete(paths.pullPolicy(name));
+    } finally {
+      await drop.stop();
+      await deleteNodes(kubeconfigPath(), pair);
+    }
+  }, 240_000);
+});
