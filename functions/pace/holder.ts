@@ -12,7 +12,7 @@ import {
 import { type Kube, paths } from '../../lib/kube/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { EMPTY_MEMORY, type PacerMemory } from './plan.ts';
-import { runRound } from './round.ts';
+import { type RoundResult, runRound } from './round.ts';
 import { PACING_REFRESH_MS } from './status.ts';
 import type { PacingView } from './view.ts';
 
@@ -40,10 +40,7 @@ const GATHER_MAX_MS = 1_000;
  * word). A delay that ends after the window (a long minDelay, a backoff, a pause): then. The ping
  * catches up on either if the process is not up.
  */
-function nextServe(
-  result: { readonly waiting: number; readonly inFlight: number; readonly nextWakeAt?: number },
-  now: number,
-): number | undefined {
+function nextServe(result: Extract<RoundResult, { kind: 'ran' }>, now: number): number | undefined {
   if (result.waiting > 0 && result.inFlight > 0) return 0;
   return result.nextWakeAt === undefined ? undefined : Math.max(0, result.nextWakeAt - now);
 }

@@ -103,7 +103,8 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
   pullsStartedTotal.inc({ policy }, started);
   // A create that found the pod already there (a racing holder) is in flight all the same.
   const { refused } = reserved;
-  pullsInFlight.set({ policy }, round.inFlight - refused.length);
+  const inFlight = round.inFlight - refused.length;
+  pullsInFlight.set({ policy }, inFlight);
   const madeNow = new Set(created.flatMap((pod) => (pod ? [pod.metadata.name] : [])));
   round.waitedSeconds.forEach((seconds, i) => {
     if (madeNow.has(round.create[i]?.metadata.name ?? '')) slotWait.observe({ policy }, seconds);
@@ -125,7 +126,7 @@ export async function runRound(input: RoundInput): Promise<RoundResult> {
         ? withoutStarts(round.memory, input.memory, refused, reserved.allowed)
         : round.memory,
     waiting: round.waitingCount + refused.length,
-    inFlight: round.inFlight - refused.length,
+    inFlight,
     ...(wakes.length > 0 ? { nextWakeAt: Math.min(...wakes) } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../policy/limits.ts';
 import { limitsArb, names, POLICY, PROPERTY_TEST_TIMEOUT_MS, runs } from './testing/arbitraries.ts';
 import { convergenceLowerBoundMs } from './testing/lower-bound.ts';
-import { type SimulatedImage, simulate } from './testing/simulate.ts';
+import { type SimulatedImage, type SimulationResult, simulate } from './testing/simulate.ts';
 
 const S = 1_000;
 
@@ -139,11 +139,35 @@ describe('a pacer driven by finishing pulls, wake-ups and stray events', {
   });
 });
 
+/**
+ * Simulates `imageCount` images each wanted on all of `nodeCount` nodes, checks the run kept every
+ * rule and converged, and returns it with its time ÷ the lower bound.
+ */
+function everyImageEverywhere(
+  nodeCount: number,
+  imageCount: number,
+  overrides: Partial<PacingLimits>,
+  pullMs: number,
+  sharedBandwidth = false,
+): { run: SimulationResult; ratio: number } {
+  const nodes = names('node', nodeCount);
+  const images = names('img', imageCount).map((name) => ({ name, priority: 0, nodes }));
+  const limits = { ...DEFAULT_PACING_LIMITS, ...overrides };
+  const run = simulate({ policy: POLICY, limits, images, pullMs: () => pullMs, sharedBandwidth });
+  const bound = convergenceLowerBoundMs({
+    limits,
+    images: images.map(() => ({ nodes: nodeCount })),
+    nodesTotal: nodeCount,
+    pullMs,
+  });
+  expect(run.violations).toEqual([]);
+  expect(run.converged).toBe(true);
+  return { run, ratio: run.finishedAt / bound };
+}
+
 describe('100 nodes × 10 images, every image on every node, 30 s pulls', {
   timeout: PROPERTY_TEST_TIMEOUT_MS,
 }, () => {
-  const nodes = names('node', 100);
-  const images = names('img', 10).map((name) => ({ name, priority: 0, nodes }));
   const cases: [string, Partial<PacingLimits>, number][] = [
     ['the default policy', {}, 1.0],
     ['10 nodes per image, no delay', { maxConcurrentNodes: 10, minDelayBetweenPullsMs: 0 }, 1.0],
@@ -161,17 +185,7 @@ describe('100 nodes × 10 images, every image on every node, 30 s pulls', {
   ];
   for (const [name, overrides, within] of cases) {
     it(`converges within ${Math.round((within - 1) * 100)}% of the lower bound under ${name}`, () => {
-      const limits = { ...DEFAULT_PACING_LIMITS, ...overrides };
-      const run = simulate({ policy: POLICY, limits, images, pullMs: () => 30 * S });
-      const bound = convergenceLowerBoundMs({
-        limits,
-        images: images.map(() => ({ nodes: 100 })),
-        nodesTotal: 100,
-        pullMs: 30 * S,
-      });
-      expect(run.violations).toEqual([]);
-      expect(run.converged).toBe(true);
-      expect(run.finishedAt / bound).toBeLessThanOrEqual(within);
+      expect(everyImageEverywhere(100, 10, overrides, 30 * S).ratio).toBeLessThanOrEqual(within);
     });
   }
 });
@@ -181,19 +195,9 @@ describe('200 nodes × 10 images at 8 nodes per image, 5 s pulls: more nodes tha
 }, () => {
   it('pulls each node’s images back to back, without slowing convergence', () => {
     const pullMs = 5 * S;
-    const nodes = names('node', 200);
-    const images = names('img', 10).map((name) => ({ name, priority: 0, nodes }));
-    const limits = { ...DEFAULT_PACING_LIMITS, maxConcurrentNodes: 8, minDelayBetweenPullsMs: 100 };
-    const run = simulate({ policy: POLICY, limits, images, pullMs: () => pullMs });
-    const bound = convergenceLowerBoundMs({
-      limits,
-      images: images.map(() => ({ nodes: 200 })),
-      nodesTotal: 200,
-      pullMs,
-    });
-    expect(run.violations).toEqual([]);
-    expect(run.converged).toBe(true);
-    expect(run.finishedAt / bound).toBeLessThanOrEqual(1.02);
+    const limits = { maxConcurrentNodes: 8, minDelayBetweenPullsMs: 100 };
+    const { run, ratio } = everyImageEverywhere(200, 10, limits, pullMs);
+    expect(ratio).toBeLessThanOrEqual(1.02);
     // A node busy a fifth of the time, its pulls spread evenly, would wait ~5 s between them.
     const startsByNode = new Map<string, number[]>();
     for (const call of run.calls)
@@ -216,24 +220,7 @@ describe('400 nodes × 20 images at 20 nodes per image, three pulls per node sha
   it('converges within 5% of the lower bound: a node’s pulls left each count a whole wave', () => {
     // Counting three pulls as one wave, as if they ran side by side at full speed, left the nodes
     // with the most work for last; pulls then shared those nodes and the run took 1.18 × the bound.
-    const pullMs = 5 * S;
-    const nodes = names('node', 400);
-    const images = names('img', 20).map((name) => ({ name, priority: 0, nodes }));
-    const limits = {
-      ...DEFAULT_PACING_LIMITS,
-      maxConcurrentNodes: 20,
-      minDelayBetweenPullsMs: 100,
-      maxConcurrentPullsPerNode: 3,
-    };
-    const run = simulate({ policy: POLICY, limits, images, pullMs: () => pullMs, sharedBandwidth: true });
-    const bound = convergenceLowerBoundMs({
-      limits,
-      images: images.map(() => ({ nodes: 400 })),
-      nodesTotal: 400,
-      pullMs,
-    });
-    expect(run.violations).toEqual([]);
-    expect(run.converged).toBe(true);
-    expect(run.finishedAt / bound).toBeLessThanOrEqual(1.05);
+    const limits = { maxConcurrentNodes: 20, minDelayBetweenPullsMs: 100, maxConcurrentPullsPerNode: 3 };
+    expect(everyImageEverywhere(400, 20, limits, 5 * S, true).ratio).toBeLessThanOrEqual(1.05);
   });
 });
