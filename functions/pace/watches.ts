@@ -1,7 +1,14 @@
 import type { CachedImage } from '../../lib/api/index.ts';
-import type { HandlerContext, ObjectEvent, Wake, Watch } from '../../lib/controller/index.ts';
+import {
+  type HandlerContext,
+  informers,
+  type ObjectEvent,
+  type Wake,
+  type Watch,
+} from '../../lib/controller/index.ts';
 import { paths } from '../../lib/kube/index.ts';
 import { policyOf } from '../../lib/policy/index.ts';
+import { cachedImages } from '../../lib/watched.ts';
 import { hasPacerWork } from './plan.ts';
 
 // What wakes pace: the key is a PullPolicy name, and waking it means "run a pace round for it"
@@ -42,5 +49,12 @@ async function onImage(event: ObjectEvent, ctx: HandlerContext): Promise<Wake> {
     (event.action === 'delete'
       ? undefined
       : await ctx.kube.get<CachedImage>(paths.cachedImage(event.ref.name)));
-  return image ? [policyOf(image)] : { skip: `CachedImage ${event.ref.name} is gone` };
+  if (!image) return { skip: `CachedImage ${event.ref.name} is gone` };
+  // Rounds read images from this process's watch, which may not have this version yet. A status
+  // that lists a node again (a probe found the image gone) read stale would start nothing, and no
+  // later event would tell pace: the round reads at least what the event carried.
+  informers(ctx.kube)
+    .opened(cachedImages)
+    ?.observe(image, event.action === 'delete');
+  return [policyOf(image)];
 }

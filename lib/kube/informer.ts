@@ -292,7 +292,7 @@ export class InformerPool {
   async acquire<T extends KubeObject>(
     spec: InformerSpec<T>,
   ): Promise<{ informer: Informer<T>; release(): void }> {
-    const key = `${spec.path}?${spec.labelSelector ?? ''}`;
+    const key = keyOfSpec(spec);
     let entry = this.#entries.get(key);
     if (!entry) {
       entry = { informer: new Informer(this.kube, spec) as unknown as Informer<KubeObject>, users: 0 };
@@ -320,6 +320,11 @@ export class InformerPool {
     return { informer: current.informer as unknown as Informer<T>, release };
   }
 
+  /** The informer of `spec` if one is open, without opening one (a new one lists the truth anyway). */
+  opened<T extends KubeObject>(spec: InformerSpec<T>): Informer<T> | undefined {
+    return this.#entries.get(keyOfSpec(spec))?.informer as unknown as Informer<T> | undefined;
+  }
+
   /** Closes every informer now (shutdown). */
   close(): void {
     for (const [key, entry] of this.#entries) {
@@ -334,4 +339,8 @@ export class InformerPool {
     informer.close();
     this.#entries.delete(key);
   }
+}
+
+function keyOfSpec(spec: WatchTarget): string {
+  return `${spec.path}?${spec.labelSelector ?? ''}`;
 }
