@@ -9,7 +9,7 @@ import { KubeError } from '../kube/errors.ts';
 import { eventApp } from './app.ts';
 import { MAX_EVENT_BYTES } from './envelope.ts';
 import type { DropEvent, ObjectEvent } from './event.ts';
-import type { Outcome } from './outcome.ts';
+import { answerBody, type Outcome } from './outcome.ts';
 
 process.env.DROP_LOG_LEVEL = 'silent';
 
@@ -266,8 +266,24 @@ describe('eventApp', () => {
     await withServer(app, async (port) => {
       const res = await fetch(`http://127.0.0.1:${port}/`, event);
       expect(res.status).toBe(200);
+      // No body, so a sender that closes the answer unread (Go's) can send its next event down the
+      // same connection.
+      expect(res.headers.get('content-length')).toBe('0');
+      expect(res.headers.get('connection')).toBe('keep-alive');
+      expect(await res.text()).toBe('');
     });
     expect(seen).toMatchObject([{ action: 'update', object: { spec: { tag: '1.25-alpine' } } }]);
+  });
+
+  it("carries a handled event's result and detail in headers, any character readable back", async () => {
+    const detail = `50% of ${'nodé → ✓ '.repeat(80)}`;
+    const { app } = appRecording({ result: 'done', detail });
+    const res = await app.request('/', post(knativeEvent('update', cachedImage, { plural: 'cachedimages' })));
+    expect(res.headers.get('drop-result')).toBe('done');
+    expect(res.headers.get('drop-detail')).toMatch(/^50%25 of nod%C3%A9 %E2%86%92 /);
+    const read = await answerBody(res);
+    expect(read.result).toBe('done');
+    expect(read.detail).toBe(`${detail.slice(0, 509)}...`);
   });
 
   it('accepts an event just under the limit', async () => {
@@ -338,7 +354,10 @@ describe('eventApp', () => {
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } };
     const res = await app.request('/', post(knativeEvent('update', node, { plural: 'nodes' })));
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ result: 'ignored', detail: 'kind Node is not handled by test' });
+    expect(await answerBody(res)).toMatchObject({
+      result: 'ignored',
+      detail: 'kind Node is not handled by test',
+    });
     expect(reconciled).toEqual([]);
   });
 
@@ -355,7 +374,10 @@ describe('eventApp', () => {
       resync: async () => ({ result: 'done' }),
     });
     const res = await app.request('/', post(knativeEvent('update', cachedImage, { plural: 'cachedimages' })));
-    expect(await res.json()).toMatchObject({ result: 'ignored', detail: 'status update of a settled spec' });
+    expect(await answerBody(res)).toMatchObject({
+      result: 'ignored',
+      detail: 'status update of a settled spec',
+    });
     expect(reconciled).toEqual([]);
   });
 

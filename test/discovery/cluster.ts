@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { createDiscoverApp, type DiscoverOptions } from '../../functions/discover/index.ts';
 import { SyncSlots } from '../../functions/discover/slots.ts';
 import type { DiscoveryPolicy } from '../../lib/api/index.ts';
+import { answerBody } from '../../lib/controller/outcome.ts';
 import { apiServerEvent, pingEvent } from '../../lib/controller/source-events.ts';
 import { type Kube, type KubeObject, paths } from '../../lib/kube/index.ts';
 
@@ -30,7 +31,7 @@ export async function ping(
 ): Promise<{ status: number; body: { detail?: string; error?: string } }> {
   const event = pingEvent(NAMESPACE, 'drop-resync', { resync: true });
   const response = await app.request('/', { method: 'POST', headers: event.headers, body: event.body });
-  return { status: response.status, body: (await response.json()) as { detail?: string } };
+  return { status: response.status, body: await answerBody(response) };
 }
 
 /**
@@ -41,7 +42,7 @@ export async function policyChanged(app: Hono, name: string, action: 'add' | 'up
   const object = { apiVersion: 'drop.corewire.io/v1alpha1', kind: 'DiscoveryPolicy', metadata: { name } };
   const event = apiServerEvent('https://127.0.0.1', action, object, 'discoverypolicies', 'Reference');
   const response = await app.request('/', { method: 'POST', headers: event.headers, body: event.body });
-  const body = (await response.json()) as { detail?: string; error?: string };
+  const body = await answerBody(response);
   const synced = await slotsOf.get(app)?.ended(name);
   return { status: response.status, body, ...(synced ? { synced: synced.detail } : {}) };
 }
