@@ -1,4 +1,9 @@
-import { type CachedImage, type PacingLimitGroup, statusWord } from '../../lib/api/index.ts';
+import {
+  type CachedImage,
+  type CachedImageStatus,
+  type PacingLimitGroup,
+  statusWord,
+} from '../../lib/api/index.ts';
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
@@ -92,10 +97,17 @@ export function paceRound(input: PaceInput): PaceRound {
     (i) => policyOf(i) === input.policy && isSettled(i) && !POLICY_PROBLEMS.has(statusWord(i.status)),
   );
   const podsByImage = groupBy(input.pods, (p) => p.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '');
-  const demands = governed.map((image) => demandOf(image, podsByImage.get(image.metadata.name) ?? [], input));
+  // Nodes held off after a collision: busy for every image.
+  const held = new Set(
+    [...(input.holdOff ?? [])].filter(([, until]) => until > input.now).map(([node]) => node),
+  );
+  const demands = governed.map((image) =>
+    demandOf(image, podsByImage.get(image.metadata.name) ?? [], input, held),
+  );
   const inFlight = input.pods.filter(isPulling).map(inFlightOf);
   // Nodes that joined recently are warmed first (lib/pacing/new-nodes.ts): only pending ones matter.
-  const pendingNodes = new Set(demands.flatMap((d) => d.pendingNodes));
+  const pendingNodes = new Set<string>();
+  for (const demand of demands) for (const node of demand.pendingNodes) pendingNodes.add(node);
   const window = input.limits.newNodeWindowMs ?? NEW_NODE_WINDOW_MS;
   const newNodes = input.joinedAt
     ? newNodesOf(pendingNodes, input.joinedAt, input.now, window)
@@ -162,14 +174,13 @@ function isSettled(image: CachedImage): boolean {
  * re-pull cycle wants them again), less those busy with a pull of it (a pod, or one whose outcome
  * the status has not recorded yet), less those held off after a collision.
  */
-function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): ImageDemand {
+function demandOf(
+  image: CachedImage,
+  pods: readonly Pod[],
+  input: PaceInput,
+  held: ReadonlySet<string>,
+): ImageDemand {
   const status = image.status!;
-  const busy = new Set(pods.map((p) => p.spec?.nodeName ?? ''));
-  const unrecorded = input.unrecorded?.(image.metadata.name);
-  const cached = setOf(status.cachedNodes);
-  const again = setOf(status.repullNodes);
-  // Cached nodes due for a garbage-collection probe get a pull pod too (one with imagePullPolicy Never).
-  const probe = setOf(status.probeNodes);
   const failures: Record<string, { failures: number; lastFailedAt: number }> = {};
   for (const f of status.failedNodes ?? []) {
     // A record written before lastFailedAt existed counts from retryAt: it can only wait longer.
@@ -178,20 +189,36 @@ function demandOf(image: CachedImage, pods: readonly Pod[], input: PaceInput): I
   }
   const podStarts = pods.map((p) => Date.parse(p.metadata.creationTimestamp ?? '') || 0);
   const lastStartAt = Math.max(input.memory.lastStart[image.metadata.name] ?? 0, ...podStarts);
-  const held = (n: string) => (input.holdOff?.get(n) ?? 0) > input.now;
+  const needed = neededByStatus(status, input.targetsOf(image));
+  const busy = new Set([...held, ...(input.unrecorded?.(image.metadata.name) ?? [])]);
+  for (const pod of pods) busy.add(pod.spec?.nodeName ?? '');
   return {
     name: image.metadata.name,
     priority: image.spec?.priority ?? 0,
-    pendingNodes: input
-      .targetsOf(image)
-      .filter(
-        (n) =>
-          (!cached.has(n) || again.has(n) || probe.has(n)) && !busy.has(n) && !unrecorded?.has(n) && !held(n),
-      ),
+    pendingNodes: busy.size === 0 ? needed : needed.filter((n) => !busy.has(n)),
     failures,
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
     host: hostOf(status.reference),
   };
+}
+
+// A round runs at each pull's outcome and reads every image's targets; what its status says they
+// need changes only when the status or the nodes do. Kept per status object (a watch cache's, until
+// the image changes) and target list (lib/targets.ts keeps one while the nodes stay as they are),
+// sorted as the pacer walks them: at a thousand nodes × 20 images, most of a round.
+const needed = new WeakMap<CachedImageStatus, { targets: readonly string[]; nodes: readonly string[] }>();
+
+/** The targets that hold no copy of the image, or are due a re-pull or a probe, in name order. */
+function neededByStatus(status: CachedImageStatus, targets: readonly string[]): readonly string[] {
+  const known = needed.get(status);
+  if (known?.targets === targets) return known.nodes;
+  const cached = setOf(status.cachedNodes);
+  const again = setOf(status.repullNodes);
+  // Cached nodes due for a garbage-collection probe get a pull pod too (one with imagePullPolicy Never).
+  const probe = setOf(status.probeNodes);
+  const nodes = targets.filter((n) => !cached.has(n) || again.has(n) || probe.has(n)).sort();
+  needed.set(status, { targets, nodes });
+  return nodes;
 }
 
 /**

@@ -7,8 +7,10 @@ export class PendingWork {
 
   constructor(images: readonly ImageDemand[]) {
     for (const image of images) {
-      // Sorted once, so every walk over them is in name order whatever order the caller sent.
-      const nodes = new Set([...image.pendingNodes].sort(compareNames));
+      // In name order, so every walk over them is whatever order the caller sent (the pacer sends
+      // them sorted: checked, not sorted again).
+      const given = image.pendingNodes;
+      const nodes = new Set(inNameOrder(given) ? given : [...given].sort(compareNames));
       this.#nodesByImage.set(image, nodes);
       for (const node of nodes) this.#perNode.set(node, this.remainingOn(node) + 1);
     }
@@ -39,4 +41,9 @@ export class PendingWork {
 
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function inNameOrder(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (compareNames(names[i - 1]!, names[i]!) > 0) return false;
+  return true;
 }
