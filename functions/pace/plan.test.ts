@@ -93,6 +93,20 @@ describe('paceRound', () => {
     expect(r.memory.lastStart).toEqual({ a: NOW });
   });
 
+  it('reads an image status and a target list anew when either is a new one, whatever it read before', () => {
+    const targets = ['n1', 'n2', 'n3'];
+    const first = image('a', targets);
+    expect(started(round({ images: [first], targetsOf: () => targets }))).toEqual(['a@n1', 'a@n2']);
+    // A status written since (a new object from the watch) records n1 cached.
+    const written = { ...first, status: { ...first.status!, cachedNodes: ['n1'] } } as CachedImage;
+    expect(started(round({ images: [written], targetsOf: () => targets }))).toEqual(['a@n2', 'a@n3']);
+    // The nodes changed (a new target list): n2 is no longer a target.
+    expect(started(round({ images: [written], targetsOf: () => ['n1', 'n3', 'n4'] }))).toEqual([
+      'a@n3',
+      'a@n4',
+    ]);
+  });
+
   it('a node whose pull ended unrecorded waits, and the round wakes when that hold ends', () => {
     const ends = NOW + 20_000;
     const r = round({
