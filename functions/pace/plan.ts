@@ -7,6 +7,7 @@ import {
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import {
+  compareNames,
   type HostState,
   type ImageDemand,
   type InFlightPull,
@@ -216,7 +217,7 @@ function neededByStatus(status: CachedImageStatus, targets: readonly string[]): 
   const again = setOf(status.repullNodes);
   // Cached nodes due for a garbage-collection probe get a pull pod too (one with imagePullPolicy Never).
   const probe = setOf(status.probeNodes);
-  const nodes = targets.filter((n) => !cached.has(n) || again.has(n) || probe.has(n)).sort();
+  const nodes = targets.filter((n) => !cached.has(n) || again.has(n) || probe.has(n)).sort(compareNames);
   needed.set(status, { targets, nodes });
   return nodes;
 }

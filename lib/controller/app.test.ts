@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { knativeEvent, knativePing, post } from '../../test/fixtures/knative-events.ts';
+import { answerBody, knativeEvent, knativePing, post } from '../../test/fixtures/knative-events.ts';
 import { unreachableKube } from '../../test/fixtures/unreachable-kube.ts';
 import { KubeError } from '../kube/errors.ts';
 import { eventApp } from './app.ts';
 import { MAX_EVENT_BYTES } from './envelope.ts';
 import type { DropEvent, ObjectEvent } from './event.ts';
-import { answerBody, type Outcome } from './outcome.ts';
+import type { Outcome } from './outcome.ts';
 
 process.env.DROP_LOG_LEVEL = 'silent';
 

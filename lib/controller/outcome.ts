@@ -98,13 +98,3 @@ function headerText(detail: string): string {
     }
   });
 }
-
-/** What a function answered, read back: a handled event's result and detail, or the error. */
-export async function answerBody(
-  response: Response,
-): Promise<{ readonly result?: string; readonly detail?: string; readonly error?: string }> {
-  const result = response.headers.get(RESULT_HEADER);
-  if (result === null) return (await response.json()) as { error?: string };
-  const detail = response.headers.get(DETAIL_HEADER);
-  return { result, ...(detail === null ? {} : { detail: decodeURIComponent(detail) }) };
-}

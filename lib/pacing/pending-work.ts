@@ -7,8 +7,8 @@ export class PendingWork {
 
   constructor(images: readonly ImageDemand[]) {
     for (const image of images) {
-      // In name order, so every walk over them is whatever order the caller sent (the pacer sends
-      // them sorted: checked, not sorted again).
+      // In name order, so every walk over them is in name order whatever order the caller sent
+      // (the pacer sends them sorted: checked, not sorted again).
       const given = image.pendingNodes;
       const nodes = new Set(inNameOrder(given) ? given : [...given].sort(compareNames));
       this.#nodesByImage.set(image, nodes);

@@ -4,9 +4,9 @@ import type { Hono } from 'hono';
 import { createDiscoverApp, type DiscoverOptions } from '../../functions/discover/index.ts';
 import { SyncSlots } from '../../functions/discover/slots.ts';
 import type { DiscoveryPolicy } from '../../lib/api/index.ts';
-import { answerBody } from '../../lib/controller/outcome.ts';
 import { apiServerEvent, pingEvent } from '../../lib/controller/source-events.ts';
 import { type Kube, type KubeObject, paths } from '../../lib/kube/index.ts';
+import { answerBody } from '../fixtures/knative-events.ts';
 
 export const NAMESPACE = 'drop-system';
 

@@ -9,8 +9,7 @@ import { createDiscoverApp } from '../../functions/discover/index.ts';
 import { createPaceApp, createPacer } from '../../functions/pace/index.ts';
 import { createReconcileImageApp } from '../../functions/reconcile-image/index.ts';
 import { createReconcileSetApp } from '../../functions/reconcile-set/index.ts';
-import { answerBody } from '../../lib/controller/outcome.ts';
-import { knativeEvent, knativePing, post } from '../fixtures/knative-events.ts';
+import { answerBody, knativeEvent, knativePing, post } from '../fixtures/knative-events.ts';
 import { unreachableKube } from '../fixtures/unreachable-kube.ts';
 
 process.env.DROP_LOG_LEVEL = 'silent';
