@@ -22,6 +22,8 @@ export interface Running {
   stop(): Promise<void>;
   /** kill -9 of the function's adapter, then a new one (what a restarted adapter Pod is). */
   restartAdapter?(options?: { readonly pauseFor?: Promise<unknown> }): Promise<void>;
+  /** The process id of the function's adapter now (Knative's, not Drop's: measured apart). */
+  adapterPid?(): number;
 }
 
 export interface LaunchOptions {
@@ -69,6 +71,7 @@ export async function startShape(shape: DropShape, options: LaunchOptions): Prom
               await restart.pauseFor;
               adapter = await startApiServerSource(adapterOptions);
             },
+            adapterPid: () => adapter?.pid ?? 0,
           }
         : {}),
     });

@@ -186,12 +186,17 @@ function imageOf(name: string, index: number, w: ScaleWorkload): unknown {
 
 async function usageOf(running: readonly Running[]): Promise<Usage> {
   const all = running.map((r) => ({ name: r.name, ...processUsage(r.child.pid ?? 0) }));
+  const adapters = running.flatMap((r) => {
+    const pid = r.adapterPid?.();
+    return pid ? [[r.name, processUsage(pid)] as const] : [];
+  });
   return {
     peakRssMb: Math.max(...all.map((u) => u.peakRssMb)),
     cpuSeconds: all.reduce((sum, u) => sum + u.cpuSeconds, 0),
     byProcess: Object.fromEntries(
       all.map((u) => [u.name, { peakRssMb: u.peakRssMb, cpuSeconds: u.cpuSeconds }]),
     ),
+    ...(adapters.length > 0 ? { adapters: Object.fromEntries(adapters) } : {}),
   };
 }
 

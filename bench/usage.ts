@@ -6,6 +6,11 @@ export interface Usage {
   /** User and system CPU of all of them. */
   readonly cpuSeconds: number;
   readonly byProcess: Record<string, { readonly peakRssMb: number; readonly cpuSeconds: number }>;
+  /**
+   * The ApiServerSource adapters that feed the functions, by function: Knative's processes, not
+   * Drop's, and always up — outside the figures above, and part of what the functions cost.
+   */
+  readonly adapters?: Record<string, { readonly peakRssMb: number; readonly cpuSeconds: number }>;
 }
 
 /** USER_HZ: the unit of utime and stime in /proc/<pid>/stat on Linux. */
