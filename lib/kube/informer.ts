@@ -38,6 +38,7 @@ export class Informer<T extends KubeObject> {
   >();
   readonly #controller = new AbortController();
   readonly #synced: Promise<void>;
+  #listed = false;
   #revision = 0;
 
   constructor(
@@ -65,6 +66,7 @@ export class Informer<T extends KubeObject> {
         emitListed: false,
         onListed: (objects) => {
           this.#replace(objects.map((o) => this.#trim(o as T)));
+          this.#listed = true;
           listed();
         },
       },
@@ -73,6 +75,8 @@ export class Informer<T extends KubeObject> {
 
   /** Resolves once the first list is in; rejects if it failed, or is not in within 30 s. */
   async synced(): Promise<void> {
+    // Asked at every use of a view, several times an event: no timer once the list is in.
+    if (this.#listed) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
