@@ -12,7 +12,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { NODE_ENVIRONMENT, NODE_FLAGS } from '../lib/entrypoint/runtime.ts';
 
@@ -49,6 +49,31 @@ const generatedCodeIsPure: Plugin = {
       return resolved.path.includes('@kubernetes/client-node/dist/gen/')
         ? { ...resolved, sideEffects: false }
         : resolved;
+    });
+  },
+};
+
+const API_DIR = join(ROOT, 'lib', 'api') + sep;
+
+/**
+ * Drop's own kinds (lib/api) only declare schemas and constants, but a schema is built by calls
+ * (zod), which esbuild must assume have effects: every bundle built every kind's schemas at each
+ * cold start, DiscoveryPolicy's largest of all in reconcile-image. Said to be side-effect free, a
+ * module none of whose exports a bundle uses is left out (parseSpec takes the schema of the kind the
+ * caller reads, lib/api/parse.ts).
+ */
+const dropKindsArePure: Plugin = {
+  name: 'drop-kinds-are-pure',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData?.resolving) return;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { resolving: true },
+      });
+      return resolved.path.startsWith(API_DIR) ? { ...resolved, sideEffects: false } : resolved;
     });
   },
 };
@@ -101,7 +126,7 @@ export const BUNDLE_OPTIONS = {
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [generatedCodeIsPure, unusedDependencies],
+  plugins: [generatedCodeIsPure, dropKindsArePure, unusedDependencies],
 } satisfies BuildOptions;
 
 /**

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { parseSpec } from '../../lib/api/index.ts';
+import { discoveryPolicySpecSchema, parseSpec } from '../../lib/api/index.ts';
 import { pipelineOf } from '../../lib/discovery/index.ts';
 import type { Kube } from '../../lib/kube/index.ts';
 import { rankingTable } from './explain.ts';
@@ -38,7 +38,7 @@ export async function dryRun(yaml: string, options: DryRunOptions): Promise<DryR
   let failed = false;
   for (const policy of policies) {
     const name = policy.metadata?.name ?? '(unnamed)';
-    const spec = parseSpec('DiscoveryPolicy', policy.spec);
+    const spec = parseSpec(discoveryPolicySpecSchema, policy.spec);
     if (!spec.ok) {
       failed = true;
       sections.push(`DiscoveryPolicy ${name}: InvalidSpec: ${spec.message}`);

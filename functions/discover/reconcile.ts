@@ -1,4 +1,9 @@
-import { type DiscoveryPolicy, type DiscoveryPolicyStatus, parseSpec } from '../../lib/api/index.ts';
+import {
+  type DiscoveryPolicy,
+  type DiscoveryPolicyStatus,
+  discoveryPolicySpecSchema,
+  parseSpec,
+} from '../../lib/api/index.ts';
 import {
   acquireLease,
   type HandlerContext,
@@ -233,7 +238,7 @@ async function discover(
   ctx: HandlerContext,
 ): Promise<{ readonly status: DiscoveryPolicyStatus; readonly requests: number }> {
   const generation = policy.metadata.generation ?? 0;
-  const spec = parseSpec('DiscoveryPolicy', policy.spec);
+  const spec = parseSpec(discoveryPolicySpecSchema, policy.spec);
   if (!spec.ok) {
     const input = {
       generation,

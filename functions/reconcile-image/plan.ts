@@ -1,6 +1,7 @@
 import {
   type CachedImage,
   type CachedImageStatus,
+  cachedImageSpecSchema,
   type FailedNode,
   type ManifestRecord,
   type PullPolicy,
@@ -138,7 +139,7 @@ export function specView(image: CachedImage): ImageSpecView {
 
 function parseSpecView(image: CachedImage): ImageSpecView {
   const tag = pulledTag(image.spec);
-  const parsed = parseSpec('CachedImage', image.spec);
+  const parsed = parseSpec(cachedImageSpecSchema, image.spec);
   if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message, ...tag };
   const spec = parsed.spec;
   const reference = formatReference({ image: spec.image, tag: spec.tag, digest: spec.digest });

@@ -4,6 +4,8 @@ import {
   type CachedImageSet,
   type CachedImageSetSpec,
   type CachedImageSetStatus,
+  cachedImageSetSpecSchema,
+  cachedImageSpecSchema,
   IMAGESET_LABEL,
   type ObjectMeta,
   parseSpec,
@@ -38,7 +40,7 @@ export interface SetPlan {
 /** From the set, its children and what it references: the children to write and the set's status. */
 export function planSet(observed: ObservedSet): SetPlan {
   const { set } = observed;
-  const parsed = parseSpec('CachedImageSet', set.spec);
+  const parsed = parseSpec(cachedImageSetSpecSchema, set.spec);
   if (!parsed.ok) {
     // Nothing lost: the children stay as they are until the spec can be read again.
     return { create: [], update: [], delete: [], status: invalidStatus(observed, parsed.message) };
@@ -155,7 +157,7 @@ function matches(current: CachedImage, desired: CachedImage, set: CachedImageSet
 
 // The API server fills in the CRD defaults, so compare what the specs mean, not how they are spelled.
 function withDefaults(spec: unknown): unknown {
-  const parsed = parseSpec('CachedImage', spec);
+  const parsed = parseSpec(cachedImageSpecSchema, spec);
   return parsed.ok ? parsed.spec : spec;
 }
 

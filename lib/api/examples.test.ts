@@ -74,7 +74,7 @@ describe("the users' example manifests", () => {
     (_name, { kind, doc }) => {
       const parsed = kinds[kind].schema.safeParse(doc);
       expect(parsed.error?.issues ?? []).toEqual([]);
-      expect(parseSpec(kind, doc.spec)).toMatchObject({ ok: true });
+      expect(parseSpec(kinds[kind].spec, doc.spec)).toMatchObject({ ok: true });
     },
   );
 

@@ -97,7 +97,7 @@ export {
 export { TAG_XOR_DIGEST } from './fields.ts';
 export { API_VERSION, CATEGORY, GROUP, IMAGESET_LABEL, PLURAL, VERSION } from './group.ts';
 export { KIND_NAMES, type KindInfo, type KindName, kinds, type PrinterColumn } from './kinds.ts';
-export { type ParsedSpec, parseSpec, type SpecOf } from './parse.ts';
+export { type ParsedSpec, parseSpec } from './parse.ts';
 export {
   type PullPolicy,
   type PullPolicySpec,

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { cachedImageStatusSchema } from './cached-image.ts';
 import { discoveredReferences } from './discovery-status.ts';
-import type { KindName } from './kinds.ts';
+import { type KindName, kinds } from './kinds.ts';
 import { parseSpec } from './parse.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 describe('parseSpec', () => {
   it('applies every default of an empty PullPolicy', () => {
-    expect(parseSpec('PullPolicy', undefined)).toEqual({
+    expect(parseSpec(kinds.PullPolicy.spec, undefined)).toEqual({
       ok: true,
       spec: {
         maxConcurrentNodes: 1,
@@ -20,7 +20,7 @@ describe('parseSpec', () => {
   });
 
   it('fills in half a failureBackoff', () => {
-    expect(parseSpec('PullPolicy', { failureBackoff: { max: '1h' } })).toMatchObject({
+    expect(parseSpec(kinds.PullPolicy.spec, { failureBackoff: { max: '1h' } })).toMatchObject({
       ok: true,
       spec: { failureBackoff: { initial: '30s', max: '1h' } },
     });
@@ -28,24 +28,24 @@ describe('parseSpec', () => {
 
   it('applies the DiscoveryPolicy defaults', () => {
     const spec = { sources: [{ type: 'prometheus', prometheus: { endpoint: 'http://p:9090', query: 'x' } }] };
-    expect(parseSpec('DiscoveryPolicy', spec)).toMatchObject({
+    expect(parseSpec(kinds.DiscoveryPolicy.spec, spec)).toMatchObject({
       ok: true,
       spec: { syncInterval: '30m', maxImages: 50, sources: [{ prometheus: { step: '5m' } }] },
     });
   });
 
   it('accepts an image with neither tag nor digest (latest), or with a digest', () => {
-    expect(parseSpec('CachedImage', { image: 'nginx' })).toMatchObject({
+    expect(parseSpec(kinds.CachedImage.spec, { image: 'nginx' })).toMatchObject({
       ok: true,
       spec: { image: 'nginx' },
     });
-    expect(parseSpec('CachedImage', { image: 'registry:5000/x/y', digest: DIGEST })).toMatchObject({
+    expect(parseSpec(kinds.CachedImage.spec, { image: 'registry:5000/x/y', digest: DIGEST })).toMatchObject({
       ok: true,
     });
   });
 
   it('accepts an empty CachedImageSet (READY 0/0)', () => {
-    expect(parseSpec('CachedImageSet', {})).toEqual({ ok: true, spec: {} });
+    expect(parseSpec(kinds.CachedImageSet.spec, {})).toEqual({ ok: true, spec: {} });
   });
 
   it.each<[string, KindName, unknown, RegExp]>([
@@ -147,13 +147,13 @@ describe('parseSpec', () => {
       /endpoint: "mimir:9090" is not an http:\/\/ or https:\/\/ URL/,
     ],
   ])('rejects %s with a message naming the field', (_name, kind, spec, message) => {
-    const parsed = parseSpec(kind, spec);
+    const parsed = parseSpec(kinds[kind].spec, spec);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.message).toMatch(message);
   });
 
   it('lists at most three problems and counts the rest', () => {
-    const parsed = parseSpec('PullPolicy', {
+    const parsed = parseSpec(kinds.PullPolicy.spec, {
       maxConcurrentNodes: 0,
       maxConcurrentPulls: 0,
       maxConcurrentPullsPerNode: 0,
@@ -175,7 +175,7 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
   const registry = { url: 'http://r:5000', repositories: ['team/app'] };
 
   it('applies Go Drop’s defaults', () => {
-    const parsed = parseSpec('DiscoveryPolicy', {
+    const parsed = parseSpec(kinds.DiscoveryPolicy.spec, {
       queries: [
         { name: 'p', type: 'prometheus', prometheus: { endpoint: 'http://p:9090', query: 'up' } },
         { name: 'r', type: 'registry', registry },
@@ -241,7 +241,7 @@ describe('the pipeline form of a DiscoveryPolicy', () => {
       'must be a regular expression with a capture group',
     ],
   ])('says what is wrong with %s', (_, spec, message) => {
-    const parsed = parseSpec('DiscoveryPolicy', spec);
+    const parsed = parseSpec(kinds.DiscoveryPolicy.spec, spec);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.message).toContain(message);
   });

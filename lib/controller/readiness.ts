@@ -1,4 +1,4 @@
-import { API_VERSION, kinds } from '../api/index.ts';
+import { API_VERSION, PLURAL } from '../api/index.ts';
 import type { Kube, KubeObject } from '../kube/client.ts';
 import { KubeError } from '../kube/errors.ts';
 
@@ -32,9 +32,7 @@ async function check(kube: Kube): Promise<Readiness> {
     if (!list)
       return { ready: false, reason: `the API server does not serve ${API_VERSION}: install Drop's CRDs` };
     const served = new Set((list.resources ?? []).map((r) => r.name));
-    const missing = Object.values(kinds)
-      .map((k) => k.plural)
-      .filter((plural) => !served.has(plural));
+    const missing = Object.values(PLURAL).filter((plural) => !served.has(plural));
     if (missing.length > 0) return { ready: false, reason: `CRDs not installed: ${missing.join(', ')}` };
     return { ready: true };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { type CachedImage, type PullPolicy, parseSpec } from '../api/index.ts';
+import { type CachedImage, type PullPolicy, parseSpec, pullPolicySpecSchema } from '../api/index.ts';
 import { parseDuration } from '../duration.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from './limits.ts';
 
@@ -44,7 +44,7 @@ export function settingsOf(policy: PullPolicy | undefined): PolicySettings {
 }
 
 function readSettings(policy: PullPolicy): PolicySettings {
-  const parsed = parseSpec('PullPolicy', policy.spec);
+  const parsed = parseSpec(pullPolicySpecSchema, policy.spec);
   if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message };
   const spec = parsed.spec;
   const ms = (value: string | undefined, fallback: number) =>
