@@ -4,7 +4,14 @@ import type { Pod } from '../../lib/kube/index.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, PROBE_ANNOTATION } from '../../lib/pull-pod.ts';
 import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
-import { EMPTY_MEMORY, type PaceInput, paceRound, startedEvents, waitingEvents } from './plan.ts';
+import {
+  EMPTY_MEMORY,
+  ENDED_POD_RECHECK_MS,
+  type PaceInput,
+  paceRound,
+  startedEvents,
+  waitingEvents,
+} from './plan.ts';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 const LIMITS: PacingLimits = { ...DEFAULT_PACING_LIMITS, maxConcurrentNodes: 2, minDelayBetweenPullsMs: 0 };
@@ -119,6 +126,19 @@ describe('paceRound', () => {
     expect(r.nextWakeAt).toBe(ends);
     const after = round({ images: [image('a', ['n1'])], now: ends, unrecorded: () => new Set() });
     expect(started(after)).toEqual(['a@n1']);
+  });
+
+  it('a node a finished pod still holds waits for its delete, and the round wakes to look again', () => {
+    // The probe found the image gone (the status needs n1 again) before the probe pod was deleted.
+    const r = round({ images: [image('a', ['n1'])], pods: [pod('a', 'n1', 'done')] });
+    expect(started(r)).toEqual([]);
+    // Nothing may come to say the pod went: without the wake the holder stopped serving.
+    expect(r.nextWakeAt).toBe(NOW + ENDED_POD_RECHECK_MS);
+    // A pull in flight holds its node too, but its outcome wakes the holder: no wake for it.
+    expect(
+      round({ images: [image('a', ['n1'])], pods: [pod('a', 'n1', 'pulling')] }).nextWakeAt,
+    ).toBeUndefined();
+    expect(started(round({ images: [image('a', ['n1'])], pods: [] }))).toEqual(['a@n1']);
   });
 
   it("the pull pods of a policy with a startupTaint tolerate that taint as well as the image's own", () => {

@@ -105,6 +105,9 @@ export function paceRound(input: PaceInput): PaceRound {
   const demands = governed.map((image) =>
     demandOf(image, podsByImage.get(image.metadata.name) ?? [], input, held),
   );
+  const ended = governed.some((image) =>
+    endedPodBlocks(image, podsByImage.get(image.metadata.name) ?? [], input),
+  );
   const inFlight = input.pods.filter(isPulling).map(inFlightOf);
   // Nodes that joined recently are warmed first (lib/pacing/new-nodes.ts): only pending ones matter.
   const pendingNodes = new Set<string>();
@@ -144,7 +147,7 @@ export function paceRound(input: PaceInput): PaceRound {
     waitedSeconds,
     inFlight: inFlight.filter((p) => p.policy === input.policy).length + create.length,
     memory: { cursor: decision.cursor, lastStart },
-    ...wakeOf(decision.nextWakeAt, input),
+    ...wakeOf(decision.nextWakeAt, input, ended),
     waitingCount: decision.waitingCount,
     waiting: decision.waitingSummary,
     newNodes,
@@ -152,11 +155,17 @@ export function paceRound(input: PaceInput): PaceRound {
 }
 
 // A node held off, or busy with a pull whose outcome went unrecorded, comes back when that ends:
-// wake then, too (no event may come to say so).
-function wakeOf(scheduled: number | undefined, input: PaceInput): { nextWakeAt?: number } {
-  const holds = [...(input.holdOff?.values() ?? []), input.unrecordedEnds ?? 0].filter(
-    (until) => until > input.now,
-  );
+// wake then, too (no event may come to say so). So does one that a finished pod still holds.
+function wakeOf(
+  scheduled: number | undefined,
+  input: PaceInput,
+  endedPodBlocks: boolean,
+): { nextWakeAt?: number } {
+  const holds = [
+    ...(input.holdOff?.values() ?? []),
+    input.unrecordedEnds ?? 0,
+    endedPodBlocks ? input.now + ENDED_POD_RECHECK_MS : 0,
+  ].filter((until) => until > input.now);
   const wake = Math.min(scheduled ?? Number.POSITIVE_INFINITY, ...holds);
   return Number.isFinite(wake) ? { nextWakeAt: wake } : {};
 }
@@ -168,6 +177,22 @@ function isSettled(image: CachedImage): boolean {
     image.status?.observedGeneration === image.metadata.generation &&
     Boolean(image.status?.reference)
   );
+}
+
+/** How soon a round looks again at a node that a finished pull pod still holds. */
+export const ENDED_POD_RECHECK_MS = 1_000;
+
+/**
+ * Whether a node the image needs is held by one of its pods that has finished — its outcome
+ * recorded, its delete on the way (a probe that found the image gone leaves its node needed at
+ * once). The next pull there takes that pod's name, so it waits for the delete; the view says when
+ * a pull ends, not when a finished pod goes, so without a wake the holder would stop serving and
+ * the node wait for the next ping.
+ */
+function endedPodBlocks(image: CachedImage, pods: readonly Pod[], input: PaceInput): boolean {
+  const ended = new Set(pods.filter((pod) => !isPulling(pod)).map((pod) => pod.spec?.nodeName ?? ''));
+  if (ended.size === 0) return false;
+  return neededByStatus(image.status!, input.targetsOf(image)).some((node) => ended.has(node));
 }
 
 /**
