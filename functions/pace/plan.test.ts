@@ -7,6 +7,7 @@ import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
 import {
   EMPTY_MEMORY,
   ENDED_POD_RECHECK_MS,
+  ENDED_POD_WAIT_MS,
   type PaceInput,
   paceRound,
   startedEvents,
@@ -139,6 +140,13 @@ describe('paceRound', () => {
       round({ images: [image('a', ['n1'])], pods: [pod('a', 'n1', 'pulling')] }).nextWakeAt,
     ).toBeUndefined();
     expect(started(round({ images: [image('a', ['n1'])], pods: [] }))).toEqual(['a@n1']);
+    // One that finished long ago is a pod nobody can delete: no round every second for ever.
+    const stuck = round({
+      images: [image('a', ['n1'])],
+      pods: [pod('a', 'n1', 'done')],
+      endedAt: () => NOW - ENDED_POD_WAIT_MS,
+    });
+    expect(stuck.nextWakeAt).toBeUndefined();
   });
 
   it("the pull pods of a policy with a startupTaint tolerate that taint as well as the image's own", () => {

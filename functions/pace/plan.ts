@@ -49,6 +49,8 @@ export interface PaceInput {
   readonly unrecorded?: (image: string) => ReadonlySet<string>;
   /** When the earliest of those holds ends (epoch ms): a round wakes then, for nothing else may. */
   readonly unrecordedEnds?: number;
+  /** When the process first saw a pull pod finished (epoch ms); without it, now. */
+  readonly endedAt?: (pod: string) => number;
   /** When a node joined (epoch ms), so a wait is not counted from before it existed. */
   readonly joinedAt?: (node: string) => number | undefined;
   readonly memory: PacerMemory;
@@ -181,6 +183,12 @@ function isSettled(image: CachedImage): boolean {
 
 /** How soon a round looks again at a node that a finished pull pod still holds. */
 export const ENDED_POD_RECHECK_MS = 1_000;
+/**
+ * For how long after it finished: reconcile-image records an outcome within 5 s and deletes the pod
+ * right after, so a pod still there long after is one it cannot delete (down, or refused), and
+ * looking every second would only spin; the next ping or event looks again.
+ */
+export const ENDED_POD_WAIT_MS = 30_000;
 
 /**
  * Whether a node the image needs is held by one of its pods that has finished — its outcome
@@ -190,7 +198,11 @@ export const ENDED_POD_RECHECK_MS = 1_000;
  * the node wait for the next ping.
  */
 function endedPodBlocks(image: CachedImage, pods: readonly Pod[], input: PaceInput): boolean {
-  const ended = new Set(pods.filter((pod) => !isPulling(pod)).map((pod) => pod.spec?.nodeName ?? ''));
+  const recent = (pod: Pod) =>
+    input.now - (input.endedAt?.(pod.metadata.name) ?? input.now) < ENDED_POD_WAIT_MS;
+  const ended = new Set(
+    pods.filter((pod) => !isPulling(pod) && recent(pod)).map((pod) => pod.spec?.nodeName ?? ''),
+  );
   if (ended.size === 0) return false;
   return neededByStatus(image.status!, input.targetsOf(image)).some((node) => ended.has(node));
 }

@@ -169,6 +169,7 @@ function decide(
     targetsOf: (image) => view.targetsOf(image),
     unrecorded: (image) => view.unrecorded(image),
     unrecordedEnds: view.unrecordedEnds(),
+    endedAt: (pod) => view.endedAt(pod),
     joinedAt: (node) => view.joinedAt(node),
     memory: input.memory,
     namespace: input.namespace,

@@ -27,6 +27,8 @@ export class PacingView {
   readonly #listeners = new Set<() => void>();
   /** By image: nodes whose pull ended and was deleted before the image's status recorded it. */
   readonly #unrecorded = new Map<string, Map<string, number>>();
+  /** By pod name: when this view first saw the pod finished (epoch ms), until it is deleted. */
+  readonly #endedAt = new Map<string, number>();
   readonly #unsubscribe: (() => void)[] = [];
 
   /** The registry hosts' records (pauses after a throttle, starts per hour), shared by the holders. */
@@ -125,6 +127,18 @@ export class PacingView {
   }
 
   /**
+   * When this view first saw the pull pod finished (epoch ms): at its outcome, or the first time
+   * a round asks about one that had finished before the view opened.
+   */
+  endedAt(pod: string): number {
+    const seen = this.#endedAt.get(pod);
+    if (seen !== undefined) return seen;
+    const now = Date.now();
+    this.#endedAt.set(pod, now);
+    return now;
+  }
+
+  /**
    * When the earliest unrecorded hold ends (epoch ms), if any: nothing else may happen then (its
    * status can be written before the pod's delete arrives, or never), so a round must wake for it.
    */
@@ -172,6 +186,9 @@ export class PacingView {
     if (this.hosts.observePod(object, Date.now())) this.#changed();
     const wasPulling = before !== undefined && pullOutcome(before).kind === 'pulling';
     const outcome = pullOutcome(object).kind;
+    if (type === 'delete') this.#endedAt.delete(object.metadata.name);
+    else if (outcome !== 'pulling' && !this.#endedAt.has(object.metadata.name))
+      this.#endedAt.set(object.metadata.name, Date.now());
     if (type === 'delete' && outcome !== 'pulling') {
       const image = object.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '';
       const node = object.spec?.nodeName ?? '';
