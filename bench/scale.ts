@@ -15,7 +15,7 @@ import { createNodes, startControlPlane } from '../test/controlplane/index.ts';
 import { type AuditCounts, countAudit } from './audit.ts';
 import { CONFIG_DIR, type DropShape, NAMESPACE, type Running, startShape } from './drop-processes.ts';
 import { percentile, watchNodeIdle } from './node-idle.ts';
-import { processUsage, scrapeEvents, type Usage } from './usage.ts';
+import { type FunctionEvents, processUsage, scrapeEvents, type Usage } from './usage.ts';
 
 export type PullModel = 'fixed' | 'bandwidth';
 export type { DropShape } from './drop-processes.ts';
@@ -46,7 +46,13 @@ export interface ScaleResult {
   readonly audit: AuditCounts;
   readonly pulls: number;
   readonly largestStatusBytes: number;
-  readonly events: { readonly received: number; readonly work: number; readonly coalesced: number };
+  readonly events: {
+    readonly received: number;
+    readonly work: number;
+    readonly coalesced: number;
+    /** By function (`drop_events_total`'s function label). */
+    readonly byFunction: Readonly<Record<string, FunctionEvents>>;
+  };
   readonly idle?: {
     readonly minutes: number;
     readonly invocations: Record<string, number>;
@@ -207,8 +213,9 @@ async function eventsOf(running: readonly Running[]): Promise<ScaleResult['event
       received: sum.received + e.received,
       work: sum.work + e.work,
       coalesced: sum.coalesced + e.coalesced,
+      byFunction: { ...sum.byFunction, ...e.byFunction },
     }),
-    { received: 0, work: 0, coalesced: 0 },
+    { received: 0, work: 0, coalesced: 0, byFunction: {} },
   );
 }
 

@@ -27,10 +27,22 @@ export function processUsage(pid: number): { readonly peakRssMb: number; readonl
   return { peakRssMb: hwm / 1024, cpuSeconds: ticks / TICKS_PER_SECOND };
 }
 
-/** Events a Drop process was sent (drop_events_total), those that caused work (done), and those its runner coalesced. */
-export async function scrapeEvents(
-  port: number,
-): Promise<{ received: number; work: number; coalesced: number }> {
+/** What one function was sent and what of it caused work. */
+export interface FunctionEvents {
+  readonly received: number;
+  readonly work: number;
+}
+
+/**
+ * Events a Drop process was sent (drop_events_total), those that caused work (done), and those its
+ * runner coalesced; the first two by function as well (the runner hosts all four).
+ */
+export async function scrapeEvents(port: number): Promise<{
+  received: number;
+  work: number;
+  coalesced: number;
+  byFunction: Record<string, FunctionEvents>;
+}> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
     (r) => r.text(),
     () => '',
@@ -38,14 +50,21 @@ export async function scrapeEvents(
   let received = 0;
   let work = 0;
   let coalesced = 0;
+  const byFunction: Record<string, { received: number; work: number }> = {};
   for (const line of text.split('\n')) {
     const value = Number(line.split(' ').at(-1));
     if (line.startsWith('drop_events_total{')) {
+      const done = line.includes('result="done"');
       received += value;
-      if (line.includes('result="done"')) work += value;
+      if (done) work += value;
+      const name = /function="([^"]*)"/.exec(line)?.[1] ?? '';
+      const counts = byFunction[name] ?? { received: 0, work: 0 };
+      counts.received += value;
+      if (done) counts.work += value;
+      byFunction[name] = counts;
     }
     if (line.startsWith('drop_runner_events_total{') && line.includes('outcome="coalesced"'))
       coalesced += value;
   }
-  return { received, work, coalesced };
+  return { received, work, coalesced, byFunction };
 }
