@@ -30,30 +30,47 @@ export function functionNames(root = ROOT): string[] {
 }
 
 /**
+ * Marks the modules that `pure` names side-effect free, whatever their package says, when a file
+ * `imports` names imports them by a relative path: esbuild then leaves out such a module when a
+ * bundle uses none of its exports. Only those imports are resolved twice (once here, to learn the
+ * path); the rest are left to esbuild.
+ */
+function sideEffectFree(
+  name: string,
+  imports: (importer: string) => boolean,
+  pure: (path: string) => boolean,
+): Plugin {
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter: /^\./ }, async (args) => {
+        if (args.pluginData?.resolving || !imports(args.importer)) return;
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { resolving: true },
+        });
+        return pure(resolved.path) ? { ...resolved, sideEffects: false } : undefined;
+      });
+    },
+  };
+}
+
+/**
  * client-node's generated OpenAPI code (every API client and model) only declares classes and
  * sets their own static fields, but its package.json does not say so, so esbuild keeps all of it
  * (~550 KB) because config.js imports two helpers from gen/index.js. Marking it side-effect free
  * lets esbuild drop what KubeConfig never references.
  */
-const generatedCodeIsPure: Plugin = {
-  name: 'client-node-generated-code-is-pure',
-  setup(b) {
-    b.onResolve({ filter: /^\./ }, async (args) => {
-      if (args.pluginData?.resolving || !args.importer.includes('@kubernetes/client-node/dist/')) return;
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: { resolving: true },
-      });
-      return resolved.path.includes('@kubernetes/client-node/dist/gen/')
-        ? { ...resolved, sideEffects: false }
-        : resolved;
-    });
-  },
-};
+const generatedCodeIsPure = sideEffectFree(
+  'client-node-generated-code-is-pure',
+  (importer) => importer.includes('@kubernetes/client-node/dist/'),
+  (path) => path.includes('@kubernetes/client-node/dist/gen/'),
+);
 
 const API_DIR = join(ROOT, 'lib', 'api') + sep;
+const NODE_MODULES = `${sep}node_modules${sep}`;
 
 /**
  * Drop's own kinds (lib/api) only declare schemas and constants, but a schema is built by calls
@@ -62,21 +79,11 @@ const API_DIR = join(ROOT, 'lib', 'api') + sep;
  * module none of whose exports a bundle uses is left out (parseSpec takes the schema of the kind the
  * caller reads, lib/api/parse.ts).
  */
-const dropKindsArePure: Plugin = {
-  name: 'drop-kinds-are-pure',
-  setup(b) {
-    b.onResolve({ filter: /^\./ }, async (args) => {
-      if (args.pluginData?.resolving) return;
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: { resolving: true },
-      });
-      return resolved.path.startsWith(API_DIR) ? { ...resolved, sideEffects: false } : resolved;
-    });
-  },
-};
+const dropKindsArePure = sideEffectFree(
+  'drop-kinds-are-pure',
+  (importer) => importer.startsWith(ROOT) && !importer.includes(NODE_MODULES),
+  (path) => path.startsWith(API_DIR),
+);
 
 /**
  * Two dependencies of dependencies that a function loads on every cold start and never calls
