@@ -1,23 +1,29 @@
 import { readFileSync } from 'node:fs';
 
+/** One process's peak RSS (VmHWM) and CPU seconds. */
+export interface ProcessUsage {
+  readonly peakRssMb: number;
+  readonly cpuSeconds: number;
+}
+
 export interface Usage {
   /** The largest peak RSS among Drop's processes. */
   readonly peakRssMb: number;
   /** User and system CPU of all of them. */
   readonly cpuSeconds: number;
-  readonly byProcess: Record<string, { readonly peakRssMb: number; readonly cpuSeconds: number }>;
+  readonly byProcess: Record<string, ProcessUsage>;
   /**
    * The ApiServerSource adapters that feed the functions, by function: Knative's processes, not
    * Drop's, and always up — outside the figures above, and part of what the functions cost.
    */
-  readonly adapters?: Record<string, { readonly peakRssMb: number; readonly cpuSeconds: number }>;
+  readonly adapters?: Record<string, ProcessUsage>;
 }
 
 /** USER_HZ: the unit of utime and stime in /proc/<pid>/stat on Linux. */
 const TICKS_PER_SECOND = 100;
 
 /** A running process's peak RSS (VmHWM) and CPU seconds so far, from /proc. */
-export function processUsage(pid: number): { readonly peakRssMb: number; readonly cpuSeconds: number } {
+export function processUsage(pid: number): ProcessUsage {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   // The command may contain spaces and parentheses: fields are counted after the last ')'.
