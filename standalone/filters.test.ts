@@ -56,15 +56,24 @@ describe("config/reconcile-image's source", () => {
   const { eventSources } = readSources(new URL('../config/', import.meta.url).pathname, 'drop-system');
   const filters = eventSources.find((s) => s.function === 'reconcile-image')?.filters ?? [];
 
-  it('sends nodes joining and leaving, not their updates (heartbeats), and every change of other kinds', () => {
+  it('sends nodes joining and leaving, not their updates (heartbeats), and every change of images and policies', () => {
     expect(passes(filters, event('add', 'Node'))).toBe(true);
     expect(passes(filters, event('delete', 'Node'))).toBe(true);
     expect(passes(filters, event('update', 'Node'))).toBe(false);
     expect(passes(filters, { ...event('update', 'Node'), type: 'dev.knative.apiserver.ref.update' })).toBe(
       false,
     );
-    for (const kind of ['CachedImage', 'PullPolicy', 'Pod'])
+    for (const kind of ['CachedImage', 'PullPolicy'])
       for (const type of ['add', 'update', 'delete']) expect(passes(filters, event(type, kind))).toBe(true);
+  });
+
+  it("sends a pull pod's updates (the pull started, its outcome), not its creation or deletion", () => {
+    expect(passes(filters, event('update', 'Pod'))).toBe(true);
+    expect(passes(filters, event('add', 'Pod'))).toBe(false);
+    expect(passes(filters, event('delete', 'Pod'))).toBe(false);
+    expect(passes(filters, { ...event('delete', 'Pod'), type: 'dev.knative.apiserver.ref.delete' })).toBe(
+      false,
+    );
   });
 
   it('is the only source with filters: the others send everything', () => {

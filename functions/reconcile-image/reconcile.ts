@@ -61,8 +61,9 @@ export interface ImageView {
 
 /**
  * Runs `work` with the informers reconcile-image reads, opened (and listed) on first use. While
- * they are open, node updates come from the node informer: its event source sends only nodes
- * joining and leaving (config/reconcile-image/sources.yaml says why).
+ * they are open, node updates and pull pod deletions come from these informers: its event source
+ * sends only nodes joining and leaving, and no pod deletions (config/reconcile-image/sources.yaml
+ * says why).
  */
 export async function withImageView<R>(
   ctx: HandlerContext,
@@ -78,6 +79,7 @@ export async function withImageView<R>(
   ]);
   const [images, pods, nodeCache, policies] = held;
   ctx.follow(nodeCache.informer, 'Node', ['update']);
+  ctx.follow(pods.informer, 'Pod', ['delete']);
   try {
     return await work({
       images: images.informer,

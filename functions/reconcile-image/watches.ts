@@ -78,24 +78,27 @@ function isUninterestingPodEvent(event: ObjectEvent): boolean {
   if (!pod || event.action === 'add') return false;
   // Deleted after its outcome was recorded (the usual end of a pull): nothing left to record.
   if (event.action === 'delete') return pullOutcome(pod).kind !== 'pulling';
-  // A deletion in progress: its delete event follows, and the status already left it out.
-  if (pod.metadata.deletionTimestamp) return true;
-  // Still pulling after the add event reported it as pulling (the kubelet's ContainerCreating).
-  return pod.status?.containerStatuses !== undefined && pullOutcome(pod).kind === 'pulling';
+  // A deletion in progress: its delete follows, and the status already left it out.
+  return pod.metadata.deletionTimestamp !== undefined;
 }
 
-/** A pull pod changed: the CachedImage it belongs to (its annotation names it). */
+/**
+ * A pull pod changed: the CachedImage it belongs to (its annotation names it). Its source sends
+ * neither the pod's creation nor its deletion (config/reconcile-image/sources.yaml): the kubelet's
+ * first status of a pull (ContainerCreating) says it started, its last the outcome; a deletion is
+ * seen by the process's own pod watch while it is up.
+ */
 async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string): Promise<Wake> {
-  if (isUninterestingPodEvent(event)) return { skip: 'pod still pulling or being deleted' };
+  if (isUninterestingPodEvent(event)) return { skip: 'pod being deleted, or deleted once recorded' };
   const pod =
     (event.object as Pod | undefined) ??
     (await ctx.kube.get<Pod>(paths.pod(event.ref.namespace || namespace, event.ref.name)));
   const owner = pod?.metadata.annotations?.[CACHED_IMAGE_ANNOTATION];
   if (!owner) return { skip: `pod ${event.ref.name} is gone or not a Drop pull pod` };
   await withImageView(ctx, namespace, async (view) => absorb(view.pods, event, pod));
-  // A pull that starts only moves a count: recorded with whatever else happens in the next second
-  // (pulls start in bursts), while an outcome is recorded at once.
-  if (event.action === 'add' && pod && pullOutcome(pod).kind === 'pulling')
+  // A pull that starts or goes on only moves a count: recorded with whatever else happens in the
+  // next second (pulls start in bursts), while an outcome is recorded at once.
+  if (event.action !== 'delete' && pod && pullOutcome(pod).kind === 'pulling')
     return { later: [owner], afterMs: 1_000, why: 'a pull started' };
   return [owner];
 }

@@ -85,8 +85,12 @@ describe('events a function has nothing to do for are answered at once, without 
   const cases: [string, string, ReturnType<typeof knativeEvent>][] = [
     [
       'reconcile-image',
-      'the kubelet still pulling',
-      knativeEvent('update', pullPod({ waiting: { reason: 'ContainerCreating' } }), { plural: 'pods' }),
+      'a pull pod being deleted',
+      knativeEvent(
+        'update',
+        pullPod({ waiting: { reason: 'ContainerCreating' } }, { deletionTimestamp: '2026-01-01T00:00:00Z' }),
+        { plural: 'pods' },
+      ),
     ],
     [
       'reconcile-image',
