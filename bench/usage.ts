@@ -33,15 +33,18 @@ export function processUsage(pid: number): ProcessUsage {
   return { peakRssMb: hwm / 1024, cpuSeconds: ticks / TICKS_PER_SECOND };
 }
 
-/** What one function was sent and what of it caused work. */
+/** What one function was sent, what of it caused work, and what its own watches handled besides. */
 export interface FunctionEvents {
   readonly received: number;
   readonly work: number;
+  /** Changes its followed informers saw, handled in-process (drop_followed_changes_total). */
+  readonly followed: number;
 }
 
 /**
  * Events a Drop process was sent (drop_events_total), those that caused work (done), and those its
- * runner coalesced; the first two by function as well (the runner hosts all four).
+ * runner coalesced; the first two by function as well (the runner hosts all four), with the changes
+ * each function's own watches handled besides (drop_followed_changes_total).
  */
 export async function scrapeEvents(port: number): Promise<{
   received: number;
@@ -56,19 +59,24 @@ export async function scrapeEvents(port: number): Promise<{
   let received = 0;
   let work = 0;
   let coalesced = 0;
-  const byFunction: Record<string, { received: number; work: number }> = {};
+  const byFunction: Record<string, { received: number; work: number; followed: number }> = {};
+  const countsOf = (line: string) => {
+    const name = /function="([^"]*)"/.exec(line)?.[1] ?? '';
+    const counts = byFunction[name] ?? { received: 0, work: 0, followed: 0 };
+    byFunction[name] = counts;
+    return counts;
+  };
   for (const line of text.split('\n')) {
     const value = Number(line.split(' ').at(-1));
     if (line.startsWith('drop_events_total{')) {
       const done = line.includes('result="done"');
       received += value;
       if (done) work += value;
-      const name = /function="([^"]*)"/.exec(line)?.[1] ?? '';
-      const counts = byFunction[name] ?? { received: 0, work: 0 };
+      const counts = countsOf(line);
       counts.received += value;
       if (done) counts.work += value;
-      byFunction[name] = counts;
     }
+    if (line.startsWith('drop_followed_changes_total{')) countsOf(line).followed += value;
     if (line.startsWith('drop_runner_events_total{') && line.includes('outcome="coalesced"'))
       coalesced += value;
   }

@@ -10,6 +10,13 @@ export const eventsTotal = new Counter({
   registers: [registry],
 });
 
+export const followedChangesTotal = new Counter({
+  name: 'drop_followed_changes_total',
+  help: "Changes a function's own watches saw and handled as events while it was up (what its event source does not send), by function and result.",
+  labelNames: ['function', 'result'] as const,
+  registers: [registry],
+});
+
 export const eventDuration = new Histogram({
   name: 'drop_event_duration_seconds',
   help: 'Time to handle one CloudEvent, by function.',

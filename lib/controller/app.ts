@@ -6,7 +6,7 @@ import { KubeError } from '../kube/errors.ts';
 import type { Change, Informer } from '../kube/informer.ts';
 import type { WatchAction } from '../kube/watch.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { eventDuration, eventsTotal, kubeRequestsTotal, registry } from '../metrics.ts';
+import { eventDuration, eventsTotal, followedChangesTotal, kubeRequestsTotal, registry } from '../metrics.ts';
 import { MAX_EVENT_BYTES } from './envelope.ts';
 import { type DropEvent, type ObjectEvent, type PingEvent, parseEvent } from './event.ts';
 import { answerOf, type Outcome, outcomeOfError } from './outcome.ts';
@@ -94,7 +94,8 @@ export function eventApp(options: EventAppOptions): Hono {
     kinds.add(kind);
     followed.set(informer, kinds);
     informer.subscribe((change) => {
-      if (actions.includes(change.type)) void dispatch(informerEvent(informer, kind, change));
+      if (actions.includes(change.type))
+        void dispatch(informerEvent(informer, kind, change), undefined, true);
     });
   };
   // Reconciles of one key never overlap; a later one this process owes (a deferred write, a
@@ -148,9 +149,13 @@ export function eventApp(options: EventAppOptions): Hono {
     }
     return answerOf(await dispatch(parsed.event, started));
   });
-  // Handles one event: what POST / does once the CloudEvent is parsed, and what the standalone
-  // runner calls directly (lib/controller: `dispatchDirect`).
-  const dispatch = async (event: DropEvent, started = performance.now()): Promise<Outcome> => {
+  // Handles one event: what POST / does once the CloudEvent is parsed, what the standalone runner
+  // calls directly (lib/controller: `dispatchDirect`), and what a followed informer's change is.
+  const dispatch = async (
+    event: DropEvent,
+    started = performance.now(),
+    followed = false,
+  ): Promise<Outcome> => {
     let requests = 0;
     const ctx = contextOf(
       () => {
@@ -159,7 +164,8 @@ export function eventApp(options: EventAppOptions): Hono {
       log.child({ eventId: event.id }),
     );
     const outcome = await handle(options, event, ctx);
-    record(options.name, outcome.result, started);
+    if (followed) followedChangesTotal.inc({ function: options.name, result: outcome.result });
+    else record(options.name, outcome.result, started);
     log.info('handled event', {
       eventId: event.id,
       eventType: event.type === 'ping' ? 'ping' : `${event.mode}.${event.action}`,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type CachedImage, statusWord } from '../../lib/api/index.ts';
 import { type Pod, paths } from '../../lib/kube/index.ts';
+import { followedChangesTotal } from '../../lib/metrics.ts';
 import { pullPodSelectorFor } from '../../lib/pull-pod.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { NAMESPACE, ping, type RunningDrop, startDrop } from './drop.ts';
@@ -148,9 +149,12 @@ describe('reconcile-image fed by the real ApiServerSource adapter', () => {
       }),
     );
     await waitForStatus(drop, name, (s) => s.ready === '1/1');
+    const followedBefore = await followedDone();
     await kubectl(['label', 'node', outsider ?? '', `drop.test/pool=${pool}`]);
     const both = await waitForStatus(drop, name, (s) => s.ready === '2/2', 120_000);
     expect(both.status?.cachedNodes).toEqual([member, outsider].sort());
+    // Counted apart from the CloudEvents the function is sent (drop_followed_changes_total).
+    expect(await followedDone()).toBeGreaterThan(followedBefore);
     await drop.kube.delete(paths.cachedImage(name));
     await deleteNodes(kubeconfigPath(), [member ?? '', outsider ?? '']);
   });
@@ -237,3 +241,11 @@ describe('reconcile-image without events', () => {
     }
   });
 });
+
+/** Changes reconcile-image's own watches handled as events and that caused work, so far. */
+async function followedDone(): Promise<number> {
+  const { values } = await followedChangesTotal.get();
+  return values
+    .filter((v) => v.labels.function === 'reconcile-image' && v.labels.result === 'done')
+    .reduce((sum, v) => sum + v.value, 0);
+}
