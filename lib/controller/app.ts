@@ -26,9 +26,10 @@ export interface HandlerContext {
   readonly later: (key: string, afterMs: number) => void;
   /**
    * Routes the `actions` changes of an informer this process keeps through the watch of `kind`, for
-   * as long as the informer lives: what the function's event source filters out so that it does not
-   * wake the function (docs/design.md §Events), seen while the function is up anyway. Once per
-   * informer and kind; later calls do nothing.
+   * as long as the informer lives: what the function's event source filters out, so as not to wake
+   * it or not to send what it mostly knows (docs/design.md §Events), seen while it is up anyway.
+   * Counted in drop_followed_changes_total, not as events. Once per informer and kind; later calls
+   * do nothing.
    */
   readonly follow: <T extends KubeObject>(
     informer: Informer<T>,
