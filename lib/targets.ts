@@ -1,5 +1,6 @@
 import type { Node, Taint, Toleration } from './kube/core.ts';
 import type { Informer } from './kube/informer.ts';
+import { compareText } from './order.ts';
 
 export interface Placement {
   readonly nodeSelector?: Readonly<Record<string, string>>;
@@ -102,7 +103,7 @@ export function skippedNodes(
       const reason = skipReason(node);
       return reason ? [{ node: node.metadata.name, reason }] : [];
     })
-    .sort((a, b) => a.node.localeCompare(b.node));
+    .sort((a, b) => compareText(a.node, b.node));
 }
 
 function isReady(node: Node): boolean {

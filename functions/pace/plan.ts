@@ -6,8 +6,8 @@ import {
 } from '../../lib/api/index.ts';
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Pod } from '../../lib/kube/core.ts';
+import { compareText } from '../../lib/order.ts';
 import {
-  compareNames,
   type HostState,
   type ImageDemand,
   type InFlightPull,
@@ -254,7 +254,7 @@ function neededByStatus(status: CachedImageStatus, targets: readonly string[]): 
   const again = setOf(status.repullNodes);
   // Cached nodes due for a garbage-collection probe get a pull pod too (one with imagePullPolicy Never).
   const probe = setOf(status.probeNodes);
-  const nodes = targets.filter((n) => !cached.has(n) || again.has(n) || probe.has(n)).sort(compareNames);
+  const nodes = targets.filter((n) => !cached.has(n) || again.has(n) || probe.has(n)).sort(compareText);
   needed.set(status, { targets, nodes });
   return nodes;
 }

@@ -2,6 +2,7 @@
 // from reconcile-image's node cache (lib/node-images.ts), the probes' outcomes from the pull pods.
 import type { CollectedNode, DigestGroup } from '../../lib/api/index.ts';
 import { listVerdict, type NodeImageReport, namesFor } from '../../lib/node-images.ts';
+import { compareText } from '../../lib/order.ts';
 
 export interface CollectedInput {
   /** Nodes the status records as holding the image, less those pulling it now or recorded in this plan. */
@@ -39,5 +40,5 @@ export function collectedRecord(
 ): CollectedNode[] {
   const byNode = new Map((before ?? []).filter((c) => stillWaiting(c.node)).map((c) => [c.node, c]));
   for (const { node, how } of gone) byNode.set(node, { node, at: now.toISOString(), how });
-  return [...byNode.values()].sort((a, b) => a.node.localeCompare(b.node));
+  return [...byNode.values()].sort((a, b) => compareText(a.node, b.node));
 }

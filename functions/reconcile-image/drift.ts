@@ -1,6 +1,7 @@
 // Digest drift: which digest each cached node holds, and which of them hold an older one than the
 // registry names for the tag now. Pure; the registry is asked in reconcile.ts (askManifest).
 import type { DigestGroup } from '../../lib/api/index.ts';
+import { compareText } from '../../lib/order.ts';
 
 /**
  * The digests the cached nodes hold, as groups: the recorded groups, moved by the pulls this plan
@@ -24,7 +25,7 @@ export function digestGroups(
   }
   return [...groups]
     .map(([digest, nodes]) => ({ digest, nodes: nodes.sort() }))
-    .sort((a, b) => b.nodes.length - a.nodes.length || a.digest.localeCompare(b.digest));
+    .sort((a, b) => b.nodes.length - a.nodes.length || compareText(a.digest, b.digest));
 }
 
 /** Cached nodes that hold another digest than the registry's current one (none when it is unknown). */

@@ -12,6 +12,7 @@ import type { Occurrence } from '../../lib/controller/index.ts';
 import { formatReference, parseImageReference } from '../../lib/image-ref.ts';
 import type { Pod } from '../../lib/kube/core.ts';
 import type { NodeImageReport } from '../../lib/node-images.ts';
+import { compareText } from '../../lib/order.ts';
 import { isThrottle } from '../../lib/pacing/index.ts';
 import {
   backoffDelayMs,
@@ -358,7 +359,7 @@ export function planImage(observed: ObservedImage): ImagePlan {
     ready,
     pulling: [...pulling].sort(),
     pending: pendingNodes,
-    failed: [...failed.values()].sort((a, b) => a.node.localeCompare(b.node)),
+    failed: [...failed.values()].sort((a, b) => compareText(a.node, b.node)),
     newMessages,
     repull: withDrift,
     missingSecrets: observed.missingSecrets,
@@ -486,8 +487,8 @@ function recordOf(
 function oldestFirst(pods: readonly Pod[]): readonly Pod[] {
   return [...pods].sort(
     (a, b) =>
-      (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
-      a.metadata.name.localeCompare(b.metadata.name),
+      compareText(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+      compareText(a.metadata.name, b.metadata.name),
   );
 }
 

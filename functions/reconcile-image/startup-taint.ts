@@ -1,5 +1,6 @@
 import type { Occurrence } from '../../lib/controller/index.ts';
 import type { Taint } from '../../lib/kube/core.ts';
+import { compareText } from '../../lib/order.ts';
 import type { StartupTaintSetting } from '../../lib/policy/index.ts';
 
 // The opt-in startup taint (PullPolicy startupTaint; docs/design.md §Startup taint): a node that
@@ -67,9 +68,9 @@ export function startupTaintPlan(
     byTaint.set(keyOf(image.taint), [...(byTaint.get(keyOf(image.taint)) ?? []), image]);
   const remove: TaintRemoval[] = [];
   let nextDeadlineAt: number | undefined;
-  for (const node of [...nodes].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const node of [...nodes].sort((a, b) => compareText(a.name, b.name))) {
     let taints = node.taints;
-    for (const [key, marked] of [...byTaint].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, marked] of [...byTaint].sort(([a], [b]) => compareText(a, b))) {
       const { key: taintKey, effect } = marked[0]!.taint;
       if (!taints.some((t) => keyOf(t) === key)) continue;
       // Policies that share a taint: each gets its full time, so the longest timeout holds.

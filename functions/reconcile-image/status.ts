@@ -11,6 +11,7 @@ import type {
   WrittenCachedImageStatus,
 } from '../../lib/api/index.ts';
 import { type Condition, ConditionSet } from '../../lib/controller/index.ts';
+import { compareText } from '../../lib/order.ts';
 import { counted, fraction } from '../../lib/words.ts';
 import type { ProbeCycle } from './probe.ts';
 import type { RepullCycle } from './repull.ts';
@@ -190,7 +191,7 @@ export function skippedGroups(
       examples: [...nodes].sort().slice(0, EXAMPLES),
       message: SKIP_WORDS[reason] ?? reason,
     }))
-    .sort((a, b) => b.nodes - a.nodes || a.reason.localeCompare(b.reason));
+    .sort((a, b) => b.nodes - a.nodes || compareText(a.reason, b.reason));
 }
 
 /** Failed nodes by reason; each reason keeps the kubelet's latest message for it. */
@@ -208,7 +209,7 @@ function failureGroups(
       nodes: nodes.length,
       examples: nodes.slice(0, EXAMPLES),
     }))
-    .sort((a, b) => b.nodes - a.nodes || a.reason.localeCompare(b.reason));
+    .sort((a, b) => b.nodes - a.nodes || compareText(a.reason, b.reason));
 }
 
 /** Pending nodes by why they wait: a backoff or a re-pull reconcile-image can tell; a slot the pacer gives. */
@@ -274,7 +275,7 @@ function statusWordOf(
   if (counts.targets === 0) return 'NoTargetNodes';
   if (counts.ready === counts.targets) return 'Cached';
   // The node with the most failures speaks for the image, in the kubelet's own word.
-  const worst = [...failedNodes].sort((a, b) => b.failures - a.failures || a.node.localeCompare(b.node))[0];
+  const worst = [...failedNodes].sort((a, b) => b.failures - a.failures || compareText(a.node, b.node))[0];
   if (worst) return worst.reason;
   if (counts.pulling > 0) return 'Pulling';
   return 'Pending';

@@ -1,4 +1,5 @@
 import type { Condition } from '../api/index.ts';
+import { compareText } from '../order.ts';
 
 export type { Condition };
 
@@ -27,7 +28,7 @@ export function setCondition(
     ...(when.observedGeneration !== undefined ? { observedGeneration: when.observedGeneration } : {}),
   };
   const others = conditions.filter((c) => c.type !== update.type);
-  return [...others, next].sort((a, b) => a.type.localeCompare(b.type));
+  return [...others, next].sort((a, b) => compareText(a.type, b.type));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { DiscoverySignal } from '../api/index.ts';
 import { signalQuery } from '../api/index.ts';
+import { compareText } from '../order.ts';
 import type { ImageId, QueryData } from './observations.ts';
 import { quantityValue } from './quantity.ts';
 import { type Part, type Scored, type Strategy, scoreAll } from './ranking.ts';
@@ -88,7 +89,7 @@ export function rankDiscovered(input: RankInput): Ranking {
 /** Higher score first, then reference in code-unit order (not locale order: the same on every replica). */
 export function byRank(a: RankedImage, b: RankedImage): number {
   if (a.score !== b.score) return b.score - a.score;
-  return a.id.reference < b.id.reference ? -1 : a.id.reference > b.id.reference ? 1 : 0;
+  return compareText(a.id.reference, b.id.reference);
 }
 
 function summaryOf(strategy: Strategy, top: RankedImage | undefined): string {

@@ -26,6 +26,5 @@ export {
 } from './hosts.ts';
 export { NEW_NODE_WINDOW_MS, newNodesOf } from './new-nodes.ts';
 export { type NextPullsInput, nextPulls, type PacingDecision } from './next-pulls.ts';
-export { compareNames } from './pending-work.ts';
 export type { PacingCursor } from './rotation.ts';
 export type { WaitingPull, WaitingSummary, WaitReason } from './waiting.ts';

@@ -1,10 +1,10 @@
+import { compareText } from '../order.ts';
 import type { PacingLimits } from '../policy/limits.ts';
 import { firstNodeBlock, heldOnNode, imageBlockers, isTimed, nodeBlockers } from './blockers.ts';
 import type { HostState, ImageDemand, InFlightPull, PullStart } from './demand.ts';
 import { Draft } from './draft.ts';
 import { servedFirst } from './new-nodes.ts';
 import { makeRoom, pickNode } from './node-choice.ts';
-import { compareNames } from './pending-work.ts';
 import { liveCursor, type PacingCursor, type PriorityGroup, priorityGroups } from './rotation.ts';
 import { toWaiting, type WaitingPull, type WaitingSummary, WaitingTally, wakeAt } from './waiting.ts';
 
@@ -121,9 +121,9 @@ function explain(
   if (mode === 'wake') return wakeOnly(images, draft);
   const waiting: WaitingPull[] = [];
   let nextWakeAt: number | undefined;
-  for (const image of [...images].sort((a, b) => compareNames(a.name, b.name))) {
+  for (const image of [...images].sort((a, b) => compareText(a.name, b.name))) {
     const heldByImage = imageBlockers(image, draft);
-    for (const node of [...draft.pending.nodesOf(image)].sort(compareNames)) {
+    for (const node of [...draft.pending.nodesOf(image)].sort(compareText)) {
       const blockers = [...nodeBlockers(image, node, draft), ...heldByImage];
       waiting.push(toWaiting(image.name, node, blockers, draft.policy));
       const wake = wakeAt(blockers);
@@ -141,11 +141,11 @@ function summarize(images: readonly ImageDemand[], draft: Draft): Omit<PacingDec
   const tally = new WaitingTally(draft.policy);
   let nextWakeAt: number | undefined;
   let waitingCount = 0;
-  for (const image of [...images].sort((a, b) => compareNames(a.name, b.name))) {
+  for (const image of [...images].sort((a, b) => compareText(a.name, b.name))) {
     const heldByImage = imageBlockers(image, draft);
     const imageTimed = heldByImage.every(isTimed);
     const imageUntil = Math.max(...heldByImage.flatMap((b) => (isTimed(b) ? [b.until] : [])));
-    for (const node of [...draft.pending.nodesOf(image)].sort(compareNames)) {
+    for (const node of [...draft.pending.nodesOf(image)].sort(compareText)) {
       waitingCount++;
       const block = firstNodeBlock(image, node, draft);
       const limit = block?.limit ?? heldByImage[0]?.limit;

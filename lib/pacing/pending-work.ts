@@ -1,3 +1,4 @@
+import { compareText } from '../order.ts';
 import type { ImageDemand } from './demand.ts';
 
 /** The pending (image, node) pairs one call has not started yet, and how many wait on each node. */
@@ -10,7 +11,7 @@ export class PendingWork {
       // In name order, so every walk over them is in name order whatever order the caller sent
       // (the pacer sends them sorted: checked, not sorted again).
       const given = image.pendingNodes;
-      const nodes = new Set(inNameOrder(given) ? given : [...given].sort(compareNames));
+      const nodes = new Set(inNameOrder(given) ? given : [...given].sort(compareText));
       this.#nodesByImage.set(image, nodes);
       for (const node of nodes) this.#perNode.set(node, this.remainingOn(node) + 1);
     }
@@ -39,11 +40,7 @@ export class PendingWork {
   }
 }
 
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function inNameOrder(names: readonly string[]): boolean {
-  for (let i = 1; i < names.length; i++) if (compareNames(names[i - 1]!, names[i]!) > 0) return false;
+  for (let i = 1; i < names.length; i++) if (compareText(names[i - 1]!, names[i]!) > 0) return false;
   return true;
 }

@@ -1,3 +1,4 @@
+import { compareText } from '../order.ts';
 import type { ImageDemand } from './demand.ts';
 
 /**
@@ -66,5 +67,5 @@ function rotateAfter(sorted: readonly ImageDemand[], last: string | undefined): 
 }
 
 function byName(a: ImageDemand, b: ImageDemand): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  return compareText(a.name, b.name);
 }
