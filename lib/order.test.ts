@@ -24,7 +24,7 @@ describe('compareText', () => {
     expect(compareText('x', 'x')).toBe(0);
   });
 
-  it("is what the functions sort with: none of their code asks ICU for a collator", () => {
+  it('is what the functions sort with: none of their code asks ICU for a collator', () => {
     const callers = [...sources('lib'), ...sources('functions')].filter((file) =>
       readFileSync(join(ROOT, file), 'utf8').includes('.localeCompare('),
     );
