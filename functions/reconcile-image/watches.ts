@@ -97,9 +97,12 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
   if (!owner) return { skip: `pod ${event.ref.name} is gone or not a Drop pull pod` };
   await withImageView(ctx, namespace, async (view) => absorb(view.pods, event, pod));
   // A pull that starts or goes on only moves a count: recorded with whatever else happens in the
-  // next second (pulls start in bursts), while an outcome is recorded at once.
+  // next second (pulls start in bursts). An outcome is recorded at once, but not on the sender's
+  // time: it waits for each answer, and under load one that waited on reconciles fell behind its
+  // watch and lost events (docs/design.md §Events). This process retries the reconcile itself.
   if (event.action !== 'delete' && pod && pullOutcome(pod).kind === 'pulling')
     return { later: [owner], afterMs: 1_000, why: 'a pull started' };
+  if (event.action !== 'delete') return { later: [owner], afterMs: 0, why: 'a pull ended' };
   return [owner];
 }
 
