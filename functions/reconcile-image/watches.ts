@@ -100,10 +100,9 @@ async function onPod(event: ObjectEvent, ctx: HandlerContext, namespace: string)
   // next second (pulls start in bursts). An outcome is recorded at once, but not on the sender's
   // time: it waits for each answer, and under load one that waited on reconciles fell behind its
   // watch and lost events (docs/design.md §Events). This process retries the reconcile itself.
-  if (event.action !== 'delete' && pod && pullOutcome(pod).kind === 'pulling')
-    return { later: [owner], afterMs: 1_000, why: 'a pull started' };
-  if (event.action !== 'delete') return { later: [owner], afterMs: 0, why: 'a pull ended' };
-  return [owner];
+  if (event.action === 'delete') return [owner];
+  if (pullOutcome(pod).kind === 'pulling') return { later: [owner], afterMs: 1_000, why: 'a pull started' };
+  return { later: [owner], afterMs: 0, why: 'a pull ended' };
 }
 
 /**
