@@ -31,18 +31,23 @@ export function startFlags(bundle: string): readonly string[] {
 }
 
 /**
- * Set once a function serves (`servingFlags`; the runner has its flags from the start, above):
- * `--optimize-for-size` makes V8 grow the heap in smaller steps and collect sooner. At 100 nodes ×
- * 10 images (bench/README.md §Scale) pace and reconcile-image peaked at 142 MB without it, 97–99 MB
- * with it set once serving, 88 MB with it from the start: their live heap is ~28 MB, the rest was
- * V8 holding garbage. From the start it also slowed the first answer and cost more CPU (26.3
- * against 21.9 CPU s per 1,000 pulls). A 1 MB young generation (`--max-semi-space-size=1`) gave
- * nothing more at work and slowed every cold start, so it is not used.
- * `--semi-space-growth-factor=1` (the young generation grows no more once serving) took them from
- * 96–98 MB to 83–85 MB in two pairs of runs the same hour, at 22–27 CPU s per 1,000 pulls against
- * 24–26: within a run's spread.
+ * Set once a function serves (`servingFlags`; the runner has its flags from the start, above).
+ * `--heap-growing-percent=10` makes V8 grow the old generation by a tenth (else up to 4 ×) before it
+ * collects again, and `--semi-space-growth-factor=1` keeps the young generation at the size it has
+ * then: a function's live heap at work is ~28 MB, and without them V8 let garbage grow its heap to
+ * ~97 MB (142 MB peak at 100 × 10). They replace `--optimize-for-size`, which held pace and
+ * reconcile-image ~10 MB lower at 1,000 × 20 but made every major collection one that reduces
+ * memory: such a collection keeps no map alive for the optimized code that embeds it, so V8 threw
+ * away and re-optimized the functions that handle every event (a pace round, a pod's outcome,
+ * Node's HTTP parser) dozens of times each in a run's first minute — compiling took 28 % of pace's CPU and 13 % of
+ * reconcile-image's (perf, `--trace-deopt`: "weak objects"). 1,000 × 20, four functions, same
+ * machine (bench/README.md §Scale): 7.1–7.4 → 4.5–4.7 CPU s per 1,000 pulls, 89–94 → 98–102 MB.
+ * Set from the start, a memory flag slowed the first answer (bench/README.md §Cold start).
  */
-export const SERVING_NODE_FLAGS: readonly string[] = ['--optimize-for-size', '--semi-space-growth-factor=1'];
+export const SERVING_NODE_FLAGS: readonly string[] = [
+  '--heap-growing-percent=10',
+  '--semi-space-growth-factor=1',
+];
 
 /** Set in the environment of a code-cache training run (lib/entrypoint/train.ts). */
 export const TRAINING_ENV = 'DROP_CODE_CACHE_TRAINING';
