@@ -39,9 +39,10 @@ export function startFlags(bundle: string): readonly string[] {
  * reconcile-image ~10 MB lower at 1,000 × 20 but made every major collection one that reduces
  * memory: such a collection keeps no map alive for the optimized code that embeds it, so V8 threw
  * away and re-optimized the functions that handle every event (a pace round, a pod's outcome,
- * Node's HTTP parser) dozens of times each in a run's first minute — compiling took 28 % of pace's CPU and 13 % of
- * reconcile-image's (perf, `--trace-deopt`: "weak objects"). 1,000 × 20, four functions, same
- * machine (bench/README.md §Scale): 7.1–7.4 → 4.5–4.7 CPU s per 1,000 pulls, 88–94 → 98–102 MB.
+ * Node's HTTP parser) dozens of times each in a run's first minute — compiling took 28 % of pace's
+ * CPU and 13 % of reconcile-image's (perf, `--trace-deopt`: "weak objects"). 1,000 × 20, four
+ * functions, same machine (bench/README.md §Scale): 7.1–7.4 → 4.5–4.7 CPU s per 1,000 pulls,
+ * 88–94 → 98–102 MB.
  * Set from the start, a memory flag slowed the first answer (bench/README.md §Cold start).
  */
 export const SERVING_NODE_FLAGS: readonly string[] = [
