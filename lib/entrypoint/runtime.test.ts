@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { NODE_ENVIRONMENT, NODE_FLAGS, startFlags } from './runtime.ts';
+import { NODE_ENVIRONMENT, NODE_FLAGS, SERVING_NODE_FLAGS, startFlags } from './runtime.ts';
 
 const containerfile = readFileSync(new URL('../../Containerfile', import.meta.url), 'utf8');
 
@@ -50,5 +51,42 @@ describe("the standalone runner's Deployment starts Node with the runner's flags
   it('leaves the functions on NODE_FLAGS: their cold start is what they are measured by', () => {
     for (const name of ['discover', 'pace', 'reconcile-image', 'reconcile-set'])
       expect(startFlags(name)).toEqual(NODE_FLAGS);
+  });
+});
+
+describe('the serving flags, set once a function has answered', () => {
+  /** servingFlags under `env` in a fresh Node process, which then allocates through many collections. */
+  function serveIn(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+    const runtime = new URL('./runtime.ts', import.meta.url).href;
+    const script = `
+      import { servingFlags } from ${JSON.stringify(runtime)};
+      const result = servingFlags(${JSON.stringify(env)});
+      let kept = [];
+      for (let i = 0; i < 3e6; i++) {
+        kept.push({ i, text: 'x' + i });
+        if (kept.length > 200000) kept = kept.slice(100000);
+      }
+      process.stdout.write(JSON.stringify(result));`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    return { status: child.status, stdout: child.stdout, stderr: child.stderr };
+  }
+
+  it('are the defaults unless DROP_SERVING_NODE_FLAGS says otherwise', () => {
+    const run = serveIn({});
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ applied: SERVING_NODE_FLAGS, refused: [] });
+  });
+
+  it("refuse the collector's thread flags, which V8 takes only at start (set later, it aborts)", () => {
+    const run = serveIn({
+      DROP_SERVING_NODE_FLAGS: '--single-threaded-gc --heap-growing-percent=20 --no-concurrent-marking',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      applied: ['--heap-growing-percent=20'],
+      refused: ['--single-threaded-gc', '--no-concurrent-marking'],
+    });
   });
 });

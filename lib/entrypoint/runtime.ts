@@ -54,18 +54,32 @@ export const SERVING_NODE_FLAGS: readonly string[] = [
 export const TRAINING_ENV = 'DROP_CODE_CACHE_TRAINING';
 
 /**
+ * Flags that choose which threads V8's collectors run on. Set once Node runs they abort the process
+ * at its next collection (`--single-threaded-gc`, `--no-concurrent-marking`: a check in cppgc's
+ * marker fails), so they can only be given at start.
+ */
+const START_ONLY_FLAG = /^--(no-?)?(single[-_]threaded|concurrent[-_]|parallel[-_])/;
+
+/**
  * Applies SERVING_NODE_FLAGS, or `DROP_SERVING_NODE_FLAGS` when set (space-separated; `none` for
  * none: the benches compare settings with it). Node keeps V8's flags writable
  * after start for exactly this (`v8.setFlagsFromString`), and the heap's growth reads them at each
  * collection. Not in a training run: the code cache it writes carries a hash of the flags, which
- * must be those a function starts with.
+ * must be those a function starts with. A flag only a start can take is refused, and returned for
+ * the caller to say so.
  */
-export function servingFlags(env: NodeJS.ProcessEnv = process.env): void {
-  if (env[TRAINING_ENV]) return;
+export function servingFlags(env: NodeJS.ProcessEnv = process.env): {
+  readonly applied: readonly string[];
+  readonly refused: readonly string[];
+} {
+  if (env[TRAINING_ENV]) return { applied: [], refused: [] };
   const override = env.DROP_SERVING_NODE_FLAGS;
   const flags =
     override === undefined ? SERVING_NODE_FLAGS : override.split(' ').filter((f) => f && f !== 'none');
-  for (const flag of flags) setFlagsFromString(flag);
+  const refused = flags.filter((flag) => START_ONLY_FLAG.test(flag));
+  const applied = flags.filter((flag) => !START_ONLY_FLAG.test(flag));
+  for (const flag of applied) setFlagsFromString(flag);
+  return { applied, refused };
 }
 
 /**
