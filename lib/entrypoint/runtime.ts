@@ -34,8 +34,8 @@ export function startFlags(bundle: string): readonly string[] {
  * Set once a function serves (`servingFlags`; the runner has its flags from the start, above).
  * `--heap-growing-percent=10` makes V8 grow the old generation by a tenth (else up to 4 ×) before it
  * collects again, and `--semi-space-growth-factor=1` keeps the young generation at the size it has
- * then: a function's live heap at work is ~28 MB, and without them V8 let garbage grow its heap to
- * ~97 MB (142 MB peak at 100 × 10). They replace `--optimize-for-size`, which held pace and
+ * then: a busy function's live heap is ~18 MB (heap snapshots of pace and reconcile-image at
+ * 1,000 × 20), and without them V8 let garbage grow its heap to ~97 MB (142 MB peak at 100 × 10). They replace `--optimize-for-size`, which held pace and
  * reconcile-image ~10 MB lower at 1,000 × 20 but made every major collection one that reduces
  * memory: such a collection keeps no map alive for the optimized code that embeds it, so V8 threw
  * away and re-optimized the functions that handle every event (a pace round, a pod's outcome,
