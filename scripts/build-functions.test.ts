@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -74,4 +74,79 @@ current-context: x
       error: 'Invalid input: expected string, received number',
     });
   });
+
+  it('run socks-proxy-agent and the CloudEvents SDK only when they are used', async () => {
+    const config = (name: string, cluster: string) => {
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: 'https://127.0.0.1:6443', insecure-skip-tls-verify: true${cluster}}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`,
+      );
+      return path;
+    };
+    const direct = config('direct', '');
+    const socks = config('socks', ', proxy-url: socks5://127.0.0.1:1080');
+    const built = await bundle(`
+      import { parseEvent } from './lib/controller/event.ts';
+      import { pingEvent } from './lib/controller/source-events.ts';
+      import { loadKubeConfig } from './lib/kube/config.ts';
+      const use = process.argv[2] === 'use';
+      void (async () => {
+        const options: { agent?: object } = {};
+        await loadKubeConfig(use ? ${JSON.stringify(socks)} : ${JSON.stringify(direct)}).applyToHTTPSOptions(options);
+        const ping = pingEvent('ns', 'p', {});
+        const parsed = use
+          ? parseEvent(
+              { 'content-type': 'application/cloudevents+json' },
+              JSON.stringify({ specversion: '1.0', id: '1', source: '/s', type: 'dev.knative.sources.ping', data: {} }),
+            )
+          : parseEvent(ping.headers, ping.body);
+        console.log(JSON.stringify({ agent: options.agent?.constructor.name, event: parsed.ok && parsed.event.type }));
+      })();
+    `);
+    expect(built.warnings).toEqual([]);
+    // Whether each module's body ran, from V8's own coverage of the bundle: esbuild wraps a
+    // CommonJS module in a function named after its path.
+    const run = (...args: string[]) => {
+      const coverage = mkdtempSync(join(dir, 'coverage-'));
+      const child = spawnSync(process.execPath, [built.path, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_V8_COVERAGE: coverage },
+      });
+      expect(child.stderr).toBe('');
+      const scripts = readdirSync(coverage).flatMap(
+        (file) => JSON.parse(readFileSync(join(coverage, file), 'utf8')).result as V8ScriptCoverage[],
+      );
+      const ran = (path: string) =>
+        scripts
+          .filter((script) => script.url.endsWith('/out.cjs'))
+          .flatMap((script) => script.functions)
+          .some((f) => f.functionName === path && (f.ranges[0]?.count ?? 0) > 0);
+      return {
+        output: JSON.parse(child.stdout),
+        socks: ran('node_modules/socks-proxy-agent/dist/index.js'),
+        sdk: ran('node_modules/cloudevents/dist/index.js'),
+      };
+    };
+    expect(run()).toEqual({ output: { agent: 'Agent', event: 'ping' }, socks: false, sdk: false });
+    expect(run('use')).toEqual({
+      output: { agent: expect.stringMatching(/^SocksProxyAgent/), event: 'ping' },
+      socks: true,
+      sdk: true,
+    });
+  });
 });
+
+interface V8ScriptCoverage {
+  readonly url: string;
+  readonly functions: readonly {
+    readonly functionName: string;
+    readonly ranges: readonly { readonly count: number }[];
+  }[];
+}

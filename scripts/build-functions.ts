@@ -120,6 +120,53 @@ const unusedDependencies: Plugin = {
   },
 };
 
+/**
+ * Modules a function bundles but seldom runs, loaded on first use instead of at every cold start
+ * (each ran before the first answer; CPU of reconcile-image's start, `--cpu-prof`):
+ * - socks-proxy-agent, with socks and debug, which client-node's KubeConfig imports for a cluster
+ *   whose kubeconfig names a `socks5://` proxy-url (6 ms);
+ * - the CloudEvents SDK: Drop reads binary mode itself and gives the SDK structured mode only (2 ms).
+ * (Node's http2, which @hono/node-server imports, is not worth it: undici, which Node loads for
+ * the web Request that Hono extends, loads http2 too.)
+ */
+const LAZY_MODULES: readonly {
+  readonly module: string;
+  readonly importer: RegExp;
+  readonly names: readonly string[];
+}[] = [
+  {
+    module: 'socks-proxy-agent',
+    importer: /[/\\]@kubernetes[/\\]client-node[/\\]/,
+    names: ['SocksProxyAgent'],
+  },
+  { module: 'cloudevents', importer: /[/\\]lib[/\\]controller[/\\]event\.ts$/, names: ['HTTP'] },
+];
+
+/** A CommonJS module whose `names` are getters that load `module` the first time one is read. */
+function lazyExports(module: string, names: readonly string[]): string {
+  return `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(module)}));
+for (const name of ${JSON.stringify(names)})
+  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`;
+}
+
+const lazyModules: Plugin = {
+  name: 'lazy-modules',
+  setup(b) {
+    for (const lazy of LAZY_MODULES) {
+      const filter = new RegExp(`^${lazy.module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+      b.onResolve({ filter }, (args) =>
+        lazy.importer.test(args.importer) ? { path: lazy.module, namespace: 'lazy-module' } : undefined,
+      );
+    }
+    b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => ({
+      contents: lazyExports(args.path, LAZY_MODULES.find((lazy) => lazy.module === args.path)?.names ?? []),
+      resolveDir: ROOT,
+      loader: 'js',
+    }));
+  },
+};
+
 /** How every bundle is built (a test bundles its own entry with them). */
 export const BUNDLE_OPTIONS = {
   bundle: true,
@@ -133,7 +180,7 @@ export const BUNDLE_OPTIONS = {
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [generatedCodeIsPure, dropKindsArePure, unusedDependencies],
+  plugins: [generatedCodeIsPure, dropKindsArePure, unusedDependencies, lazyModules],
 } satisfies BuildOptions;
 
 /**

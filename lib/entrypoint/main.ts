@@ -6,7 +6,6 @@ import { createLogger } from '../log.ts';
 import { runBundle } from './code-cache.ts';
 import { bundledFunctions, bundleOf, selectFunction } from './functions.ts';
 import { NODE_FLAGS, startFlags, TRAINING_ENV } from './runtime.ts';
-import { trainAndSave, writeCodeCaches } from './train.ts';
 
 const log = createLogger({ component: 'entrypoint' });
 
@@ -14,7 +13,9 @@ async function main(): Promise<void> {
   const entrypoint = resolve(process.argv[1] ?? '.');
   const dir = dirname(entrypoint);
   const args = process.argv.slice(2);
+  // Training is loaded only to train: its child_process cost every cold start 4 ms of CPU.
   if (args.includes('--write-code-cache')) {
+    const { writeCodeCaches } = await import('./train.ts');
     await writeCodeCaches(
       entrypoint,
       bundledFunctions(dir).map((name) => bundleOf(dir, name)),
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const bundle = bundleOf(dir, selected.name);
-  if (process.env[TRAINING_ENV]) return trainAndSave(bundle);
+  if (process.env[TRAINING_ENV]) return (await import('./train.ts')).trainAndSave(bundle);
   const { cache } = runBundle(bundle.path, bundle.cachePath);
   // Still correct without it, only slower to start: say so once instead of failing.
   if (cache !== 'accepted')
