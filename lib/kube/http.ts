@@ -23,10 +23,13 @@ export interface RequestOptions {
  * Raw JSON over HTTPS to the API server. The kubeconfig (client-node) supplies TLS material and
  * credentials per request, so rotating service-account tokens and exec plugins keep working; the
  * bodies stay plain JSON, which custom resources need (the generated models drop unknown fields).
+ * Requests share one keep-alive agent, except through a cluster's `proxy-url` (http, https or
+ * socks5, as kubectl reads it): then each goes through the proxy agent client-node makes for it.
  */
 export class KubeHttp {
   private readonly server: URL;
   private readonly agent: http.Agent;
+  private readonly proxied: boolean;
 
   /**
    * `userAgent` names the caller in the API server's logs and audit (kubectl's convention is
@@ -39,6 +42,7 @@ export class KubeHttp {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
+    this.proxied = Boolean(cluster.proxyUrl);
     this.agent =
       this.server.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, maxSockets: 32 })
@@ -69,8 +73,7 @@ export class KubeHttp {
             }),
       },
     };
-    await this.config.applyToHTTPSOptions(requestOptions);
-    requestOptions.agent = this.agent;
+    await this.applyConfig(requestOptions);
     const { status, body, retryAfter } = await send(
       url,
       requestOptions,
@@ -94,8 +97,7 @@ export class KubeHttp {
       headers: { accept: CONTENT_TYPE.json, 'user-agent': this.userAgent },
       signal,
     };
-    await this.config.applyToHTTPSOptions(requestOptions);
-    requestOptions.agent = this.agent;
+    await this.applyConfig(requestOptions);
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = transport.request(url, requestOptions, (res) => {
@@ -113,6 +115,12 @@ export class KubeHttp {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /** Credentials and TLS from the kubeconfig; the shared agent unless a proxy must be crossed. */
+  private async applyConfig(options: https.RequestOptions): Promise<void> {
+    await this.config.applyToHTTPSOptions(options);
+    if (!this.proxied) options.agent = this.agent;
   }
 }
 
