@@ -1,6 +1,7 @@
 // The standalone runner's production entrypoint (config/standalone/): every function in one process.
 // No top-level await: the image runs it as a CommonJS bundle (scripts/build-functions.ts).
 import { replicaIdentity } from '../lib/controller/lease-holder.ts';
+import { RUNNER_SERVING_NODE_FLAGS, servingFlags } from '../lib/entrypoint/runtime.ts';
 import { createKube, dropNamespace, loadKubeConfig } from '../lib/kube/index.ts';
 import { createLogger } from '../lib/log.ts';
 import { configDir, readSources } from './config-files.ts';
@@ -23,9 +24,11 @@ async function main(): Promise<void> {
       : {}),
   });
   log.info('serving', { port: running.port });
-  // No serving flags here: the runner's are given at start (startFlags in lib/entrypoint/runtime.ts).
-  // The functions' frozen young generation cost the runner 8.2 against 4.9 CPU s per 1,000 pulls at
-  // 1,000 x 20 for no memory (104 MB either way).
+  // Its start flags are startFlags('standalone'); once serving it turns --optimize-for-size off
+  // (RUNNER_SERVING_NODE_FLAGS says why; DROP_SERVING_NODE_FLAGS replaces them, `none` for none).
+  const { refused } = servingFlags(process.env, RUNNER_SERVING_NODE_FLAGS);
+  if (refused.length > 0)
+    log.warn('DROP_SERVING_NODE_FLAGS: flags Node takes only at start, not applied', { refused });
   const stop = () => void running.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { NODE_ENVIRONMENT, NODE_FLAGS, SERVING_NODE_FLAGS, startFlags } from './runtime.ts';
+import {
+  NODE_ENVIRONMENT,
+  NODE_FLAGS,
+  RUNNER_SERVING_NODE_FLAGS,
+  SERVING_NODE_FLAGS,
+  startFlags,
+} from './runtime.ts';
 
 const containerfile = readFileSync(new URL('../../Containerfile', import.meta.url), 'utf8');
 
@@ -56,20 +62,28 @@ describe("the standalone runner's Deployment starts Node with the runner's flags
 
 describe('the serving flags, set once a function has answered', () => {
   /** servingFlags under `env` in a fresh Node process, which then allocates through many collections. */
-  function serveIn(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  function serveIn(
+    env: Record<string, string>,
+    runner?: { readonly startFlags: readonly string[]; readonly defaults: readonly string[] },
+  ): { status: number | null; stdout: string; stderr: string } {
     const runtime = new URL('./runtime.ts', import.meta.url).href;
     const script = `
       import { servingFlags } from ${JSON.stringify(runtime)};
-      const result = servingFlags(${JSON.stringify(env)});
+      const result = servingFlags(${JSON.stringify(env)}${runner ? `, ${JSON.stringify(runner.defaults)}` : ''});
       let kept = [];
       for (let i = 0; i < 3e6; i++) {
         kept.push({ i, text: 'x' + i });
         if (kept.length > 200000) kept = kept.slice(100000);
       }
       process.stdout.write(JSON.stringify(result));`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-    });
+    const flags = runner?.startFlags ?? [];
+    const child = spawnSync(
+      process.execPath,
+      [...flags, '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+      },
+    );
     return { status: child.status, stdout: child.stdout, stderr: child.stderr };
   }
 
@@ -88,5 +102,19 @@ describe('the serving flags, set once a function has answered', () => {
       applied: ['--heap-growing-percent=20'],
       refused: ['--single-threaded-gc', '--no-concurrent-marking'],
     });
+  });
+
+  it("turn the runner's --optimize-for-size off once it serves, unless DROP_SERVING_NODE_FLAGS says otherwise", () => {
+    const runner = { startFlags: startFlags('standalone'), defaults: RUNNER_SERVING_NODE_FLAGS };
+    expect(runner.startFlags).toContain('--optimize-for-size');
+    const shipped = serveIn({}, runner);
+    expect(shipped.status, shipped.stderr).toBe(0);
+    expect(JSON.parse(shipped.stdout)).toEqual({
+      applied: ['--no-optimize-for-size', ...SERVING_NODE_FLAGS],
+      refused: [],
+    });
+    const none = serveIn({ DROP_SERVING_NODE_FLAGS: 'none' }, runner);
+    expect(none.status, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout)).toEqual({ applied: [], refused: [] });
   });
 });
