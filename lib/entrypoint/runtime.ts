@@ -54,9 +54,9 @@ export const SERVING_NODE_FLAGS: readonly string[] = [
  * The runner's serving flags. It starts with `--optimize-for-size` (BUNDLE_START_FLAGS: V8 then
  * reserves a 1 MB young generation, which `--semi-space-growth-factor=1` keeps) and turns it off
  * once it serves: its memory-reducing collections threw away the event path's optimized code, as
- * they did in the functions. At 1,000 × 20 (fixed, cap 1, three runs against two; bench/README.md §Scale):
- * 3.3–3.8 instead of 4.1–4.2 CPU s per 1,000 pulls, 1.08 instead of 1.11 × the bound at kwok's pull
- * time, at 103–105 MB instead of 99–101 — the old generation keeps pages that only those
+ * they did in the functions. At 1,000 × 20 (fixed, cap 1, four runs against two; bench/README.md §Scale):
+ * 3.3–3.9 instead of 4.1–4.2 CPU s per 1,000 pulls, 1.08–1.11 instead of 1.11 × the bound at kwok's
+ * pull time, at 103–105 MB instead of 99–101 — the old generation keeps pages that only those
  * collections compact.
  */
 export const RUNNER_SERVING_NODE_FLAGS: readonly string[] = ['--no-optimize-for-size', ...SERVING_NODE_FLAGS];
