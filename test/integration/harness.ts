@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import { type Kube, type KubeObject, runWatch } from '../../lib/kube/index.ts';
 import { execKubectl, type KubectlOptions, type KubectlResult, runKubectl } from '../controlplane/index.ts';
 
 declare module 'vitest' {
@@ -79,4 +80,32 @@ export async function kubectlJson<T>(args: readonly string[]): Promise<T> {
 /** Runs kubectl and returns its exit code and output, for commands whose "no" is an exit code. */
 export function kubectlResult(args: readonly string[], options: KubectlOptions = {}): Promise<KubectlResult> {
   return execKubectl(kubeconfigPath(), args, options);
+}
+
+/**
+ * Runs Drop's own watch (lib/kube/watch.ts) on a namespace's ConfigMaps through `kube` until
+ * `signal` aborts, and returns the names it has seen so far (filled as events come).
+ */
+export function watchConfigMapNames(
+  kube: Kube,
+  namespace: string,
+  signal: AbortSignal,
+  options: { readonly idleMs?: number } = {},
+): Set<string> {
+  const seen = new Set<string>();
+  void runWatch(
+    kube,
+    kube.transport,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      plural: 'configmaps',
+      path: `/api/v1/namespaces/${namespace}/configmaps`,
+    },
+    async (_, object: KubeObject) => void seen.add(object.metadata.name),
+    signal,
+    () => undefined,
+    options,
+  );
+  return seen;
 }

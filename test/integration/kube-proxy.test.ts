@@ -7,8 +7,8 @@ import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { createKube, type KubeObject, loadKubeConfig, runWatch } from '../../lib/kube/index.ts';
-import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
+import { createKube, type KubeObject, loadKubeConfig } from '../../lib/kube/index.ts';
+import { kubeconfigPath, uniqueName, waitFor, watchConfigMapNames } from './harness.ts';
 
 const admin = createKube(loadKubeConfig(kubeconfigPath()), 'drop-test');
 const namespace = uniqueName('kube-proxy');
@@ -79,20 +79,7 @@ it("requests and watches go through the kubeconfig's proxy-url", async () => {
     expect(list.items.map((item) => item.metadata.name)).not.toContain('through-the-proxy');
     expect(proxy.tunnels).toContain(server.host);
 
-    const seen = new Set<string>();
-    void runWatch(
-      kube,
-      kube.transport,
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        plural: 'configmaps',
-        path: `/api/v1/namespaces/${namespace}/configmaps`,
-      },
-      async (_, object: KubeObject) => void seen.add(object.metadata.name),
-      controller.signal,
-      () => undefined,
-    );
+    const seen = watchConfigMapNames(kube, namespace, controller.signal);
     await kube.create(`/api/v1/namespaces/${namespace}/configmaps`, {
       apiVersion: 'v1',
       kind: 'ConfigMap',

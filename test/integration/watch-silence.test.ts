@@ -3,10 +3,16 @@
 // instead of staying stale for ever (the chaos suite's api-partition fault found it).
 import { dirname, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { createKube, type KubeObject, loadKubeConfig, runWatch } from '../../lib/kube/index.ts';
+import { createKube, loadKubeConfig } from '../../lib/kube/index.ts';
 import { kubeconfigFor } from '../chaos/env.ts';
 import { startApiProxy } from '../chaos/proxies/api-proxy.ts';
-import { kubeconfigPath, loadKubeConfig as loadTestConfig, uniqueName, waitFor } from './harness.ts';
+import {
+  kubeconfigPath,
+  loadKubeConfig as loadTestConfig,
+  uniqueName,
+  waitFor,
+  watchConfigMapNames,
+} from './harness.ts';
 
 const admin = createKube(loadKubeConfig(kubeconfigPath()), 'drop-test');
 const namespace = uniqueName('watch-silence');
@@ -28,21 +34,7 @@ it('a watch silenced by a partition that never closes its connection catches up 
   try {
     const config = kubeconfigFor(kubeconfigPath(), proxy.url, join(stateDir, `${namespace}.kubeconfig`));
     const kube = createKube(loadKubeConfig(config), 'drop-test-watch');
-    const seen = new Set<string>();
-    void runWatch(
-      kube,
-      kube.transport,
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        plural: 'configmaps',
-        path: `/api/v1/namespaces/${namespace}/configmaps`,
-      },
-      async (_, object: KubeObject) => void seen.add(object.metadata.name),
-      controller.signal,
-      () => undefined,
-      { idleMs: 3_000 },
-    );
+    const seen = watchConfigMapNames(kube, namespace, controller.signal, { idleMs: 3_000 });
     const configMap = (name: string) => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',
