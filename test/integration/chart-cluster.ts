@@ -1,7 +1,7 @@
 // A cluster of its own for the suites that install the charts: a fresh control plane without Drop's
 // CRDs (as a user's cluster is before `helm install`), a real OCI registry (the distribution
 // registry the discovery tests use) over TLS, and the pinned Helm trusting its CA. Own, because
-// installing the charts takes over Drop's CRDs, which the shared cluster's suites rely on, and
+// installing the charts takes over Drop's CRDs, which the other suites' clusters rely on, and
 // `mode: auto` must be tried on a cluster without Knative's APIs.
 //
 // The control plane has no kube-controller-manager: nothing is garbage-collected and a Deployment

@@ -1,4 +1,4 @@
-// One control plane for every integration suite. Set DROP_TEST_KUBECONFIG to run the suites against
+// A control plane for each integration worker. Set DROP_TEST_KUBECONFIG to run the suites against
 // a cluster you already have (e.g. the one `npm run cluster:up` started) instead.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const external = process.env.DROP_TEST_KUBECONFIG;
   if (external) {
     log(`drop: integration tests use the cluster in DROP_TEST_KUBECONFIG=${external}`);
-    project.provide('kubeconfig', external);
+    project.provide('kubeconfigs', [external]);
     // Pulls from a local test registry wait for it (test/controlplane/README.md); a second one on
     // the cluster is harmless: the first answer written on a pod stays.
     const pulls = startRegistryPulls({ kubeconfigPath: external });
@@ -30,24 +30,50 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       await store.stop();
     };
   }
-  // A fresh state dir per run: never the user's .drop/ cluster, never another run's.
-  const stateDir = mkdtempSync(join(tmpdir(), 'drop-test-cluster-'));
+  // One control plane per worker (vitest.config.ts runs the integration files on several at once):
+  // each file has a cluster to itself, as when they ran one at a time. A fresh state dir for each,
+  // never the user's .drop/ cluster, never another run's.
+  const count = Math.max(1, Number(project.config.maxWorkers) || 1);
   const started = Date.now();
-  // A failure here fails the run with the reason and the components' log tails: tests never skip.
-  const plane = await startControlPlane({ stateDir, log });
-  log(`drop: test control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${stateDir})`);
-  project.provide('kubeconfig', plane.kubeconfigPath);
-  // The simulated kubelet's registry client, for every suite: pulls from a local test registry
-  // resolve against it (test/controlplane/README.md "Pulls from a real registry").
-  const pulls = startRegistryPulls({ kubeconfigPath: plane.kubeconfigPath });
-  // The simulated kubelet's image store: pods with imagePullPolicy Never ask it whether the image is
-  // still on their node (test/controlplane/README.md "Images the kubelet removed").
-  const store = startImageStore({ kubeconfigPath: plane.kubeconfigPath });
-  return async () => {
-    await pulls.stop();
-    await store.stop();
-    await plane.stop();
-    if (process.env.DROP_KEEP_TEST_CLUSTER) log(`drop: kept ${stateDir} (DROP_KEEP_TEST_CLUSTER)`);
-    else rmSync(stateDir, { recursive: true, force: true });
+  const settled = await Promise.allSettled(
+    Array.from({ length: count }, async () => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'drop-test-cluster-'));
+      // A failure here fails the run with the reason and the components' log tails: tests never skip.
+      const plane = await startControlPlane({ stateDir, log });
+      // The simulated kubelet's registry client, for every suite: pulls from a local test registry
+      // resolve against it (test/controlplane/README.md "Pulls from a real registry").
+      const pulls = startRegistryPulls({ kubeconfigPath: plane.kubeconfigPath });
+      // The simulated kubelet's image store: pods with imagePullPolicy Never ask it whether the
+      // image is still on their node (test/controlplane/README.md "Images the kubelet removed").
+      const store = startImageStore({ kubeconfigPath: plane.kubeconfigPath });
+      return { stateDir, plane, pulls, store };
+    }),
+  );
+  const planes = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stop = async () => {
+    await Promise.all(
+      planes.map(async ({ stateDir, plane, pulls, store }) => {
+        await pulls.stop();
+        await store.stop();
+        await plane.stop();
+        if (process.env.DROP_KEEP_TEST_CLUSTER) log(`drop: kept ${stateDir} (DROP_KEEP_TEST_CLUSTER)`);
+        else rmSync(stateDir, { recursive: true, force: true });
+      }),
+    );
   };
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) {
+    // The planes that did start are stopped: a failed setup leaves no processes behind.
+    await stop();
+    throw failed.reason;
+  }
+  const dirs = planes.map(({ stateDir }) => stateDir).join(', ');
+  log(
+    `drop: ${count} test control plane(s) ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${dirs})`,
+  );
+  project.provide(
+    'kubeconfigs',
+    planes.map(({ plane }) => plane.kubeconfigPath),
+  );
+  return stop;
 }

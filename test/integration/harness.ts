@@ -1,4 +1,4 @@
-// What integration suites import: the shared cluster's kubeconfig (from global-setup.ts), clients,
+// What integration suites import: their cluster's kubeconfig (from global-setup.ts), clients,
 // and small helpers for unique names and waiting.
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -8,17 +8,22 @@ import { execKubectl, type KubectlOptions, type KubectlResult, runKubectl } from
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** Path of the admin kubeconfig of the control plane all integration suites share. */
-    kubeconfig: string;
+    /** Admin kubeconfig paths of the control planes, one per integration worker (global-setup.ts). */
+    kubeconfigs: string[];
   }
 }
 
-/** The shared control plane's kubeconfig path. */
+/**
+ * The kubeconfig path of this worker's control plane. Files run on several workers at once, each
+ * with a cluster of its own, and a worker runs one file at a time: a file has its cluster to itself.
+ */
 export function kubeconfigPath(): string {
-  return inject('kubeconfig');
+  const paths = inject('kubeconfigs');
+  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
+  return paths[(worker - 1) % paths.length] as string;
 }
 
-/** A @kubernetes/client-node KubeConfig for the shared control plane. */
+/** A @kubernetes/client-node KubeConfig for this worker's control plane. */
 export function loadKubeConfig(): KubeConfig {
   const config = new KubeConfig();
   config.loadFromFile(kubeconfigPath());
@@ -67,7 +72,7 @@ export async function waitFor<T>(
   }
 }
 
-/** Runs the pinned kubectl against the shared cluster and returns stdout; rejects on a non-zero exit. */
+/** Runs the pinned kubectl against this worker's cluster and returns stdout; rejects on a non-zero exit. */
 export async function kubectl(args: readonly string[], options: KubectlOptions = {}): Promise<string> {
   return (await runKubectl(kubeconfigPath(), args, options)).stdout;
 }

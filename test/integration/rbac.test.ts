@@ -5,9 +5,9 @@
 // it is not granted is tried for real and refused with 403 — the same for the event sources'
 // ServiceAccounts, which may only get, list and watch what they watch.
 //
-// Like every suite, it needs the cluster to itself (vitest runs the suites one at a time): another
-// Drop reconciling the same cluster would do part of each scenario's work, and the record would no
-// longer be this function's alone.
+// Like every suite, it needs the cluster to itself (each worker has its own and runs one file at a
+// time): another Drop reconciling the same cluster would do part of each scenario's work, and the
+// record would no longer be this function's alone.
 import type { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscoverApp } from '../../functions/discover/index.ts';

@@ -1,4 +1,4 @@
-// Kubeconfigs that authenticate to the shared cluster as Drop's own ServiceAccounts, with the RBAC
+// Kubeconfigs that authenticate to the test cluster as Drop's own ServiceAccounts, with the RBAC
 // from config/ applied for real: a function run with one can do exactly what it could in production.
 //
 //   const kube = createKube(loadKubeConfig(await functionKubeconfig('pace')), 'pace');
@@ -26,7 +26,7 @@ const TOKEN_DURATION = '2h';
 const made = new Map<string, Promise<string>>();
 
 /**
- * Applies config/<fn>/rbac.yaml to the shared cluster and returns the path of a kubeconfig whose
+ * Applies config/<fn>/rbac.yaml to the test cluster and returns the path of a kubeconfig whose
  * user is the function's ServiceAccount (drop-<fn>), with a token minted by `kubectl create token`.
  */
 export function functionKubeconfig(fn: FunctionName): Promise<string> {
