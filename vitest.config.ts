@@ -34,6 +34,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
+          // Each file claims a cluster of its own before its code runs (test/integration/claim.ts).
+          setupFiles: ['test/integration/claim-cluster.ts'],
           testTimeout: 120_000,
           // One JSON line per handled event is for operators; in a test run it buries the report.
           env: { DROP_LOG_LEVEL: process.env.DROP_LOG_LEVEL ?? 'warn' },

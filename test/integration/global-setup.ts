@@ -30,8 +30,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       await store.stop();
     };
   }
-  // One control plane per worker (vitest.config.ts runs the integration files on several at once):
-  // each file has a cluster to itself, as when they ran one at a time. A fresh state dir for each,
+  // One control plane per worker (vitest.config.ts runs the integration files on several at once);
+  // each file claims one no other running file holds (claim.ts), as when they ran one at a time. A fresh state dir for each,
   // never the user's .drop/ cluster, never another run's.
   const count = Math.max(1, Number(project.config.maxWorkers) || 1);
   const started = Date.now();

@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { type Kube, type KubeObject, runWatch } from '../../lib/kube/index.ts';
 import { execKubectl, type KubectlOptions, type KubectlResult, runKubectl } from '../controlplane/index.ts';
+import { claimOneOf } from './claim.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,14 +14,24 @@ declare module 'vitest' {
   }
 }
 
+let claimed: string | undefined;
+
 /**
- * The kubeconfig path of this worker's control plane. Files run on several workers at once, each
- * with a cluster of its own, and a worker runs one file at a time: a file has its cluster to itself.
+ * Claims a cluster no other running file holds, for this file's process (claim.ts); the project's
+ * setup file (claim-cluster.ts) calls it before each file's own code runs.
  */
-export function kubeconfigPath(): string {
+export async function claimCluster(): Promise<string> {
   const paths = inject('kubeconfigs');
-  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
-  return paths[(worker - 1) % paths.length] as string;
+  claimed ??= paths.length === 1 ? paths[0] : (await claimOneOf(paths)).path;
+  return claimed as string;
+}
+
+/** The kubeconfig path of the cluster this file has to itself. */
+export function kubeconfigPath(): string {
+  if (claimed) return claimed;
+  throw new Error(
+    'no test cluster claimed: test/integration/claim-cluster.ts (setupFiles in vitest.config.ts) claims one before each integration file',
+  );
 }
 
 /** A @kubernetes/client-node KubeConfig for this worker's control plane. */

@@ -89,8 +89,12 @@ it("requests and watches go through the kubeconfig's proxy-url", async () => {
       timeoutMs: 60_000,
       message: 'the watch through the proxy to see the ConfigMap',
     });
-    // The list, the create, and the watch's own list and stream: each its own tunnel.
-    expect(proxy.tunnels.filter((t) => t === server.host).length).toBeGreaterThanOrEqual(4);
+    // The list, the create, and the watch's own list and stream: each its own tunnel. The watch
+    // may have seen the ConfigMap in its list, before its stream opened.
+    await waitFor(() => proxy.tunnels.filter((t) => t === server.host).length >= 4, {
+      timeoutMs: 60_000,
+      message: `four tunnels to ${server.host} through the proxy`,
+    });
   } finally {
     controller.abort();
     await proxy.close();
