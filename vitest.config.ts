@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// The integration files run on this many workers at once, each worker with a control plane of its
-// own (test/integration/global-setup.ts). A cluster given in DROP_TEST_KUBECONFIG is one cluster:
-// its files run one at a time. Three by default: the files mostly wait out real clocks (pulls,
-// grace periods, pacing), so on a 2-core machine three at once kept the load near 3 and took the
-// integration files from 22 min one at a time to 8 min (README "Tests").
+// The integration files run on this many workers at once, against a control plane per worker
+// (test/integration/global-setup.ts) that each file claims for itself (test/integration/claim.ts).
+// A cluster given in DROP_TEST_KUBECONFIG is one cluster: its files run one at a time. Three by
+// default: the files mostly wait out real clocks (pulls, grace periods, pacing), so on a 2-core
+// machine three at once kept the load near 3 and took the integration files from 22 min one at a
+// time to 8–9 min (README "Tests").
 const integrationWorkers = process.env.DROP_TEST_KUBECONFIG
   ? 1
   : Math.max(1, Number(process.env.DROP_TEST_WORKERS ?? '3') || 1);

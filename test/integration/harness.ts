@@ -34,7 +34,7 @@ export function kubeconfigPath(): string {
   );
 }
 
-/** A @kubernetes/client-node KubeConfig for this worker's control plane. */
+/** A @kubernetes/client-node KubeConfig for the cluster this file has to itself. */
 export function loadKubeConfig(): KubeConfig {
   const config = new KubeConfig();
   config.loadFromFile(kubeconfigPath());
@@ -83,7 +83,7 @@ export async function waitFor<T>(
   }
 }
 
-/** Runs the pinned kubectl against this worker's cluster and returns stdout; rejects on a non-zero exit. */
+/** Runs the pinned kubectl against this file's cluster and returns stdout; rejects on a non-zero exit. */
 export async function kubectl(args: readonly string[], options: KubectlOptions = {}): Promise<string> {
   return (await runKubectl(kubeconfigPath(), args, options)).stdout;
 }
