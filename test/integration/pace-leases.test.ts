@@ -7,7 +7,7 @@ import type { Lease } from '../../lib/controller/index.ts';
 import { paths } from '../../lib/kube/index.ts';
 import { createNodes, deleteNodes } from '../controlplane/index.ts';
 import { knativeEvent, post } from '../fixtures/knative-events.ts';
-import { NAMESPACE, type RunningDrop, startDrop } from './drop.ts';
+import { NAMESPACE, ping, type RunningDrop, startDrop } from './drop.ts';
 import { kubeconfigPath, uniqueName, waitFor } from './harness.ts';
 import { cachedImage, pullPolicy } from './objects.ts';
 import { samplePulls } from './pull-sampler.ts';
@@ -166,10 +166,12 @@ describe('a holder whose window ends while pulls wait for a slot', () => {
           policyRef: { name },
         }),
       );
-      // reconcile-image writes the two nodes waiting (its resync), then pace is asked once.
+      // reconcile-image writes the two nodes waiting (its resync), then pace is asked once: only
+      // reconcile-image is pinged meanwhile, or a pace round could start a pull before the status
+      // ever says both wait.
       await waitFor(
         async () => {
-          await drop.pingAll();
+          await ping(drop.reconcileImageUrl);
           const image = await drop.kube.get<CachedImage>(paths.cachedImage(name));
           return image?.status?.nodesWaiting === 2;
         },
