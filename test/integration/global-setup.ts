@@ -13,6 +13,24 @@ import {
 
 const log = (line: string) => console.error(line);
 
+/**
+ * The simulated kubelet's helpers for one cluster, for every suite: its registry client (pulls from
+ * a local test registry resolve against it: test/controlplane/README.md "Pulls from a real
+ * registry") and its image store (pods with imagePullPolicy Never ask it whether the image is still
+ * on their node: "Images the kubelet removed"). A second of each on a cluster is harmless: the
+ * first answer written on a pod stays.
+ */
+function startKubeletHelpers(kubeconfigPath: string): { stop(): Promise<void> } {
+  const pulls = startRegistryPulls({ kubeconfigPath });
+  const store = startImageStore({ kubeconfigPath });
+  return {
+    async stop() {
+      await pulls.stop();
+      await store.stop();
+    },
+  };
+}
+
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   // kubectl and the ApiServerSource adapter are needed whichever cluster the tests use.
   await ensureBinaries(log);
@@ -20,19 +38,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   if (external) {
     log(`drop: integration tests use the cluster in DROP_TEST_KUBECONFIG=${external}`);
     project.provide('kubeconfigs', [external]);
-    // Pulls from a local test registry wait for it (test/controlplane/README.md); a second one on
-    // the cluster is harmless: the first answer written on a pod stays.
-    const pulls = startRegistryPulls({ kubeconfigPath: external });
-    // Pods with imagePullPolicy Never wait for the simulated image store's answer (likewise).
-    const store = startImageStore({ kubeconfigPath: external });
-    return async () => {
-      await pulls.stop();
-      await store.stop();
-    };
+    return startKubeletHelpers(external).stop;
   }
   // One control plane per worker (vitest.config.ts runs the integration files on several at once);
-  // each file claims one no other running file holds (claim.ts), as when they ran one at a time. A fresh state dir for each,
-  // never the user's .drop/ cluster, never another run's.
+  // each file claims one no other running file holds (claim.ts), as when they ran one at a time.
+  // A fresh state dir for each: never the user's .drop/ cluster, never another run's.
   const count = Math.max(1, Number(project.config.maxWorkers) || 1);
   const started = Date.now();
   const settled = await Promise.allSettled(
@@ -40,21 +50,14 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       const stateDir = mkdtempSync(join(tmpdir(), 'drop-test-cluster-'));
       // A failure here fails the run with the reason and the components' log tails: tests never skip.
       const plane = await startControlPlane({ stateDir, log });
-      // The simulated kubelet's registry client, for every suite: pulls from a local test registry
-      // resolve against it (test/controlplane/README.md "Pulls from a real registry").
-      const pulls = startRegistryPulls({ kubeconfigPath: plane.kubeconfigPath });
-      // The simulated kubelet's image store: pods with imagePullPolicy Never ask it whether the
-      // image is still on their node (test/controlplane/README.md "Images the kubelet removed").
-      const store = startImageStore({ kubeconfigPath: plane.kubeconfigPath });
-      return { stateDir, plane, pulls, store };
+      return { stateDir, plane, helpers: startKubeletHelpers(plane.kubeconfigPath) };
     }),
   );
   const planes = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const stop = async () => {
     await Promise.all(
-      planes.map(async ({ stateDir, plane, pulls, store }) => {
-        await pulls.stop();
-        await store.stop();
+      planes.map(async ({ stateDir, plane, helpers }) => {
+        await helpers.stop();
         await plane.stop();
         if (process.env.DROP_KEEP_TEST_CLUSTER) log(`drop: kept ${stateDir} (DROP_KEEP_TEST_CLUSTER)`);
         else rmSync(stateDir, { recursive: true, force: true });
