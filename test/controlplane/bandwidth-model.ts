@@ -9,7 +9,13 @@ import { LABEL, MANAGED_BY, PULL_POD_SELECTOR } from '../../lib/pull-pod.ts';
 export const BANDWIDTH_ANNOTATION = 'drop.test/bandwidth';
 /** Pod annotation: the image's size in bytes, a quantity such as `1.5Gi`; wins over a size marker. */
 export const IMAGE_SIZE_ANNOTATION = 'drop.test/image-size';
-/** Pod annotation the kwok stages wait for on a sized pull; the model writes `0s` when the pull ends. */
+/**
+ * Pod annotation the kwok stages wait for on a sized pull: when its last byte arrives (RFC 3339, to
+ * the millisecond), written once kwok shows the pull and again whenever a pull joining or leaving its
+ * node moves it.
+ */
+export const PULL_DONE_AT_ANNOTATION = 'drop.test/pull-done-at';
+/** A pull pod's own pull time (a Go duration); a sized pull with it set is not modelled. */
 export const PULL_DELAY_ANNOTATION = 'drop.test/pull-delay';
 /** Pod annotation the model writes beside it: the pull time it modelled, e.g. `6.002s`. */
 export const MODELLED_PULL_TIME_ANNOTATION = 'drop.test/modelled-pull-time';
@@ -65,26 +71,33 @@ export type PodChange =
   | { readonly kind: 'ignore' }
   /** The pod stopped pulling without the model (deleted, failed, or someone set its delay): drop it. */
   | { readonly kind: 'leave' }
-  | { readonly kind: 'join'; readonly bytes: number }
+  /** Pulling since the pod was bound; `shown` once kwok shows it in ContainerCreating. */
+  | { readonly kind: 'join'; readonly bytes: number; readonly shown: boolean }
   | { readonly kind: 'invalid'; readonly message: string };
 
-/** What a watch event for a pod means to the model. */
+/**
+ * What a watch event for a pod means to the model. A pull starts when its pod is bound (created
+ * with its node), as a kubelet starts pulling; the model writes its end once kwok shows the pull
+ * (pod-pull-start), since a change of the pod before then puts it back at the end of kwok's queue.
+ */
 export function podChange(pod: Pod, deleted: boolean): PodChange {
   const size = imageSize(pod);
   if (size.kind === 'unsized') return { kind: 'ignore' };
-  if (deleted || !isPulling(pod) || pod.metadata.annotations?.[PULL_DELAY_ANNOTATION] !== undefined)
+  const state = pullState(pod);
+  if (deleted || state === 'past' || pod.metadata.annotations?.[PULL_DELAY_ANNOTATION] !== undefined)
     return { kind: 'leave' };
   if (!pod.spec?.nodeName) return { kind: 'ignore' };
-  return size.kind === 'invalid' ? size : { kind: 'join', bytes: size.bytes };
+  return size.kind === 'invalid' ? size : { kind: 'join', bytes: size.bytes, shown: state === 'pulling' };
 }
 
-// Pulling: kwok has not yet moved the pod past ContainerCreating (stages/pod-pull-start.yaml). A
-// pod that shows anything else (InvalidImageName, a terminated container) uses no bandwidth.
-function isPulling(pod: Pod): boolean {
-  if (pod.metadata.deletionTimestamp) return false;
-  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return false;
-  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
-  return pod.status?.containerStatuses === undefined || waiting === 'ContainerCreating';
+// Pulling: kwok has moved the pod to ContainerCreating and not past it (stages/pod-pull-start.yaml);
+// not shown yet: kwok has not played that stage. A pod that shows anything else (InvalidImageName, a
+// terminated container) uses no bandwidth.
+function pullState(pod: Pod): 'not shown' | 'pulling' | 'past' {
+  if (pod.metadata.deletionTimestamp) return 'past';
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 'past';
+  if (pod.status?.containerStatuses === undefined) return 'not shown';
+  return pod.status.containerStatuses[0]?.state?.waiting?.reason === 'ContainerCreating' ? 'pulling' : 'past';
 }
 
 export interface Pull {
@@ -174,6 +187,26 @@ export function nextFinish(link: Link): number | undefined {
   if (pulls.some((pull) => pull.finishedAt !== undefined)) return link.at;
   const least = Math.min(...pulls.map((pull) => pull.remaining));
   return link.at + (least / (link.bandwidth / pulls.length)) * 1000;
+}
+
+/**
+ * When (ms) each unfinished pull on the link will have its last byte if nothing joins or leaves:
+ * the smallest remainder first, each finish giving its share to the rest.
+ */
+export function projectedFinishes(link: Link): Map<string, number> {
+  const active = [...link.pulls]
+    .filter(([, pull]) => pull.finishedAt === undefined)
+    .sort(([, a], [, b]) => a.remaining - b.remaining);
+  const finishes = new Map<string, number>();
+  let at = link.at;
+  let received = 0;
+  active.forEach(([key, pull], index) => {
+    const rate = link.bandwidth / (active.length - index);
+    at += ((pull.remaining - received) / rate) * 1000;
+    received = pull.remaining;
+    finishes.set(key, at);
+  });
+  return finishes;
 }
 
 /** A Go duration with millisecond precision, as the stages' `durationFrom` reads it: `6.002s`. */

@@ -1,5 +1,5 @@
 // The bandwidth model's loop: watches Drop's pull pods, lets the sized ones on a node share that
-// node's bandwidth, and tells kwok when each pull has its last byte. See README.md "Pull time".
+// node's bandwidth, and tells kwok when each pull will have its last byte. See README.md "Pull time".
 import {
   createKube,
   type Kube,
@@ -20,8 +20,9 @@ import {
   MODELLED_PULL_TIME_ANNOTATION,
   nextFinish,
   nodeBandwidth,
-  PULL_DELAY_ANNOTATION,
+  PULL_DONE_AT_ANNOTATION,
   podChange,
+  projectedFinishes,
   takeFinished,
 } from './bandwidth-model.ts';
 
@@ -36,7 +37,7 @@ export interface BandwidthModelOptions {
 }
 
 export interface BandwidthModel {
-  /** Stops the watch and the timers; pulls still in flight stay ContainerCreating. */
+  /** Stops the watch and the timers; pulls in flight end when they were last said to. */
   stop(): Promise<void>;
 }
 
@@ -53,9 +54,16 @@ export function startBandwidthModel(options: BandwidthModelOptions): BandwidthMo
   const controller = new AbortController();
   const links = new Map<string, Link>();
   const timers = new Map<string, NodeJS.Timeout>();
-  // Let go, until a watch event shows it: an older event still in the stream must not start it again.
-  const released = new Set<string>();
-  const inFlight = new Set<Promise<void>>();
+  // Ended by the model, until a watch event shows it past pulling: an older event still in the
+  // stream (or kwok not there yet) must not start it again.
+  const ended = new Set<string>();
+  // Pulls kwok shows in ContainerCreating; each one's end as last said (or being said) to kwok, and
+  // whether a write is on its way.
+  const shown = new Set<string>();
+  const said = new Map<string, Said>();
+  // Ended before kwok showed them: their end, to write once it does.
+  const unsaid = new Map<string, Said>();
+  const writing = new Map<string, Promise<void>>();
   // Each node's bandwidth, from a watch of the nodes: fetching the node when a pull starts held up
   // the pod watch behind every fetch (its events are handled one at a time), and at 1,000 nodes
   // with 400 pulls in flight the model saw each pull start ~2 s late.
@@ -67,11 +75,22 @@ export function startBandwidthModel(options: BandwidthModelOptions): BandwidthMo
     const at = nextFinish(link);
     if (at === undefined) return void links.delete(node);
     links.set(node, link);
+    announce(link);
     // +1 ms: Node may fire a timer up to a millisecond early.
     timers.set(
       node,
       setTimeout(() => onTimer(node), Math.max(0, at - Date.now()) + 1),
     );
+  };
+
+  // Writes the end of each pull on the link that kwok shows and whose end moved.
+  const announce = (link: Link) => {
+    for (const [key, finish] of projectedFinishes(link)) {
+      const previous = said.get(key);
+      // A millisecond either way is the arithmetic's rounding, not a change of the pull.
+      if (!shown.has(key) || (previous && Math.abs(previous.finish - finish) <= 1)) continue;
+      tell(key, { finish, modelled: goDuration(finish - link.pulls.get(key)!.startedAt) });
+    }
   };
 
   const onTimer = (node: string) => {
@@ -80,33 +99,41 @@ export function startBandwidthModel(options: BandwidthModelOptions): BandwidthMo
     const { link: rest, finished } = takeFinished(link, Date.now());
     setLink(node, rest);
     for (const [key, pull] of finished) {
-      const modelled = goDuration(pull.finishedAt - pull.startedAt);
-      letGo(key, modelled, {
-        node,
-        bytes: pull.bytes,
-        bandwidth: link.bandwidth,
-        maxSharing: pull.maxSharing,
-      });
+      ended.add(key);
+      const end = { finish: pull.finishedAt, modelled: goDuration(pull.finishedAt - pull.startedAt) };
+      if (!shown.has(key)) unsaid.set(key, end);
+      options.log?.(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          msg: 'pulled',
+          pod: key,
+          modelled: end.modelled,
+          node,
+          bytes: pull.bytes,
+          bandwidth: link.bandwidth,
+          maxSharing: pull.maxSharing,
+        }),
+      );
     }
   };
 
-  const letGo = (key: string, modelled: string, fields: Readonly<Record<string, unknown>>) => {
-    released.add(key);
-    const done = release(kube, key, modelled).then(
-      (outcome) => {
-        if (outcome === 'gone') released.delete(key);
-        else
-          options.log?.(
-            JSON.stringify({ time: new Date().toISOString(), msg: 'pulled', pod: key, modelled, ...fields }),
-          );
-      },
-      (error: unknown) => {
-        released.delete(key);
-        onError(`release ${key}`, error);
-      },
-    );
-    inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
+  // Says a pull's end on its pod, one write at a time per pod, the latest end last.
+  const tell = (key: string, end: Said) => {
+    said.set(key, end);
+    if (writing.has(key)) return;
+    const done = (async () => {
+      // Until what is said is what was written; nothing is said any more of a pod gone from the model.
+      for (let end = said.get(key), written: Said | undefined; end && end !== written; end = said.get(key)) {
+        try {
+          if ((await sayEnd(kube, key, end)) === 'gone') return;
+          written = end;
+        } catch (error) {
+          onError(`end of ${key}`, error);
+          return;
+        }
+      }
+    })().finally(() => writing.delete(key));
+    writing.set(key, done);
   };
 
   const onPod = async (pod: Pod, deleted: boolean) => {
@@ -115,14 +142,25 @@ export function startBandwidthModel(options: BandwidthModelOptions): BandwidthMo
     const change = podChange(pod, deleted);
     const link = links.get(node);
     if (change.kind === 'leave') {
-      released.delete(key);
+      ended.delete(key);
+      shown.delete(key);
+      said.delete(key);
+      unsaid.delete(key);
       if (link?.pulls.has(key)) setLink(node, leave(link, key, Date.now()));
       return;
     }
-    if (change.kind === 'ignore' || released.has(key) || link?.pulls.has(key)) return;
+    if (change.kind === 'join' && change.shown && !shown.has(key)) {
+      shown.add(key);
+      const end = unsaid.get(key);
+      unsaid.delete(key);
+      if (end) return tell(key, end);
+      if (link?.pulls.has(key)) return announce(link);
+    }
+    if (change.kind === 'ignore' || ended.has(key) || link?.pulls.has(key)) return;
     if (change.kind === 'invalid') {
       onError(`pod ${key}`, new Error(`${change.message}; let go without a modelled pull time`));
-      return letGo(key, 'not modelled', { node, problem: change.message });
+      ended.add(key);
+      return tell(key, { finish: Date.now(), modelled: 'not modelled' });
     }
     const bandwidth =
       bandwidths.get(node) ?? nodeBandwidth(await kube.get<Node>(paths.node(node)).catch(() => undefined));
@@ -163,25 +201,37 @@ export function startBandwidthModel(options: BandwidthModelOptions): BandwidthMo
       controller.abort();
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...writing.values()]);
       kube.transport.close();
     },
   };
 }
 
+interface Said {
+  /** When (ms since the epoch) the pull's last byte arrives. */
+  readonly finish: number;
+  /** The pull time for the Pulled Event: `6.002s`, or `not modelled`. */
+  readonly modelled: string;
+}
+
 /**
- * Ends the pull for kwok: drop.test/pull-delay `0s` opens the stages' gate with no further delay
- * (kwok restarts a pending delay on every change of the pod, so the model writes once, at the end).
+ * Tells kwok when a pull ends: the stages wait until drop.test/pull-done-at, counted again from
+ * each change of the pod (kwok restarts a pending delay then), so a later write moves the end.
  */
-async function release(kube: Kube, key: string, modelled: string): Promise<'released' | 'gone'> {
+async function sayEnd(kube: Kube, key: string, end: Said): Promise<'said' | 'gone'> {
   const [namespace = '', name = ''] = key.split('/');
   const patch = {
-    metadata: { annotations: { [PULL_DELAY_ANNOTATION]: '0s', [MODELLED_PULL_TIME_ANNOTATION]: modelled } },
+    metadata: {
+      annotations: {
+        [PULL_DONE_AT_ANNOTATION]: new Date(end.finish).toISOString(),
+        [MODELLED_PULL_TIME_ANNOTATION]: end.modelled,
+      },
+    },
   };
   for (let attempt = 1; ; attempt++) {
     try {
       await kube.mergePatch(paths.pod(namespace, name), patch);
-      return 'released';
+      return 'said';
     } catch (error) {
       if (error instanceof KubeError && error.kind === 'not-found') return 'gone';
       if (attempt === PATCH_ATTEMPTS) throw error;

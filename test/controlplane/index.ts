@@ -12,6 +12,7 @@ export {
   IMAGE_SIZE_ANNOTATION,
   MODELLED_PULL_TIME_ANNOTATION,
   PULL_DELAY_ANNOTATION,
+  PULL_DONE_AT_ANNOTATION,
 } from './bandwidth-model.ts';
 export { DROP_NAMESPACE, installCrds } from './bootstrap.ts';
 export { ensureBinaries, missingBinaries } from './build.ts';
