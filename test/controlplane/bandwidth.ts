@@ -37,7 +37,10 @@ export interface BandwidthModelOptions {
 }
 
 export interface BandwidthModel {
-  /** Stops the watch and the timers; pulls in flight end when they were last said to. */
+  /**
+   * Stops the watch and the timers. A pull in flight ends when it was last said to; one not said yet
+   * stays ContainerCreating.
+   */
   stop(): Promise<void>;
 }
 
