@@ -178,8 +178,9 @@ interface Observed {
 describe('pull pods on nodes with a bandwidth, the bandwidth model running', () => {
   const run = uniqueName('bandwidth');
   let model: BandwidthModel | undefined;
-  const nodes: Record<'slow' | 'pair' | 'fast' | 'plain' | 'failing', string> = {
+  const nodes: Record<'slow' | 'pair' | 'fast' | 'plain' | 'failing' | 'joined', string> = {
     slow: '',
+    joined: '',
     pair: '',
     fast: '',
     plain: '',
@@ -189,12 +190,12 @@ describe('pull pods on nodes with a bandwidth, the bandwidth model running', () 
   beforeAll(async () => {
     const config = kubeconfigPath();
     model = startBandwidthModel({ kubeconfigPath: config, namespace: DROP_NAMESPACE });
-    const [[slow = '', pair = '', failing = ''], [fast = ''], [plain = '']] = await Promise.all([
-      createNodes(3, { kubeconfigPath: config, prefix: `${run}-10mi`, bandwidth: '10Mi' }),
+    const [[slow = '', pair = '', failing = '', joined = ''], [fast = ''], [plain = '']] = await Promise.all([
+      createNodes(4, { kubeconfigPath: config, prefix: `${run}-10mi`, bandwidth: '10Mi' }),
       createNodes(1, { kubeconfigPath: config, prefix: `${run}-20mi`, bandwidth: '20Mi' }),
       createNodes(1, { kubeconfigPath: config, prefix: `${run}-default` }),
     ]);
-    Object.assign(nodes, { slow, pair, failing, fast, plain });
+    Object.assign(nodes, { slow, pair, failing, joined, fast, plain });
   });
   afterAll(async () => {
     await kubectl(['delete', 'pods', '-n', DROP_NAMESPACE, '-l', `drop.test/run=${run}`, '--wait=false']);
@@ -302,5 +303,38 @@ describe('pull pods on nodes with a bandwidth, the bandwidth model running', () 
     // What kwok showed, from creation to the container's finishedAt (whole seconds, ±1): never
     // sooner than the model says. (Not an upper bound: on a busy machine kwok applies a stage late.)
     for (const p of [single, ...pair, fast, plain]) expect(p.pod).toBeGreaterThanOrEqual(p.modelled - 1);
+  });
+
+  it('a pull that joins later moves the end already written for the first, and kwok keeps to it', async () => {
+    const doneAt = (pod: Observed | undefined) => pod?.metadata.annotations?.[PULL_DONE_AT_ANNOTATION];
+    // 200Mi alone on 10Mi: 20 s, time enough to start the second while the first runs.
+    await kubectl(['create', '-f', '-'], {
+      input: JSON.stringify(pullPod('first', nodes.joined, 'registry.example/bw/first-size-200mi:1')),
+    });
+    const said = await waitFor(async () => doneAt((await listPods()).get('first')), {
+      timeoutMs: 60_000,
+      message: 'the end of the first pull is written',
+    });
+    await kubectl(['create', '-f', '-'], {
+      input: JSON.stringify(pullPod('second', nodes.joined, 'registry.example/bw/second-size-60mi:1')),
+    });
+    const done = await waitFor(
+      async () => {
+        const seen = await listPods();
+        return seen.get('first')?.status?.phase === 'Succeeded' &&
+          seen.get('second')?.status?.phase === 'Succeeded'
+          ? seen
+          : undefined;
+      },
+      { timeoutMs: 120_000, message: 'both pulls end' },
+    );
+    const first = done.get('first')!;
+    // The second took half the node while it ran: the first's end moved later (6 s when the second
+    // starts within 14 s of the first; less the later it starts).
+    const moved = Date.parse(doneAt(first) ?? '') - Date.parse(said ?? '');
+    expect(moved).toBeGreaterThan(1_000);
+    expect(modelledSeconds(first)).toBeGreaterThan(21);
+    // kwok ended it at the moved end, not at the first one (whole seconds, ±1).
+    expect(pullSeconds(first)).toBeGreaterThanOrEqual(modelledSeconds(first) - 1);
   });
 });
