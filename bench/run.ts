@@ -3,6 +3,7 @@ import { DEFAULT_PACING_LIMITS } from '../lib/policy/index.ts';
 import { coldstart } from './coldstart.ts';
 import { benchEventPath } from './event-path.ts';
 import { benchPacing } from './pacing.ts';
+import { benchRound } from './round.ts';
 import { benchScale, type DropShape, type PullModel, type ScaleResult } from './scale.ts';
 import { missedTargets, tableOf } from './scale-report.ts';
 
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<boolean>> = {
   pacing,
   coldstart: () => coldstart(log),
   events,
+  round,
   scale,
 };
 // The scale bench takes an hour or more: only when asked for by name.
@@ -39,6 +41,14 @@ async function events(): Promise<boolean> {
     ].join('\n'),
   );
   return ratio <= 0.5;
+}
+
+async function round(): Promise<boolean> {
+  const result = benchRound();
+  console.log(
+    `round.cpu_ms               ${result.cpuMsPerRound.toFixed(2)}   (one pace round, 1,000 nodes x 20 images: ${result.pendingPairs} pairs pending, ${result.pods} pull pods, ${result.startsPerRound} starts)`,
+  );
+  return true;
 }
 
 async function pacing(): Promise<boolean> {

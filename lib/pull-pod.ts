@@ -157,8 +157,21 @@ const AFTER_PULL = new Set([
   'CrashLoopBackOff',
 ]);
 
+// Kept per pod object (a watch cache's, replaced when the pod changes, never changed in place): at a
+// thousand nodes the pacer asks it of every pull pod several times a round.
+const outcomes = new WeakMap<Pod, PullOutcome>();
+
 /** What a pull pod says about its image: still pulling, cached on its node, or failed with the kubelet's reason. */
 export function pullOutcome(pod: Pod): PullOutcome {
+  let outcome = outcomes.get(pod);
+  if (outcome === undefined) {
+    outcome = outcomeOf(pod);
+    outcomes.set(pod, outcome);
+  }
+  return outcome;
+}
+
+function outcomeOf(pod: Pod): PullOutcome {
   const container = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER);
   if (container) {
     const outcome = containerOutcome(container);

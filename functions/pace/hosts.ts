@@ -38,9 +38,17 @@ interface HostLease extends KubeObject {
 /** The registry host of a reference (`docker.io`, `registry.example:5000`), if it parses. */
 export function hostOf(reference: string | undefined): string | undefined {
   if (!reference) return undefined;
+  if (hosts.has(reference)) return hosts.get(reference);
   const parsed = parseImageReference(reference);
-  return parsed.ok ? parsed.ref.registry : undefined;
+  const host = parsed.ok ? parsed.ref.registry : undefined;
+  // A fleet pulls a few hundred references at most; a bound keeps a changing set from growing it.
+  if (hosts.size >= 1_000) hosts.clear();
+  hosts.set(reference, host);
+  return host;
 }
+
+// Each round asks for the host of every pull in flight and every image.
+const hosts = new Map<string, string | undefined>();
 
 /** The Lease of a host: a DNS label, unique per host (a hash of it), readable (its slug). */
 export function hostLeaseName(host: string): string {

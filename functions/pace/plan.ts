@@ -128,7 +128,9 @@ export function paceRound(input: PaceInput): PaceRound {
     ...(input.horizonMs ? { horizonMs: input.horizonMs } : {}),
     explain: input.explain ?? 'wake',
     ...(input.hosts ? { hosts: input.hosts } : {}),
-    ...(newNodes.size > 0 ? { newNodes } : {}),
+    // New nodes come first only when there are others: when every pending node is new (a fleet that
+    // just came up), nextPulls would look at each pending pull to find that out.
+    ...(newNodes.size > 0 && newNodes.size < pendingNodes.size ? { newNodes } : {}),
   });
   const byName = new Map(governed.map((i) => [i.metadata.name, i]));
   const create = decision.starts.map((start) => podFor(byName.get(start.image)!, start.node, input));
@@ -219,8 +221,9 @@ function demandOf(
   held: ReadonlySet<string>,
 ): ImageDemand {
   const status = image.status!;
-  const failures: Record<string, { failures: number; lastFailedAt: number }> = {};
+  let failures: Record<string, { failures: number; lastFailedAt: number }> | undefined;
   for (const f of status.failedNodes ?? []) {
+    failures ??= {};
     // A record written before lastFailedAt existed counts from retryAt: it can only wait longer.
     const failedAt = Date.parse(f.lastFailedAt ?? f.retryAt);
     failures[f.node] = { failures: f.failures, lastFailedAt: Number.isNaN(failedAt) ? 0 : failedAt };
@@ -234,7 +237,8 @@ function demandOf(
     name: image.metadata.name,
     priority: image.spec?.priority ?? 0,
     pendingNodes: busy.size === 0 ? needed : needed.filter((n) => !busy.has(n)),
-    failures,
+    // None, rather than an empty record: the pacer asks for every pending node.
+    ...(failures ? { failures } : {}),
     ...(lastStartAt > 0 ? { lastStartAt } : {}),
     host: hostOf(status.reference),
   };
@@ -281,13 +285,21 @@ function isPulling(pod: Pod): boolean {
   return pullOutcome(pod).kind === 'pulling';
 }
 
+// Kept per pod object (a watch cache's, until the pod changes): every round reads every pull in flight.
+const inFlightPulls = new WeakMap<Pod, InFlightPull>();
+
 function inFlightOf(pod: Pod): InFlightPull {
-  return {
-    image: pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',
-    node: pod.spec?.nodeName ?? '',
-    policy: pod.metadata.labels?.[LABEL.policy] ?? '',
-    startedAt: Date.parse(pod.metadata.creationTimestamp ?? '') || 0,
-  };
+  let pull = inFlightPulls.get(pod);
+  if (pull === undefined) {
+    pull = {
+      image: pod.metadata.annotations?.[CACHED_IMAGE_ANNOTATION] ?? '',
+      node: pod.spec?.nodeName ?? '',
+      policy: pod.metadata.labels?.[LABEL.policy] ?? '',
+      startedAt: Date.parse(pod.metadata.creationTimestamp ?? '') || 0,
+    };
+    inFlightPulls.set(pod, pull);
+  }
+  return pull;
 }
 
 function podFor(image: CachedImage, node: string, input: PaceInput): Pod {

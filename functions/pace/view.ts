@@ -113,8 +113,14 @@ export class PacingView {
 
   /** When the node was created (epoch ms), if known. */
   joinedAt(node: string): number | undefined {
-    const created = Date.parse(this.nodeCache.get(node)?.metadata.creationTimestamp ?? '');
-    return Number.isNaN(created) ? undefined : created;
+    const cached = this.nodeCache.get(node);
+    if (cached === undefined) return undefined;
+    // Kept per node object (the cache's, until the node changes): a round asks of every pending node.
+    if (!joinedAt.has(cached)) {
+      const created = Date.parse(cached.metadata.creationTimestamp ?? '');
+      joinedAt.set(cached, Number.isNaN(created) ? undefined : created);
+    }
+    return joinedAt.get(cached);
   }
 
   /** Nodes whose pull of `image` ended unrecorded (see #onPod). */
@@ -237,6 +243,9 @@ export class PacingView {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** When each node object (the cache's) was created, epoch ms: see PacingView.joinedAt. */
+const joinedAt = new WeakMap<Node, number | undefined>();
 
 // What a round reads of an image besides its pods: the spec it pulls and the records of its pulls.
 // The pacer's own summary (status.pacing) is left out, so writing it wakes no round.

@@ -93,11 +93,14 @@ export function firstNodeBlock(
   const { limits, occupancy, now } = state;
   const backoffEnd = backoffEndsAt(failureOn(image, node), limits.failureBackoff);
   if (backoffEnd !== undefined && now < backoffEnd) return { limit: 'failureBackoff', until: backoffEnd };
-  if (occupancy.isPulling(image.name, node)) return { limit: 'alreadyPulling' };
-  if (occupancy.pullsOnNode(node) >= limits.maxConcurrentPullsPerNode)
-    return { limit: 'maxConcurrentPullsPerNode' };
+  if (occupancy.isPulling(image.name, node)) return ALREADY_PULLING;
+  if (occupancy.pullsOnNode(node) >= limits.maxConcurrentPullsPerNode) return NODE_FULL;
   return undefined;
 }
+
+// Shared: a round asks this of every pending node of an image, most of them held.
+const ALREADY_PULLING = Object.freeze({ limit: 'alreadyPulling' as const });
+const NODE_FULL = Object.freeze({ limit: 'maxConcurrentPullsPerNode' as const });
 
 /** Whether a node-level limit other than a backoff holds this pair (then only a finishing pull frees it). */
 export function heldOnNode(image: ImageDemand, node: string, state: DraftState): boolean {

@@ -1,4 +1,4 @@
-import { type Blocker, imageBlockers, nodeBlockers } from './blockers.ts';
+import { type Blocker, firstNodeBlock, imageBlockers, nodeBlockers } from './blockers.ts';
 import type { ImageDemand } from './demand.ts';
 import type { DecidedStart, Draft } from './draft.ts';
 
@@ -8,8 +8,13 @@ import type { DecidedStart, Draft } from './draft.ts';
  */
 export function pickNode(image: ImageDemand, draft: Draft, only?: ReadonlySet<string>): string | undefined {
   if (imageBlockers(image, draft).length > 0) return undefined;
-  const free = freeNodesOf(image, draft);
-  return preferredOf(only ? free.filter((n) => only.has(n)) : free, draft);
+  // One pass over the pending nodes, nothing built per node: at a thousand nodes a round runs this
+  // for every start, and most of its nodes are full.
+  const choice = new Choice(draft);
+  for (const node of draft.pending.nodesOf(image))
+    if ((only === undefined || only.has(node)) && firstNodeBlock(image, node, draft) === undefined)
+      choice.offer(node);
+  return choice.best;
 }
 
 interface Seeker {
@@ -48,8 +53,9 @@ export function makeRoom(image: ImageDemand, draft: Draft): string | undefined {
           queue.push({ image: moving.image, moving, parent: seeker });
       }
     }
-    const best = preferredOf(free, draft);
-    if (best !== undefined) return shiftAlong(seeker, best, draft);
+    const choice = new Choice(draft);
+    for (const node of free) choice.offer(node);
+    if (choice.best !== undefined) return shiftAlong(seeker, choice.best, draft);
   }
   return undefined;
 }
@@ -74,33 +80,40 @@ function isOnlyFull(blockers: readonly Blocker[]): boolean {
   return blockers.length === 1 && blockers[0]?.limit === 'maxConcurrentPullsPerNode';
 }
 
-function freeNodesOf(image: ImageDemand, draft: Draft): string[] {
-  return [...draft.pending.nodesOf(image)].filter((node) => nodeBlockers(image, node, draft).length === 0);
-}
-
-function preferredOf(nodes: readonly string[], draft: Draft): string | undefined {
-  let best: string | undefined;
-  for (const node of nodes) if (best === undefined || isPreferred(node, best, draft)) best = node;
-  return best;
-}
-
 /**
- * Node order: fewest Drop pulls in flight first, to spread bandwidth. Then the nodes whose pending
- * pulls of this policy come near the waves the images still need (Draft.wavesLeft): such a node
- * bounds convergence, so the busiest of them goes first. Among the others the node closest to done
- * goes first: its pulls come back to back and it is finished soon, where spreading starts over
- * every node leaves each one idle between its pulls (at 1,000 nodes and 400 image slots, ~9 s).
- * Then name, so the choice is deterministic.
+ * The preferred of the nodes offered, first offered first among equals. Node order: fewest Drop
+ * pulls in flight first, to spread bandwidth. Then the nodes whose pending pulls of this policy
+ * come near the waves the images still need (Draft.wavesLeft): such a node bounds convergence, so
+ * the busiest of them goes first. Among the others the node closest to done goes first: its pulls
+ * come back to back and it is finished soon, where spreading starts over every node leaves each one
+ * idle between its pulls (at 1,000 nodes and 400 image slots, ~9 s). Then name, so the choice is
+ * deterministic. The best node's figures are kept, so each offer looks up only the new node's.
  */
-function isPreferred(node: string, best: string, draft: Draft): boolean {
-  const load = draft.occupancy.pullsOnNode(node) - draft.occupancy.pullsOnNode(best);
-  if (load !== 0) return load < 0;
-  const nodeLeft = draft.pending.remainingOn(node);
-  const bestLeft = draft.pending.remainingOn(best);
-  const critical = isCritical(nodeLeft, draft);
-  if (critical !== isCritical(bestLeft, draft)) return critical;
-  if (nodeLeft !== bestLeft) return critical ? nodeLeft > bestLeft : nodeLeft < bestLeft;
-  return node < best;
+class Choice {
+  best: string | undefined;
+  #load = 0;
+  #left = 0;
+  #critical = false;
+
+  constructor(private readonly draft: Draft) {}
+
+  offer(node: string): void {
+    const load = this.draft.occupancy.pullsOnNode(node);
+    if (this.best !== undefined && load > this.#load) return;
+    const left = this.draft.pending.remainingOn(node);
+    const critical = isCritical(left, this.draft);
+    if (this.best !== undefined && load === this.#load && !this.#beats(node, left, critical)) return;
+    this.best = node;
+    this.#load = load;
+    this.#left = left;
+    this.#critical = critical;
+  }
+
+  #beats(node: string, left: number, critical: boolean): boolean {
+    if (critical !== this.#critical) return critical;
+    if (left !== this.#left) return critical ? left > this.#left : left < this.#left;
+    return node < this.best!;
+  }
 }
 
 /**
