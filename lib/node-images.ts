@@ -57,7 +57,7 @@ export function listVerdict(
   lastPulledAt: string | undefined,
 ): ListVerdict {
   if (!report || report.listed === 0 || report.listed >= KUBELET_MAX_IMAGES) return 'unknown';
-  if (names.some((n) => report.names.has(hashOf(normalised(n))))) return 'listed';
+  if (hashesOf(names).some((hash) => report.names.has(hash))) return 'listed';
   const pulled = lastPulledAt ? Date.parse(lastPulledAt) : Number.NaN;
   if (!Number.isNaN(pulled) && (report.reportedAt ?? 0) < pulled + IMAGE_LIST_LAG_MS) return 'unknown';
   return 'absent';
@@ -86,6 +86,18 @@ export function keepImageReport(full: Node, trimmed: Node): void {
 /** The report kept for a node of a watch cache (undefined: it lists no images). */
 export function imageReportIn(node: Node | undefined): NodeImageReport | undefined {
   return node ? reports.get(node) : undefined;
+}
+
+// Kept per list of names (a caller asks with the same list for every node that holds one digest).
+const nameHashes = new WeakMap<readonly string[], readonly number[]>();
+
+function hashesOf(names: readonly string[]): readonly number[] {
+  let hashes = nameHashes.get(names);
+  if (hashes === undefined) {
+    hashes = names.map((name) => hashOf(normalised(name)));
+    nameHashes.set(names, hashes);
+  }
+  return hashes;
 }
 
 function normalised(name: string): string {

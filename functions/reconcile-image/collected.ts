@@ -20,11 +20,19 @@ export interface CollectedInput {
 export function goneFromNodeStatus(input: CollectedInput): string[] {
   const digestOf = new Map<string, string>();
   for (const group of input.digests ?? []) for (const node of group.nodes) digestOf.set(node, group.digest);
+  // The names differ only by the digest a node holds: made once per digest, not once per node.
+  const namesByDigest = new Map<string | undefined, string[]>();
+  const namesOn = (node: string) => {
+    const digest = digestOf.get(node);
+    let names = namesByDigest.get(digest);
+    if (names === undefined) {
+      names = namesFor(input.reference, [digest, input.resolvedDigest]);
+      namesByDigest.set(digest, names);
+    }
+    return names;
+  };
   return input.cached
-    .filter((node) => {
-      const names = namesFor(input.reference, [digestOf.get(node), input.resolvedDigest]);
-      return listVerdict(input.reports.get(node), names, input.lastPulledAt) === 'absent';
-    })
+    .filter((node) => listVerdict(input.reports.get(node), namesOn(node), input.lastPulledAt) === 'absent')
     .sort();
 }
 

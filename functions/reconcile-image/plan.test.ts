@@ -569,6 +569,31 @@ describe('garbage-collected images', () => {
     );
   });
 
+  it('each node is looked for by the digest it holds: a list naming only the digest of another node proves it gone', () => {
+    const A = `sha256:${'a'.repeat(64)}`;
+    const B = `sha256:${'b'.repeat(64)}`;
+    const image = REF.replace(/:[^/:]*$/, '');
+    const previous: CachedImageStatus = {
+      ...cachedEverywhere,
+      cachedNodes: ['a', 'b', 'c'],
+      digests: [
+        { digest: A, nodes: ['a', 'c'] },
+        { digest: B, nodes: ['b'] },
+      ],
+    };
+    const plan = planImage(
+      observe({
+        previous,
+        nodeImages: lists({ a: [`${image}@${A}`], b: [`${image}@${A}`], c: [`${image}@${A}`] }),
+      }),
+    );
+    expect(plan.status.collected).toEqual([{ node: 'b', at: NOW.toISOString(), how: 'NodeStatus' }]);
+    const byB = planImage(
+      observe({ previous, nodeImages: lists({ a: [`${image}@${B}`], b: [`${image}@${B}`], c: [REF] }) }),
+    );
+    expect(byB.status.collected).toEqual([{ node: 'a', at: NOW.toISOString(), how: 'NodeStatus' }]);
+  });
+
   it('the record stays while the node waits, says nothing twice, and goes once the node holds the image again', () => {
     const lost = planImage(observe({ previous: cachedEverywhere, nodeImages: lists({ b: [] }) })).status;
     const waiting = planImage(
