@@ -1,9 +1,11 @@
 // What one pace round costs the pacer's CPU at fleet scale: functions/pace's paceRound (demand,
-// lib/pacing's nextPulls, the pods to create) over 1,000 nodes × 20 images in the middle of a
-// rollout — about half the pairs still pending, 19 pulls in flight per image and one slot free (a round follows an outcome), 12 ended pods per image not recorded yet. The scale bench
-// (1,000 × 20) runs a round at every pull's outcome, a few a second, so at that size rounds were a
-// good part of pace's CPU. Measured as CPU ms per round (process.cpuUsage) after a warm-up, so a busy
-// machine changes it little; the state is the same every round, as between two outcomes.
+// lib/pacing's nextPulls, the pods to create) over 1,000 nodes x 20 images in the middle of a
+// rollout: about half the pairs still pending, 19 pulls in flight per image and one slot free (a
+// round follows an outcome), 12 ended pods per image not recorded yet. In the scale bench a holder
+// decides a few times a second, each round spaced by ten times the last decision (holder.ts
+// GATHER), so a cheaper round shows as slots that wait less rather than as less CPU. Measured as
+// CPU ms per round (process.cpuUsage) after a warm-up, so a busy machine changes it little; the
+// state is the same every round. No target: a figure to compare before and after a change.
 
 import { EMPTY_MEMORY, type PaceInput, paceRound } from '../functions/pace/plan.ts';
 import type { CachedImage } from '../lib/api/index.ts';
