@@ -11,7 +11,7 @@ import { EMPTY_MEMORY, type PaceInput, paceRound } from '../functions/pace/plan.
 import type { CachedImage } from '../lib/api/index.ts';
 import type { Pod } from '../lib/kube/index.ts';
 import { DEFAULT_PACING_LIMITS } from '../lib/policy/index.ts';
-import { pullPodOf } from '../test/fixtures/pull-pods.ts';
+import { pullPodIn } from '../test/fixtures/pull-pods.ts';
 
 const NODES = 1_000;
 const IMAGES = 20;
@@ -43,20 +43,6 @@ export function benchRound(): RoundResult {
   };
 }
 
-function pullPod(image: string, node: string, state: 'pulling' | 'ended'): Pod {
-  const pod = pullPodOf(image, node);
-  const waiting = { waiting: { reason: 'ContainerCreating' } };
-  const terminated = { terminated: { exitCode: 0, reason: 'Completed' } };
-  return {
-    ...pod,
-    metadata: { ...pod.metadata, creationTimestamp: '2026-11-26T09:59:50Z' },
-    status: {
-      phase: state === 'pulling' ? 'Pending' : 'Succeeded',
-      containerStatuses: [{ name: 'pull', state: state === 'pulling' ? waiting : terminated }],
-    },
-  };
-}
-
 /** Each image cached on about half the nodes, 19 of its pending nodes pulling (one slot free); the same every run. */
 function midRollout(): PaceInput {
   const now = Date.parse('2026-11-26T10:00:00Z');
@@ -70,10 +56,10 @@ function midRollout(): PaceInput {
     const cached = nodes.filter((_, j) => (i + j) % 2 === 0 && j % 7 !== 0);
     const holds = new Set(cached);
     const pending = nodes.filter((node) => !holds.has(node));
-    for (const node of pending.slice(i, i + IN_FLIGHT_PER_IMAGE)) pods.push(pullPod(name, node, 'pulling'));
+    for (const node of pending.slice(i, i + IN_FLIGHT_PER_IMAGE)) pods.push(pullPodIn(name, node, 'pulling'));
     // Pulls that ended since the status was last written: their pods wait for it to record them.
     for (const node of pending.slice(i + IN_FLIGHT_PER_IMAGE, i + IN_FLIGHT_PER_IMAGE + ENDED_PER_IMAGE))
-      pods.push(pullPod(name, node, 'ended'));
+      pods.push(pullPodIn(name, node, 'done'));
     images.push({
       apiVersion: 'drop.corewire.io/v1alpha1',
       kind: 'CachedImage',

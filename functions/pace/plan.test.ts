@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedImage } from '../../lib/api/index.ts';
-import type { Pod } from '../../lib/kube/index.ts';
 import { DEFAULT_PACING_LIMITS, type PacingLimits } from '../../lib/policy/index.ts';
 import { CACHED_IMAGE_ANNOTATION, LABEL, PROBE_ANNOTATION } from '../../lib/pull-pod.ts';
-import { pullPodOf } from '../../test/fixtures/pull-pods.ts';
+import { pullPodIn } from '../../test/fixtures/pull-pods.ts';
 import {
   EMPTY_MEMORY,
   ENDED_POD_RECHECK_MS,
@@ -59,19 +58,7 @@ function image(
   } as CachedImage;
 }
 
-function pod(img: string, node: string, state: 'pulling' | 'done', policy = 'default'): Pod {
-  const base = pullPodOf(img, node, policy);
-  const waiting = { waiting: { reason: 'ContainerCreating' } };
-  const terminated = { terminated: { exitCode: 0, reason: 'Completed' } };
-  return {
-    ...base,
-    metadata: { ...base.metadata, creationTimestamp: '2026-11-26T09:59:50Z' },
-    status: {
-      phase: state === 'pulling' ? 'Pending' : 'Succeeded',
-      containerStatuses: [{ name: 'pull', state: state === 'pulling' ? waiting : terminated }],
-    },
-  };
-}
+const pod = pullPodIn;
 
 /** Each image's target nodes are the ones it waits on (none hold it yet). */
 function round(overrides: Partial<PaceInput>) {
