@@ -275,6 +275,39 @@ describe('eventApp', () => {
     expect(seen).toMatchObject([{ action: 'update', object: { spec: { tag: '1.25-alpine' } } }]);
   });
 
+  it("over a socket, reads the attributes from headers named as Go's client names them", async () => {
+    const { app, seen } = appRecording({ result: 'done' });
+    const event = knativeEvent('update', cachedImage, { plural: 'cachedimages' });
+    const sent = event.headers as Record<string, string>;
+    // Go's net/http writes Ce-Id, Ce-Source, Content-Type: canonical case, never lower case.
+    const canonical = Object.fromEntries(
+      Object.entries(sent).map(([name, value]) => [
+        name.replace(/(^|-)([a-z])/g, (m) => m.toUpperCase()),
+        value,
+      ]),
+    );
+    expect(Object.keys(canonical)).toContain('Ce-Id');
+    await withServer(app, async (port) => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ port, host: '127.0.0.1', method: 'POST', headers: canonical }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(event.body);
+      });
+      expect(status).toBe(200);
+    });
+    expect(seen).toMatchObject([
+      {
+        id: sent['ce-id'],
+        source: sent['ce-source'],
+        action: 'update',
+        ref: { name: cachedImage.metadata.name },
+      },
+    ]);
+  });
+
   it("carries a handled event's result and detail in headers, any character readable back", async () => {
     const detail = `50% of ${'nodé → ✓ '.repeat(80)}`;
     const { app } = appRecording({ result: 'done', detail });

@@ -133,15 +133,15 @@ export function eventApp(options: EventAppOptions): Hono {
   // reconcile-image 4.8 against 5.8 CPU s per 1,000 pulls). The adapters always declare a length;
   // chunked bodies go through bodyLimit.
   const limit: MiddlewareHandler = async (c, next) => {
-    const declared = c.req.header('content-length');
-    if (declared === undefined || c.req.header('transfer-encoding') !== undefined)
-      return streamLimit(c, next);
+    const headers = headersOf(c);
+    const declared = headers['content-length'];
+    if (declared === undefined || headers['transfer-encoding'] !== undefined) return streamLimit(c, next);
     if (Number.parseInt(declared, 10) > MAX_EVENT_BYTES) return tooLarge(c);
     await next();
   };
   app.post('/', limit, async (c) => {
     const started = performance.now();
-    const headers = Object.fromEntries(c.req.raw.headers);
+    const headers = headersOf(c);
     const parsed = parseEvent(headers, await c.req.text());
     if (!parsed.ok) {
       record(options.name, 'invalid', started);
@@ -180,6 +180,21 @@ export function eventApp(options: EventAppOptions): Hono {
   };
   direct.set(app, dispatch);
   return app;
+}
+
+/**
+ * The request's headers, names in lower case. Served by @hono/node-server, Node's own parse of
+ * them (`IncomingMessage.headers`); iterating Hono's web Headers instead builds a fetch Headers
+ * object, checking and sorting every header, once per event (a fifth of reading an event).
+ */
+function headersOf(c: Context): Readonly<Record<string, string>> {
+  const incoming = (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } })
+    ?.incoming;
+  if (!incoming) return Object.fromEntries(c.req.raw.headers);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
 }
 
 /** A change an informer saw, as the ApiServerSource adapter would have sent it (Resource mode). */
