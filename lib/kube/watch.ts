@@ -107,13 +107,10 @@ async function streamFrom(
     const attempt = new AbortController();
     const stop = () => attempt.abort();
     signal.addEventListener('abort', stop, { once: true });
-    let idle: NodeJS.Timeout | undefined;
-    const stillAlive = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => attempt.abort(), idleMs);
-      idle.unref();
-    };
-    stillAlive();
+    // Re-armed at every chunk (refresh: no new timer each time).
+    const idle = setTimeout(() => attempt.abort(), idleMs);
+    idle.unref();
+    const stillAlive = () => idle.refresh();
     let buffer = '';
     try {
       const response = await http.stream(target.path, query, attempt.signal);
