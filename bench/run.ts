@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { DEFAULT_PACING_LIMITS } from '../lib/policy/index.ts';
 import { coldstart } from './coldstart.ts';
 import { benchEventPath } from './event-path.ts';
+import { benchEventRequest } from './event-request.ts';
 import { benchPacing } from './pacing.ts';
 import { benchRound } from './round.ts';
 import { benchScale, type DropShape, type PullModel, type ScaleResult } from './scale.ts';
@@ -34,10 +35,13 @@ process.exit(ok ? 0 : 1);
 async function events(): Promise<boolean> {
   const result = await benchEventPath();
   const ratio = result.parseUs / result.sdkUs;
+  const request = await benchEventRequest();
   console.log(
     [
       `events.parse_cpu_us        ${result.parseUs.toFixed(1)}   (parseEvent, a Reference-mode pod update in binary mode)`,
       `events.parse_vs_sdk        ${ratio.toFixed(2)}   (the CloudEvents SDK's reader and validation: ${result.sdkUs.toFixed(1)} µs; target ≤ 0.50)`,
+      `events.request_cpu_us      ${request.functionUs.toFixed(0)}   (reconcile-image's process, per event: a pull pod's marked-deleted update, Resource mode, ${request.bodyBytes} bytes)`,
+      `events.request_vs_bare     ${(request.functionUs / request.bareUs).toFixed(2)}   (bare node:http reading and parsing the same requests: ${request.bareUs.toFixed(0)} µs)`,
     ].join('\n'),
   );
   return ratio <= 0.5;
