@@ -26,6 +26,9 @@ export interface RequestOptions {
  * Requests share one keep-alive agent, except through a cluster's `proxy-url` (http, https or
  * socks5, as kubectl reads it): then each goes through the proxy agent client-node makes for it.
  */
+/** How long a request may take unless its caller says otherwise: its answer comes within this or never. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export class KubeHttp {
   private readonly server: URL;
   private readonly agent: http.Agent;
@@ -78,7 +81,7 @@ export class KubeHttp {
       url,
       requestOptions,
       payload,
-      options.timeoutMs ?? 30_000,
+      options.timeoutMs ?? REQUEST_TIMEOUT_MS,
     );
     if (status >= 200 && status < 300) return (body ? JSON.parse(body) : undefined) as T;
     throw kubeErrorFrom(status, body, retryAfter);

@@ -1,4 +1,5 @@
 import type { Kube, KubeObject } from './client.ts';
+import { REQUEST_TIMEOUT_MS } from './http.ts';
 import { runWatch, type WatchTarget } from './watch.ts';
 
 /** What changed in an informer's cache; `before` is what it held (absent for an add). */
@@ -19,8 +20,14 @@ export interface InformerSpec<T extends KubeObject> extends WatchTarget {
 }
 
 const SYNC_TIMEOUT_MS = 30_000;
-/** How long a deleted object's resourceVersion is kept to refuse a write's answer that comes too late. */
-const TOMBSTONE_MS = 5 * 60_000;
+/**
+ * How long a deleted object's resourceVersion is kept, to refuse a write's answer that comes after
+ * the watch reported the delete: twice the longest a request waits for its answer. It is also what
+ * `deletedLately` remembers (pace counts a registry host's reservation for at most 30 s; a test
+ * there holds the two). Each tombstone costs memory: at a thousand nodes ~50 pull pods end a
+ * second, and five minutes of them was ~15,000 held in each function that watches pods.
+ */
+export const TOMBSTONE_MS = 2 * REQUEST_TIMEOUT_MS;
 
 /**
  * A watch-backed cache of one collection — what client-go's informer is: list once, then keep up

@@ -87,6 +87,14 @@ describe('reservations', () => {
     expect(inFlightOf(record, 2, (pod) => pod === 'seen', NOW)).toBe(3);
     expect(inFlightOf(EMPTY_HOST_RECORD, 2, () => false, NOW)).toBe(2);
   });
+
+  it("outlive no pod cache's memory of a deletion: a pod that came and went stays known while its reservation could count", async () => {
+    // pace's view knows a pod its watch showed deleted for TOMBSTONE_MS (functions/pace/view.ts);
+    // the pod was reserved before it was made, so its reservation ends sooner than that memory.
+    const { RESERVATION_MS } = await import('./hosts.ts');
+    const { TOMBSTONE_MS } = await import('../kube/informer.ts');
+    expect(TOMBSTONE_MS).toBeGreaterThanOrEqual(RESERVATION_MS);
+  });
 });
 
 describe('a throttled pull counts once', () => {
