@@ -183,19 +183,25 @@ export function eventApp(options: EventAppOptions): Hono {
 }
 
 /**
- * The request's headers, names in lower case. Served by @hono/node-server, Node's own parse of
- * them (`IncomingMessage.headers`); iterating Hono's web Headers instead builds a fetch Headers
- * object, checking and sorting every header, once per event (a fifth of reading an event).
+ * The request's headers, names in lower case, read once per request (the body limit and the
+ * handler both ask). Served by @hono/node-server: Node's own parse of them
+ * (`IncomingMessage.headers`), as iterating Hono's web Headers builds undici's Headers, checking
+ * and sorting every header of every event (reconcile-image per event: 1.63–2.09 × bare node:http
+ * before, 1.61–1.71 × after; `npm run bench -- events`). In process (app.request): the web Headers.
  */
 function headersOf(c: Context): Readonly<Record<string, string>> {
+  const known = headersRead.get(c);
+  if (known) return known;
   const incoming = (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } })
     ?.incoming;
-  if (!incoming) return Object.fromEntries(c.req.raw.headers);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming.headers))
+  const headers: Record<string, string> = incoming ? {} : Object.fromEntries(c.req.raw.headers);
+  for (const [name, value] of Object.entries(incoming?.headers ?? {}))
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  headersRead.set(c, headers);
   return headers;
 }
+
+const headersRead = new WeakMap<Context, Readonly<Record<string, string>>>();
 
 /** A change an informer saw, as the ApiServerSource adapter would have sent it (Resource mode). */
 function informerEvent<T extends KubeObject>(

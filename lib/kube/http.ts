@@ -19,6 +19,9 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/** How long a request may take unless its caller says otherwise: its answer comes within this or never. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /**
  * Raw JSON over HTTPS to the API server. The kubeconfig (client-node) supplies TLS material and
  * credentials per request, so rotating service-account tokens and exec plugins keep working; the
@@ -26,9 +29,6 @@ export interface RequestOptions {
  * Requests share one keep-alive agent, except through a cluster's `proxy-url` (http, https or
  * socks5, as kubectl reads it): then each goes through the proxy agent client-node makes for it.
  */
-/** How long a request may take unless its caller says otherwise: its answer comes within this or never. */
-export const REQUEST_TIMEOUT_MS = 30_000;
-
 export class KubeHttp {
   private readonly server: URL;
   private readonly agent: http.Agent;
