@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { type Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HttpEvent, pingEvent } from '../lib/controller/source-events.ts';
@@ -180,11 +180,11 @@ async function coldStart(target: Target): Promise<Sample> {
   }
 }
 
-/** The answer's status, or undefined while nothing listens yet. */
-function send(port: number, event: HttpEvent | undefined): Promise<number | undefined> {
+/** The answer's status, or undefined while nothing listens yet (GET / when there is no event). */
+export function send(port: number, event: HttpEvent | undefined, agent?: Agent): Promise<number | undefined> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, method: event ? 'POST' : 'GET', path: '/', headers: event?.headers },
+      { host: '127.0.0.1', port, method: event ? 'POST' : 'GET', path: '/', headers: event?.headers, agent },
       (res) => {
         res.resume();
         res.once('end', () => resolve(res.statusCode));

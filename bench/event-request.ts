@@ -6,7 +6,7 @@
 // (bench/bare-events.mjs): the floor no function can go under. Interleaved, best of three rounds.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiServerEvent, type HttpEvent } from '../lib/controller/source-events.ts';
@@ -14,6 +14,7 @@ import { NODE_ENVIRONMENT, startFlags } from '../lib/entrypoint/runtime.ts';
 import { freePort, refusingKubeconfig } from '../lib/entrypoint/train.ts';
 import type { Pod } from '../lib/kube/index.ts';
 import { bundleFunctions, OUT_DIR } from '../scripts/build-functions.ts';
+import { send } from './coldstart.ts';
 import { processUsage } from './usage.ts';
 
 const EVENTS = 20_000;
@@ -82,7 +83,7 @@ async function cpuPerEvent(
   const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
   try {
     const deadline = Date.now() + 30_000;
-    while ((await send(agent, port, event())) === undefined) {
+    while ((await send(port, event(), agent)) === undefined) {
       if (child.exitCode !== null) throw new Error(`${args.at(-1)} exited with ${child.exitCode}`);
       if (Date.now() > deadline) throw new Error(`${args.at(-1)} did not answer within 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -99,25 +100,10 @@ async function cpuPerEvent(
 
 async function sendMany(agent: Agent, port: number, event: () => HttpEvent, count: number): Promise<void> {
   for (let sent = 0; sent < count; sent += IN_FLIGHT) {
-    const statuses = await Promise.all(Array.from({ length: IN_FLIGHT }, () => send(agent, port, event())));
+    const statuses = await Promise.all(Array.from({ length: IN_FLIGHT }, () => send(port, event(), agent)));
     const bad = statuses.find((status) => status !== 200);
     if (bad !== undefined) throw new Error(`an event was answered ${bad ?? 'with nothing'}, not 200`);
   }
-}
-
-/** The answer's status, or undefined while nothing listens yet. */
-function send(agent: Agent, port: number, event: HttpEvent): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/', headers: event.headers, agent },
-      (res) => {
-        res.resume();
-        res.once('end', () => resolve(res.statusCode));
-      },
-    );
-    req.once('error', () => resolve(undefined));
-    req.end(event.body);
-  });
 }
 
 function cpuSeconds(child: ChildProcess): number {

@@ -2,8 +2,8 @@
 // lib/pacing's nextPulls, the pods to create) over 1,000 nodes x 20 images in the middle of a
 // rollout: about half the pairs still pending, 19 pulls in flight per image and one slot free (a
 // round follows an outcome), 12 ended pods per image not recorded yet. In the scale bench a holder
-// decides a few times a second, each round spaced by ten times the last decision (holder.ts
-// GATHER), so a cheaper round shows as slots that wait less rather than as less CPU. Measured as
+// runs three or four rounds a second, each waiting on the pod creates it sends (~275 ms), so
+// deciding is a small part of pace's CPU (bench/README.md §Scale). Measured as
 // CPU ms per round (process.cpuUsage) after a warm-up, so a busy machine changes it little; the
 // state is the same every round. No target: a figure to compare before and after a change.
 

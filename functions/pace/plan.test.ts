@@ -58,8 +58,6 @@ function image(
   } as CachedImage;
 }
 
-const pod = pullPodIn;
-
 /** Each image's target nodes are the ones it waits on (none hold it yet). */
 function round(overrides: Partial<PaceInput>) {
   return paceRound({
@@ -118,19 +116,19 @@ describe('paceRound', () => {
 
   it('a node a finished pod still holds waits for its delete, and the round wakes to look again', () => {
     // The probe found the image gone (the status needs n1 again) before the probe pod was deleted.
-    const r = round({ images: [image('a', ['n1'])], pods: [pod('a', 'n1', 'done')] });
+    const r = round({ images: [image('a', ['n1'])], pods: [pullPodIn('a', 'n1', 'done')] });
     expect(started(r)).toEqual([]);
     // Nothing may come to say the pod went: without the wake the holder stopped serving.
     expect(r.nextWakeAt).toBe(NOW + ENDED_POD_RECHECK_MS);
     // A pull in flight holds its node too, but its outcome wakes the holder: no wake for it.
     expect(
-      round({ images: [image('a', ['n1'])], pods: [pod('a', 'n1', 'pulling')] }).nextWakeAt,
+      round({ images: [image('a', ['n1'])], pods: [pullPodIn('a', 'n1', 'pulling')] }).nextWakeAt,
     ).toBeUndefined();
     expect(started(round({ images: [image('a', ['n1'])], pods: [] }))).toEqual(['a@n1']);
     // One that finished long ago is a pod nobody can delete: no round every second for ever.
     const stuck = round({
       images: [image('a', ['n1'])],
-      pods: [pod('a', 'n1', 'done')],
+      pods: [pullPodIn('a', 'n1', 'done')],
       endedAt: () => NOW - ENDED_POD_WAIT_MS,
     });
     expect(stuck.nextWakeAt).toBeUndefined();
@@ -158,7 +156,7 @@ describe('paceRound', () => {
   it('a pod that shows its outcome frees its node but keeps its own (image, node) busy', () => {
     const r = round({
       images: [image('a', ['n1']), image('b', ['n1'])],
-      pods: [pod('a', 'n1', 'done')],
+      pods: [pullPodIn('a', 'n1', 'done')],
       limits: { ...LIMITS, maxConcurrentPullsPerNode: 1 },
     });
     expect(started(r)).toEqual(['b@n1']);
@@ -167,7 +165,7 @@ describe('paceRound', () => {
   it('a pod still pulling holds the node, whatever policy started it', () => {
     const r = round({
       images: [image('b', ['n1', 'n2'])],
-      pods: [pod('x', 'n1', 'pulling', 'fast')],
+      pods: [pullPodIn('x', 'n1', 'pulling', 'fast')],
       limits: { ...LIMITS, maxConcurrentPullsPerNode: 1 },
     });
     expect(started(r)).toEqual(['b@n2']);

@@ -192,12 +192,18 @@ export function eventApp(options: EventAppOptions): Hono {
 function headersOf(c: Context): Readonly<Record<string, string>> {
   const known = headersRead.get(c);
   if (known) return known;
-  const incoming = (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } })
-    ?.incoming;
-  const headers: Record<string, string> = incoming ? {} : Object.fromEntries(c.req.raw.headers);
-  for (const [name, value] of Object.entries(incoming?.headers ?? {}))
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  const headers = nodeHeaders(c) ?? Object.fromEntries(c.req.raw.headers);
   headersRead.set(c, headers);
+  return headers;
+}
+
+/** IncomingMessage.headers as strings, when @hono/node-server serves the request. */
+function nodeHeaders(c: Context): Record<string, string> | undefined {
+  const env = c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined;
+  if (!env?.incoming) return undefined;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env.incoming.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   return headers;
 }
 
