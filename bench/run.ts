@@ -125,7 +125,7 @@ async function scale(): Promise<boolean> {
     results.push(result);
     const missed = missedTargets(result);
     console.log(
-      `scale.run ${JSON.stringify({ ...result.workload, ratio: result.ratio, observedRatio: result.observedRatio, pullMs: result.pullMs, nodeIdleMs: result.nodeIdleMs, slotOccupancy: result.slotOccupancy, requestsPerPull: result.audit.requests / result.pulls, byVerb: result.audit.byVerb, usage: result.usage, largestStatusBytes: result.largestStatusBytes, events: result.events, podsCreated: result.audit.podsCreated, idle: result.idle, missed })}`,
+      `scale.run ${JSON.stringify({ ...result.workload, ratio: result.ratio, load: result.load, observedRatio: result.observedRatio, pullMs: result.pullMs, nodeIdleMs: result.nodeIdleMs, slotOccupancy: result.slotOccupancy, requestsPerPull: result.audit.requests / result.pulls, byVerb: result.audit.byVerb, usage: result.usage, largestStatusBytes: result.largestStatusBytes, events: result.events, podsCreated: result.audit.podsCreated, idle: result.idle, missed })}`,
     );
     ok = ok && missed.length === 0;
   }

@@ -46,12 +46,12 @@ export function missedTargets(result: ScaleResult): string[] {
 /** One markdown table row per result, with the columns README and bench/README.md keep. */
 export function tableOf(results: readonly ScaleResult[], loadAverage: string): string {
   const header = [
-    "| workload | converged ÷ bound | ÷ bound at kwok's pull time | node idle p50 | requests / pull | peak RSS | CPU s / 1,000 pulls | largest status | events: received / caused work / coalesced | pods ÷ pulls |",
-    '|---|---|---|---|---|---|---|---|---|---|',
+    "| workload | load | converged ÷ bound | ÷ bound at kwok's pull time | kwok pull p50 | node idle p50 | requests / pull | peak RSS | CPU s / 1,000 pulls | largest status | events: received / caused work / coalesced | pods ÷ pulls |",
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const rows = results.map((r) => {
     const w = r.workload;
-    return `| ${w.nodes} × ${w.images}, ${w.model}, ${w.perNode}/node, ${w.shape} | ${r.ratio.toFixed(2)} (${(r.convergedMs / 1000).toFixed(0)} s vs ${(r.lowerBoundMs / 1000).toFixed(0)} s) | ${r.observedRatio.toFixed(2)} | ${r.nodeIdleMs.p50.toFixed(0)} ms | ${(r.audit.requests / r.pulls).toFixed(2)} | ${r.usage.peakRssMb.toFixed(0)} MB | ${((r.usage.cpuSeconds / r.pulls) * 1000).toFixed(1)} | ${(r.largestStatusBytes / 1024).toFixed(1)} KiB | ${r.events.received} / ${r.events.work} / ${r.events.coalesced} | ${(r.audit.podsCreated / r.pulls).toFixed(3)} |`;
+    return `| ${w.nodes} × ${w.images}, ${w.model}, ${w.perNode}/node, ${w.shape} | ${r.load.toFixed(1)} | ${r.ratio.toFixed(2)} (${(r.convergedMs / 1000).toFixed(0)} s vs ${(r.lowerBoundMs / 1000).toFixed(0)} s) | ${r.observedRatio.toFixed(2)} | ${(r.pullMs.p50 / 1000).toFixed(1)} s | ${r.nodeIdleMs.p50.toFixed(0)} ms | ${(r.audit.requests / r.pulls).toFixed(2)} | ${r.usage.peakRssMb.toFixed(0)} MB | ${((r.usage.cpuSeconds / r.pulls) * 1000).toFixed(1)} | ${(r.largestStatusBytes / 1024).toFixed(1)} KiB | ${r.events.received} / ${r.events.work} / ${r.events.coalesced} | ${(r.audit.podsCreated / r.pulls).toFixed(3)} |`;
   });
   const idle = results
     .filter((r) => r.idle)
@@ -59,5 +59,12 @@ export function tableOf(results: readonly ScaleResult[], loadAverage: string): s
       (r) =>
         `Idle ${r.idle?.minutes} min after convergence (${r.workload.shape}): invocations ${JSON.stringify(r.idle?.invocations)}, API writes ${JSON.stringify(r.idle?.writes)}.`,
     );
-  return [`Load average at the end: ${loadAverage}.`, '', ...header, ...rows, '', ...idle].join('\n');
+  return [
+    `Load average at the end: ${loadAverage}; each run's as it converged in its row.`,
+    '',
+    ...header,
+    ...rows,
+    '',
+    ...idle,
+  ].join('\n');
 }

@@ -3,7 +3,7 @@
 // by the real ApiServerSource adapter — measured from outside: the API server's audit log counts
 // the requests, /proc the memory and CPU, the cluster the status sizes.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CachedImage } from '../lib/api/index.ts';
 import { createKube, loadKubeConfig, paths } from '../lib/kube/index.ts';
@@ -37,6 +37,8 @@ export interface ScaleResult {
   readonly convergedMs: number;
   readonly lowerBoundMs: number;
   readonly ratio: number;
+  /** The machine's 1-minute load average as the run converged: kwok and the API server share its cores. */
+  readonly load: number;
   readonly observedRatio: number;
   readonly pullMs: { readonly p50: number; readonly p90: number };
   readonly nodeIdleMs: { readonly p50: number; readonly p90: number };
@@ -55,6 +57,7 @@ export interface ScaleResult {
   };
   readonly idle?: {
     readonly minutes: number;
+    /** Events received, by function: the runner's four counted apart. */
     readonly invocations: Record<string, number>;
     readonly writes: Record<string, number>;
   };
@@ -128,6 +131,7 @@ export async function benchScale(workload: ScaleWorkload, log: (line: string) =>
       await new Promise((r) => setTimeout(r, 2_000));
     }
     const converged = Date.now();
+    const [load = 0] = loadavg();
     idle.stop();
     const usage = await usageOf(running);
     const events = await eventsOf(running);
@@ -151,6 +155,7 @@ export async function benchScale(workload: ScaleWorkload, log: (line: string) =>
       convergedMs: converged - started,
       lowerBoundMs,
       ratio: (converged - started) / lowerBoundMs,
+      load,
       observedRatio: (converged - started) / bound(percentile(pullTimes, 50)),
       pullMs: { p50: percentile(pullTimes, 50), p90: percentile(pullTimes, 90) },
       nodeIdleMs: { p50: percentile(gaps, 50), p90: percentile(gaps, 90) },
@@ -254,11 +259,25 @@ async function idleFor(
   const audit = await countAudit(auditLogPath, from, to);
   return {
     minutes: workload.idleMinutes,
-    invocations: Object.fromEntries(
-      running.map((r, i) => [r.name, (after[i]?.received ?? 0) - (before[i]?.received ?? 0)]),
-    ),
+    invocations: wokenByFunction(before, after),
     writes: audit.writesByAgent,
   };
+}
+
+/**
+ * The events each function received between two scrapes of every process, by function: the target
+ * is each function's wake-ups, also in the runner, which serves all four in one process and resyncs
+ * each on its own timer.
+ */
+function wokenByFunction(
+  before: readonly Awaited<ReturnType<typeof scrapeEvents>>[],
+  after: readonly Awaited<ReturnType<typeof scrapeEvents>>[],
+): Record<string, number> {
+  const woken: Record<string, number> = {};
+  for (const [i, scrape] of after.entries())
+    for (const [name, counts] of Object.entries(scrape.byFunction))
+      woken[name] = (woken[name] ?? 0) + counts.received - (before[i]?.byFunction[name]?.received ?? 0);
+  return woken;
 }
 
 async function sendPing(port: number): Promise<void> {
