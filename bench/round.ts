@@ -2,8 +2,8 @@
 // lib/pacing's nextPulls, the pods to create) over 1,000 nodes x 20 images in the middle of a
 // rollout: about half the pairs still pending, 19 pulls in flight per image and one slot free (a
 // round follows an outcome), 12 ended pods per image not recorded yet. In the scale bench a holder
-// runs three or four rounds a second, each waiting on the pod creates it sends (~275 ms), so
-// deciding is a small part of pace's CPU (bench/README.md §Scale). Measured as
+// runs a few rounds a second, each waiting on the pod creates it sends, and deciding was a fifth
+// of pace's CPU in a perf profile (bench/README.md §Scale, 2026-12-07). Measured as
 // CPU ms per round (process.cpuUsage) after a warm-up, so a busy machine changes it little; the
 // state is the same every round. No target: a figure to compare before and after a change.
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TOMBSTONE_MS } from '../kube/informer.ts';
 import {
   afterSuccess,
   afterThrottle,
@@ -7,6 +8,7 @@ import {
   hostBlockers,
   hostCaps,
   isThrottle,
+  RESERVATION_MS,
   retryAfterIn,
   THROTTLE_PAUSE_MAX_MS,
 } from './hosts.ts';
@@ -88,11 +90,9 @@ describe('reservations', () => {
     expect(inFlightOf(EMPTY_HOST_RECORD, 2, () => false, NOW)).toBe(2);
   });
 
-  it("outlive no pod cache's memory of a deletion: a pod that came and went stays known while its reservation could count", async () => {
+  it("outlive no pod cache's memory of a deletion: a pod that came and went stays known while its reservation could count", () => {
     // pace's view knows a pod its watch showed deleted for TOMBSTONE_MS (functions/pace/view.ts);
     // the pod was reserved before it was made, so its reservation ends sooner than that memory.
-    const { RESERVATION_MS } = await import('./hosts.ts');
-    const { TOMBSTONE_MS } = await import('../kube/informer.ts');
     expect(TOMBSTONE_MS).toBeGreaterThanOrEqual(RESERVATION_MS);
   });
 });
